@@ -1,0 +1,38 @@
+// Logging for the daemon: one line per event on stderr, with a timestamp, the
+// process id and the level. Lines below the configured level cost a compare.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string_view>
+
+namespace shmkv::log {
+
+enum class Level { kError = 0, kWarning = 1, kInfo = 2, kDebug = 3 };
+
+// parse_level reads "error", "warning", "info" or "debug"; false if none.
+bool parse_level(std::string_view text, Level* out);
+void set_level(Level level);
+bool enabled(Level level);
+
+// write emits one line; use the helpers below.
+void write(Level level, std::string_view message);
+
+template <typename... Args>
+void error(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::kError)) write(Level::kError, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void warning(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::kWarning)) write(Level::kWarning, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void info(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::kInfo)) write(Level::kInfo, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void debug(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::kDebug)) write(Level::kDebug, fmt::format(f, std::forward<Args>(args)...));
+}
+
+}  // namespace shmkv::log

@@ -1,0 +1,35 @@
+// Sockets at the system-call edge: listening and connecting over TCP (IPv4 or
+// IPv6, numeric addresses or host names), whole writes, and peer names for
+// logs. Every failure comes back as a Status whose message names the address.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "shmkv/status.hpp"
+
+namespace shmkv::net {
+
+// listen_tcp binds and listens on address:port (a numeric IPv4 or IPv6
+// address) and sets *fd to the close-on-exec listening socket.
+Status listen_tcp(const std::string& address, std::uint16_t port, int backlog, int* fd);
+
+// connect_tcp connects to host:port, trying each address host resolves to,
+// giving up on each after timeout_ms. *fd is a blocking socket whose reads
+// and writes also time out after timeout_ms (0: never).
+Status connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, int* fd);
+
+// send_all writes all of data, looping over partial writes, without SIGPIPE.
+Status send_all(int fd, const char* data, std::size_t length);
+
+// set_nodelay turns off Nagle's algorithm: replies are whole messages.
+void set_nodelay(int fd);
+
+// peer_name returns "address:port" of a connected socket, for logs.
+std::string peer_name(int fd);
+
+// format_address returns "address:port", with an IPv6 address in brackets.
+std::string format_address(const std::string& address, std::uint16_t port);
+
+}  // namespace shmkv::net

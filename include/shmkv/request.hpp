@@ -1,0 +1,40 @@
+// Request parsing (PROTOCOL.md sections 3 and 4): turns a message body into a
+// Request, or into the one-line error the client is sent. The whole body is
+// validated; values are kept as their exact source text.
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "shmkv/status.hpp"
+
+namespace shmkv::request {
+
+enum class Func { kGet, kPut, kUnknown };
+
+// A parsed request. Its string_views point into the body or into the Parser
+// that produced it, and are valid until that Parser parses again.
+struct Request {
+  Func func = Func::kUnknown;
+  std::string_view func_name;  // decoded, as the client spelled it
+  std::string_view key;        // decoded params.obj (GET, PUT)
+  std::string_view value;      // source text of params.val (PUT)
+};
+
+// Parser owns simdjson's buffers, reused from request to request; one per
+// connection. Not thread-safe.
+class Parser {
+ public:
+  // parse parses body, which must be followed by simdjson::SIMDJSON_PADDING
+  // readable bytes (capacity counts them). Errors are Status::invalid with the
+  // message to send to the client.
+  Status parse(const char* body, std::size_t length, std::size_t capacity, Request* out);
+
+ private:
+  simdjson::ondemand::parser parser_;
+};
+
+}  // namespace shmkv::request

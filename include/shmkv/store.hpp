@@ -1,0 +1,77 @@
+// The store: the dictionary in a Boost.Interprocess managed shared-memory
+// segment, shared by every worker process. It owns the segment's layout, its
+// lock and the map; everyone else goes through this interface, whose errors are
+// Status values (no Boost exception leaves this module).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shmkv/status.hpp"
+
+namespace shmkv::store {
+
+inline constexpr std::size_t kDefaultSize = std::size_t(64) << 20;
+inline constexpr std::size_t kMinimumSize = std::size_t(64) << 10;
+
+struct Counts {
+  std::size_t keys = 0;
+  std::size_t store_bytes = 0;  // size of the segment
+  std::size_t free_bytes = 0;   // what the allocator has left
+};
+
+// One page of a key scan: keys in ascending byte order.
+struct Page {
+  std::vector<std::string> keys;
+  bool more = false;  // further matching keys exist beyond this page
+};
+
+class Segment;  // the Boost objects, kept out of this header
+
+class Store {
+ public:
+  // open attaches the segment called name when it exists, keeping its data,
+  // and otherwise creates it with size bytes and mode 0600. A segment that is
+  // not a shmkv store of this format is refused with kCorrupt, never misread.
+  static Status open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out);
+
+  // remove deletes the segment called name; not found when there is none.
+  static Status remove(const std::string& name);
+
+  ~Store();
+
+  // created says whether open made a new segment (rather than attaching).
+  bool created() const { return created_; }
+  const std::string& name() const { return name_; }
+
+  // get copies the value stored under key into *value, or returns not found
+  // and leaves *value unchanged.
+  Status get(std::string_view key, std::string* value);
+
+  // put stores value under key, replacing any earlier value. When the segment
+  // has no room it returns kFull and the earlier value, if any, is kept.
+  Status put(std::string_view key, std::string_view value);
+
+  // del removes key; not found when it was absent.
+  Status del(std::string_view key);
+
+  // scan returns up to limit keys that start with prefix and sort after
+  // *after (when after is given), stopping early once the keys' lengths add up
+  // to max_bytes.
+  Status scan(std::string_view prefix, const std::string_view* after, std::size_t limit,
+              std::size_t max_bytes, Page* page);
+
+  Counts counts();
+
+ private:
+  Store() = default;
+
+  std::unique_ptr<Segment> segment_;
+  std::string name_;
+  bool created_ = false;
+};
+
+}  // namespace shmkv::store

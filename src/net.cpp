@@ -1,0 +1,156 @@
+#include "shmkv/net.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fmt/format.h>
+
+namespace shmkv::net {
+
+std::string format_address(const std::string& address, std::uint16_t port) {
+  if (address.find(':') != std::string::npos) return fmt::format("[{}]:{}", address, port);
+  return fmt::format("{}:{}", address, port);
+}
+
+Status listen_tcp(const std::string& address, std::uint16_t port, int backlog, int* fd) {
+  const std::string where = format_address(address, port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = getaddrinfo(address.c_str(), service.c_str(), &hints, &found); rc != 0)
+    return Status::invalid(fmt::format("bind {}: {} (give a numeric IPv4 or IPv6 address)", where,
+                                       gai_strerror(rc)));
+  const int s = socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, found->ai_protocol);
+  if (s < 0) {
+    const int err = errno;
+    freeaddrinfo(found);
+    return Status::io(errno_text("socket " + where, err));
+  }
+  const int on = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (found->ai_family == AF_INET6) setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  const int bound = bind(s, found->ai_addr, found->ai_addrlen);
+  const int err = errno;
+  freeaddrinfo(found);
+  if (bound < 0) {
+    close(s);
+    return Status::io(errno_text("bind " + where, err));
+  }
+  if (listen(s, backlog) < 0) {
+    const int listen_err = errno;
+    close(s);
+    return Status::io(errno_text("listen " + where, listen_err));
+  }
+  *fd = s;
+  return Status::ok();
+}
+
+namespace {
+
+// connect_one connects s to addr, waiting at most timeout_ms (0: forever).
+int connect_one(int s, const addrinfo* addr, int timeout_ms) {
+  const int flags = fcntl(s, F_GETFL);
+  fcntl(s, F_SETFL, flags | O_NONBLOCK);
+  if (connect(s, addr->ai_addr, addr->ai_addrlen) < 0) {
+    if (errno != EINPROGRESS) return errno;
+    pollfd p{s, POLLOUT, 0};
+    int ready;
+    do ready = poll(&p, 1, timeout_ms > 0 ? timeout_ms : -1);
+    while (ready < 0 && errno == EINTR);
+    if (ready == 0) return ETIMEDOUT;
+    if (ready < 0) return errno;
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return err;
+  }
+  fcntl(s, F_SETFL, flags);
+  return 0;
+}
+
+}  // namespace
+
+Status connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, int* fd) {
+  const std::string where = format_address(host, port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0)
+    return Status::io(fmt::format("connect {}: {}", where, gai_strerror(rc)));
+  int err = 0;
+  for (const addrinfo* a = found; a; a = a->ai_next) {
+    const int s = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (s < 0) {
+      err = errno;
+      continue;
+    }
+    err = connect_one(s, a, timeout_ms);
+    if (err == 0) {
+      freeaddrinfo(found);
+      if (timeout_ms > 0) {
+        timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      }
+      set_nodelay(s);
+      *fd = s;
+      return Status::ok();
+    }
+    close(s);
+  }
+  freeaddrinfo(found);
+  if (err == ETIMEDOUT) return Status::timeout(errno_text("connect " + where, err));
+  return Status::io(errno_text("connect " + where, err));
+}
+
+Status send_all(int fd, const char* data, std::size_t length) {
+  while (length > 0) {
+    const ssize_t n = send(fd, data, length, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return Status::timeout("write timed out");
+      return Status::io(errno_text("write", errno));
+    }
+    data += n;
+    length -= static_cast<std::size_t>(n);
+  }
+  return Status::ok();
+}
+
+void set_nodelay(int fd) {
+  const int on = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // fails harmlessly on UNIX sockets
+}
+
+std::string peer_name(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) < 0) return "unknown peer";
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (addr.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    return format_address(host, ntohs(in->sin_port));
+  }
+  if (addr.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    return format_address(host, ntohs(in6->sin6_port));
+  }
+  return "local peer";
+}
+
+}  // namespace shmkv::net

@@ -1,0 +1,82 @@
+#include "shmkv/request.hpp"
+
+#include <fmt/format.h>
+
+#include "shmkv/json.hpp"
+
+namespace shmkv::request {
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+namespace {
+
+Func func_of(std::string_view name) {
+  if (name == "GET") return Func::kGet;
+  if (name == "PUT") return Func::kPut;
+  return Func::kUnknown;
+}
+
+// string_param reads params.NAME as a string, for the messages of section 4.
+Status string_param(od::object& params, const char* name, std::string_view* out) {
+  od::value v;
+  error_code e = params.find_field_unordered(name).get(v);
+  if (e == simdjson::NO_SUCH_FIELD) return Status::invalid(fmt::format("params.{} is missing", name));
+  if (e) return Status::invalid(json::describe(e, -1));
+  if (v.get_string().get(*out)) return Status::invalid(fmt::format("params.{} must be a string", name));
+  return Status::ok();
+}
+
+}  // namespace
+
+Status Parser::parse(const char* body, std::size_t length, std::size_t capacity, Request* out) {
+  *out = Request{};
+  od::document doc;
+  error_code e = parser_.iterate(body, length, capacity).get(doc);
+  if (e == simdjson::EMPTY) return Status::invalid("empty request body");
+  if (e) return Status::invalid(json::describe(e, -1));
+
+  // Pass 1: validate the whole body, so that nothing malformed is acted on
+  // (On-Demand only checks what it is asked for) and trailing text is caught.
+  auto position = [&]() -> long {
+    const char* at = nullptr;
+    if (doc.current_location().get(at)) return long(length);
+    return long(at - body);
+  };
+  od::json_type type;
+  if ((e = doc.type().get(type))) return Status::invalid(json::describe(e, position()));
+  if (type != od::json_type::object) return Status::invalid("request must be a JSON object");
+  od::value root;
+  if ((e = doc.get_value().get(root)) || (e = json::validate(root)))
+    return Status::invalid(json::describe(e, position()));
+  const char* trailing = nullptr;
+  if (doc.current_location().get(trailing) == simdjson::SUCCESS)
+    return Status::invalid(json::describe(simdjson::TRAILING_CONTENT, position()));
+
+  // Pass 2: take the fields, in any order.
+  doc.rewind();
+  od::object top;
+  if ((e = doc.get_object().get(top))) return Status::invalid(json::describe(e, -1));
+  od::value func;
+  e = top.find_field_unordered("func").get(func);
+  if (e == simdjson::NO_SUCH_FIELD) return Status::invalid("func is missing");
+  if (e || func.get_string().get(out->func_name)) return Status::invalid("func must be a string");
+  out->func = func_of(out->func_name);
+  if (out->func == Func::kUnknown) return Status::ok();  // params are not examined
+
+  od::object params;
+  e = top.find_field_unordered("params").get_object().get(params);
+  if (e == simdjson::NO_SUCH_FIELD) return Status::invalid("params is missing");
+  if (e) return Status::invalid("params must be an object");
+
+  if (Status s = string_param(params, "obj", &out->key); !s) return s;
+  if (out->func == Func::kPut) {
+    od::value val;
+    e = params.find_field_unordered("val").get(val);
+    if (e == simdjson::NO_SUCH_FIELD) return Status::invalid("params.val is missing");
+    if (e || (e = json::raw_text(val, &out->value))) return Status::invalid(json::describe(e, -1));
+  }
+  return Status::ok();
+}
+
+}  // namespace shmkv::request

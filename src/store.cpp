@@ -1,0 +1,201 @@
+// A restarted daemon must not hang five minutes on a segment whose creator
+// died while initialising it: give up on it after a few seconds instead.
+#define BOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC 5u
+
+#include "shmkv/store.hpp"
+
+#include <boost/container/map.hpp>
+#include <boost/container/string.hpp>
+#include <boost/container/throw_exception.hpp>
+#include <boost/interprocess/allocators/allocator.hpp>
+#include <boost/interprocess/managed_shared_memory.hpp>
+#include <boost/interprocess/sync/interprocess_mutex.hpp>
+#include <boost/interprocess/sync/scoped_lock.hpp>
+#include <boost/version.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace shmkv::store {
+
+namespace bi = boost::interprocess;
+
+namespace {
+
+using SegmentManager = bi::managed_shared_memory::segment_manager;
+using ShmString = boost::container::basic_string<char, std::char_traits<char>, bi::allocator<char, SegmentManager>>;
+
+// KeyLess orders keys by their bytes (char_traits compares as unsigned char)
+// and lets lookups use a std::string_view without building a ShmString.
+struct KeyLess {
+  using is_transparent = void;
+  static std::string_view view(const ShmString& s) { return {s.data(), s.size()}; }
+  bool operator()(const ShmString& a, const ShmString& b) const { return view(a) < view(b); }
+  bool operator()(const ShmString& a, std::string_view b) const { return view(a) < b; }
+  bool operator()(std::string_view a, const ShmString& b) const { return a < view(b); }
+};
+
+using Entry = std::pair<const ShmString, ShmString>;
+using Map = boost::container::map<ShmString, ShmString, KeyLess, bi::allocator<Entry, SegmentManager>>;
+
+// "shmkv" and a format number open the root object, so that a segment of
+// another format or Boost version is recognised and refused, not misread.
+constexpr std::uint64_t kMagic = 0x73686d6b762d6b76;  // "shmkv-kv"
+constexpr std::uint32_t kFormat = 1;
+constexpr char kRootName[] = "shmkv.root";
+
+struct Root {
+  explicit Root(SegmentManager* manager) : map(KeyLess(), manager) {}
+
+  std::uint64_t magic = kMagic;
+  std::uint32_t format = kFormat;
+  std::uint32_t boost_version = BOOST_VERSION;
+  bi::interprocess_mutex mutex;  // guards map
+  Map map;
+};
+
+using Lock = bi::scoped_lock<bi::interprocess_mutex>;
+
+}  // namespace
+
+class Segment {
+ public:
+  bi::managed_shared_memory memory;
+  Root* root = nullptr;
+};
+
+Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out) {
+  std::unique_ptr<Store> store(new Store);
+  store->segment_ = std::make_unique<Segment>();
+  store->name_ = name;
+  Segment& seg = *store->segment_;
+  try {
+    try {
+      bi::managed_shared_memory attached(bi::open_only, name.c_str());
+      seg.memory.swap(attached);
+    } catch (const bi::interprocess_exception& e) {
+      if (e.get_error_code() != bi::not_found_error) throw;
+      bi::permissions owner_only(0600);
+      bi::managed_shared_memory created(bi::create_only, name.c_str(), size, nullptr, owner_only);
+      seg.memory.swap(created);
+      seg.root = seg.memory.construct<Root>(kRootName)(seg.memory.get_segment_manager());
+      store->created_ = true;
+    }
+    if (!seg.root) {
+      seg.root = seg.memory.find<Root>(kRootName).first;
+      if (!seg.root)
+        return Status::corrupt(fmt::format("shared memory segment {} holds no shmkv store", name));
+      if (seg.root->magic != kMagic || seg.root->format != kFormat ||
+          seg.root->boost_version != BOOST_VERSION)
+        return Status::corrupt(fmt::format(
+            "shared memory segment {} has store format {} made with Boost {}, this shmkvd reads format "
+            "{} with Boost {}",
+            name, seg.root->format, seg.root->boost_version, kFormat, BOOST_VERSION));
+    }
+  } catch (const bi::interprocess_exception& e) {
+    return Status::io(fmt::format("shared memory segment {}: {}", name, e.what()));
+  } catch (const std::exception& e) {  // bad_alloc: size too small for the root
+    return Status::io(fmt::format("shared memory segment {}: {}", name, e.what()));
+  }
+  *out = std::move(store);
+  return Status::ok();
+}
+
+Status Store::remove(const std::string& name) {
+  if (!bi::shared_memory_object::remove(name.c_str()))
+    return Status::not_found(fmt::format("no shared memory segment {}", name));
+  return Status::ok();
+}
+
+Store::~Store() = default;
+
+Status Store::get(std::string_view key, std::string* value) {
+  Root& root = *segment_->root;
+  try {
+    Lock lock(root.mutex);
+    auto it = root.map.find(key);
+    if (it == root.map.end()) return Status::not_found();
+    value->assign(it->second.data(), it->second.size());
+    return Status::ok();
+  } catch (const bi::interprocess_exception& e) {
+    return Status::io(fmt::format("store lock: {}", e.what()));
+  }
+}
+
+Status Store::put(std::string_view key, std::string_view value) {
+  Root& root = *segment_->root;
+  SegmentManager* manager = segment_->memory.get_segment_manager();
+  try {
+    Lock lock(root.mutex);
+    // Every allocation happens before the map changes, so a full segment
+    // (bad_alloc) leaves the old entry exactly as it was.
+    ShmString stored(value.data(), value.size(), manager);
+    auto it = root.map.find(key);
+    if (it != root.map.end()) {
+      it->second.swap(stored);  // the old value is freed with `stored`
+    } else {
+      root.map.emplace(ShmString(key.data(), key.size(), manager), std::move(stored));
+    }
+    return Status::ok();
+  } catch (const bi::bad_alloc&) {
+    return Status::full();
+  } catch (const boost::container::length_error_t&) {  // longer than the segment could ever hold
+    return Status::full();
+  } catch (const bi::interprocess_exception& e) {
+    return Status::io(fmt::format("store lock: {}", e.what()));
+  }
+}
+
+Status Store::del(std::string_view key) {
+  Root& root = *segment_->root;
+  try {
+    Lock lock(root.mutex);
+    auto it = root.map.find(key);
+    if (it == root.map.end()) return Status::not_found();
+    root.map.erase(it);
+    return Status::ok();
+  } catch (const bi::interprocess_exception& e) {
+    return Status::io(fmt::format("store lock: {}", e.what()));
+  }
+}
+
+Status Store::scan(std::string_view prefix, const std::string_view* after, std::size_t limit,
+                   std::size_t max_bytes, Page* page) {
+  Root& root = *segment_->root;
+  page->keys.clear();
+  page->more = false;
+  try {
+    Lock lock(root.mutex);
+    auto it = (after && *after >= prefix) ? root.map.upper_bound(*after) : root.map.lower_bound(prefix);
+    std::size_t bytes = 0;
+    for (; it != root.map.end(); ++it) {
+      std::string_view key = KeyLess::view(it->first);
+      if (key.substr(0, prefix.size()) != prefix) break;
+      if (page->keys.size() == limit || (!page->keys.empty() && bytes + key.size() > max_bytes)) {
+        page->more = true;
+        break;
+      }
+      bytes += key.size();
+      page->keys.emplace_back(key);
+    }
+    return Status::ok();
+  } catch (const bi::interprocess_exception& e) {
+    return Status::io(fmt::format("store lock: {}", e.what()));
+  }
+}
+
+Counts Store::counts() {
+  Counts c;
+  c.store_bytes = segment_->memory.get_size();
+  c.free_bytes = segment_->memory.get_free_memory();
+  try {
+    Lock lock(segment_->root->mutex);
+    c.keys = segment_->root->map.size();
+  } catch (const bi::interprocess_exception&) {
+    // The count stays 0; the failing lock is reported by the next get or put.
+  }
+  return c;
+}
+
+}  // namespace shmkv::store

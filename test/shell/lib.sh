@@ -1,0 +1,96 @@
+# Shared driver for the shell tests (sourced, not run). It starts build/shmkvd
+# on a free loopback port with a segment of its own, waits for it in a bounded
+# loop, and on exit, failure included, stops only the daemons it started and
+# removes their segments. A failed test keeps the daemon's log.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+SHMKVD=$ROOT/$BUILD/shmkvd
+SHMKV=$ROOT/$BUILD/shmkv
+WIRE=$ROOT/test/shell/wire.py
+TEST_NAME=$(basename "$0" .sh)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/shmkv-$TEST_NAME.XXXXXX")
+NAME=shmkv-test-$$-$RANDOM
+PORT=
+DAEMON_PID=
+DAEMON_LOG=$WORK/daemon.log
+
+cleanup() {
+  local rc=$?
+  stop_daemon || true
+  rm -f "/dev/shm/$NAME"
+  if [ "$rc" -ne 0 ] && [ -f "$DAEMON_LOG" ]; then
+    mkdir -p "$ROOT/$BUILD/test-logs"
+    cp "$DAEMON_LOG" "$ROOT/$BUILD/test-logs/$TEST_NAME.daemon.log"
+    echo "daemon log kept in $BUILD/test-logs/$TEST_NAME.daemon.log"
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() {
+  [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_daemon [OPTION...]: start shmkvd on a free port with this test's
+# segment, and wait until it answers. A port taken in between is retried.
+start_daemon() {
+  local try
+  for try in 1 2 3; do
+    PORT=$(free_port)
+    "$SHMKVD" --bind 127.0.0.1 --port "$PORT" --name "$NAME" "$@" 2>>"$DAEMON_LOG" &
+    DAEMON_PID=$!
+    if wait_ready; then return 0; fi
+    if kill -0 "$DAEMON_PID" 2>/dev/null; then fail "shmkvd did not answer within 10 s"; fi
+    wait "$DAEMON_PID" || true
+    DAEMON_PID=
+    grep -q 'Address already in use' "$DAEMON_LOG" || fail "shmkvd did not start: $(tail -n 3 "$DAEMON_LOG")"
+  done
+  fail "no free port after 3 tries"
+}
+
+# wait_ready polls the daemon (GET of an absent key: exit 1 means it answered)
+# for at most 10 s, and fails early when the daemon has exited.
+wait_ready() {
+  local i rc
+  for i in $(seq 200); do
+    rc=0
+    "$SHMKV" -p "$PORT" -t 1 get __shmkv_test_ping__ >/dev/null 2>&1 || rc=$?
+    [ "$rc" -le 1 ] && return 0
+    kill -0 "$DAEMON_PID" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+# stop_daemon sends SIGTERM and waits up to 15 s; sets DAEMON_STATUS.
+stop_daemon() {
+  DAEMON_STATUS=
+  [ -n "$DAEMON_PID" ] || return 0
+  kill -TERM "$DAEMON_PID" 2>/dev/null || true
+  local i
+  for i in $(seq 300); do
+    kill -0 "$DAEMON_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  if kill -0 "$DAEMON_PID" 2>/dev/null; then
+    echo "shmkvd $DAEMON_PID ignored SIGTERM for 15 s; killing it and its workers" >&2
+    pkill -KILL -P "$DAEMON_PID" 2>/dev/null || true
+    kill -KILL "$DAEMON_PID" 2>/dev/null || true
+  fi
+  DAEMON_STATUS=0
+  wait "$DAEMON_PID" || DAEMON_STATUS=$?
+  DAEMON_PID=
+}

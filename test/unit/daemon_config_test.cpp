@@ -1,0 +1,80 @@
+#include "shmkv/daemon_config.hpp"
+
+#include <doctest/doctest.h>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+using namespace shmkv;
+
+namespace {
+
+Status parse(std::initializer_list<const char*> args, daemon_config::Config* config,
+             daemon_config::Action* action) {
+  std::vector<std::string> storage{"shmkvd"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  return daemon_config::parse(static_cast<int>(storage.size()), argv.data(), config, action);
+}
+
+}  // namespace
+
+TEST_CASE("daemon_config: sizes take K, M and G suffixes") {
+  std::size_t n = 0;
+  REQUIRE(daemon_config::parse_size("64M", &n).is_ok());
+  CHECK(n == std::size_t(64) << 20);
+  REQUIRE(daemon_config::parse_size("1G", &n).is_ok());
+  CHECK(n == std::size_t(1) << 30);
+  REQUIRE(daemon_config::parse_size("512k", &n).is_ok());
+  CHECK(n == 512 * 1024);
+  REQUIRE(daemon_config::parse_size("1000", &n).is_ok());
+  CHECK(n == 1000);
+  CHECK(daemon_config::parse_size("12X", &n).message() == "'12X' has an unknown suffix (use K, M or G)");
+  CHECK_FALSE(daemon_config::parse_size("M", &n).is_ok());
+  CHECK_FALSE(daemon_config::parse_size("-1M", &n).is_ok());
+  CHECK_FALSE(daemon_config::parse_size("99999999999999999G", &n).is_ok());
+}
+
+TEST_CASE("daemon_config: defaults and options") {
+  daemon_config::Config config;
+  daemon_config::Action action;
+  REQUIRE(parse({}, &config, &action).is_ok());
+  CHECK(action == daemon_config::Action::kServe);
+  CHECK(config.bind == "127.0.0.1");
+  CHECK(config.port == 4444);
+  CHECK(config.name == "shmkv");
+  CHECK(config.memory == std::size_t(64) << 20);
+  CHECK(config.max_message == std::size_t(1) << 20);
+
+  REQUIRE(parse({"--bind", "::1", "-p", "5000", "--name", "t1", "--memory", "8M", "--max-message", "4K",
+                 "--idle-timeout", "0", "--log-level", "debug"},
+                &config, &action)
+              .is_ok());
+  CHECK(config.bind == "::1");
+  CHECK(config.port == 5000);
+  CHECK(config.name == "t1");
+  CHECK(config.memory == std::size_t(8) << 20);
+  CHECK(config.max_message == 4096);
+  CHECK(config.idle_timeout_s == 0);
+  CHECK(config.log_level == log::Level::kDebug);
+
+  REQUIRE(parse({"--version"}, &config, &action).is_ok());
+  CHECK(action == daemon_config::Action::kVersion);
+}
+
+TEST_CASE("daemon_config: usage errors say what to give instead") {
+  daemon_config::Config config;
+  daemon_config::Action action;
+  CHECK(parse({"--port", "70000"}, &config, &action).message() ==
+        "--port takes a whole number from 1 to 65535, not '70000'");
+  CHECK(parse({"--memory", "1K"}, &config, &action).message() == "--memory must be at least 64K");
+  CHECK(parse({"--name", "a/b"}, &config, &action).message() == "--name takes a non-empty name without '/'");
+  CHECK(parse({"--frob"}, &config, &action).message() == "unknown option --frob");
+  CHECK(parse({"--port"}, &config, &action).message() == "--port needs a value");
+  CHECK(parse({"--log-level", "loud"}, &config, &action).message() ==
+        "--log-level takes error, warning, info or debug, not 'loud'");
+  CHECK(parse({"extra"}, &config, &action).message() == "unexpected argument 'extra'");
+}

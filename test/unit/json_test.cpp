@@ -1,0 +1,34 @@
+#include "shmkv/json.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace shmkv;
+
+TEST_CASE("json::check_value accepts exactly one valid value") {
+  for (const char* ok : {"1", "1.0", "-0.5e-10", "12345678901234567890123", "null", "true", "false",
+                         "\"\\u2603\\\"\"", "[]", "{}", " [1, [2, {\"a\": null}]] ", "\"a\\nb\""}) {
+    CAPTURE(ok);
+    CHECK(json::check_value(ok).is_ok());
+  }
+}
+
+TEST_CASE("json::check_value names what is wrong and where") {
+  CHECK(json::check_value("{\"a\": 01}").message() == "malformed JSON at byte 6: bad number");
+  CHECK(json::check_value("[1, 2").message().find("malformed JSON") == 0);
+  CHECK(json::check_value("[1,]").message().find("malformed JSON at byte 3") == 0);
+  CHECK(json::check_value("nul").message().find("malformed JSON") == 0);
+  CHECK(json::check_value("").message() == "no JSON value given");
+  CHECK(json::check_value("1, 2").message() == "more than one JSON value given");
+  CHECK(json::check_value("{} x").message().find("malformed JSON at byte 3") == 0);
+  CHECK(json::check_value("\"\xff\"").message() == "body is not valid UTF-8");
+  CHECK(json::check_value("\"\\ud800\"").message().find("bad string") != std::string::npos);
+  CHECK(json::check_value(std::string(2000, '[') + std::string(2000, ']')).message().find("nesting deeper") !=
+        std::string::npos);
+}
+
+TEST_CASE("json::append_quoted escapes what JSON requires and passes UTF-8 through") {
+  std::string out;
+  json::append_quoted(out, std::string("a\"b\\c\n\t\x01 \xe2\x98\x83", 12));
+  CHECK(out == "\"a\\\"b\\\\c\\n\\t\\u0001 \xe2\x98\x83\"");
+  CHECK(fmt::format("{}", json::Quoted{"x"}) == "\"x\"");
+}

@@ -1,0 +1,108 @@
+#include "shmkv/request.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace shmkv;
+
+namespace {
+
+// Parsed keeps the padded copy of the body alive with the request.
+struct Parsed {
+  std::string body;
+  request::Parser parser;
+  request::Request req;
+  Status status;
+};
+
+void parse(Parsed& p, std::string body) {
+  p.body = std::move(body);
+  p.body.reserve(p.body.size() + simdjson::SIMDJSON_PADDING);
+  p.status = p.parser.parse(p.body.data(), p.body.size(), p.body.capacity(), &p.req);
+}
+
+std::string error_of(std::string body) {
+  Parsed p;
+  parse(p, std::move(body));
+  return p.status.is_ok() ? "(ok)" : p.status.message();
+}
+
+}  // namespace
+
+TEST_CASE("request: GET and PUT in the original client's form") {
+  Parsed p;
+  parse(p, R"({"func": "PUT", "params": {"obj": "colour", "val": {"r": 255}}})");
+  REQUIRE(p.status.is_ok());
+  CHECK(p.req.func == request::Func::kPut);
+  CHECK(p.req.key == "colour");
+  CHECK(p.req.value == R"({"r": 255})");
+
+  parse(p, R"({"func": "GET", "params": {"obj": "colour"}})");
+  REQUIRE(p.status.is_ok());
+  CHECK(p.req.func == request::Func::kGet);
+  CHECK(p.req.key == "colour");
+}
+
+TEST_CASE("request: fields may come in any order, keys are decoded") {
+  Parsed p;
+  parse(p, R"({"params": {"val": [1, 2], "obj": "a\u0062"}, "func": "PUT"})");
+  REQUIRE(p.status.is_ok());
+  CHECK(p.req.key == "ab");
+  CHECK(p.req.value == "[1, 2]");
+}
+
+TEST_CASE("request: values keep their exact source text") {
+  for (const char* value : {"12345678901234567890123", "1.0", "-0.5e-10", R"("\u2603\"")",
+                            R"([[1, {"a": [true, false, null]}], {}])", "null", R"({"nested": {"x": []}})"}) {
+    CAPTURE(value);
+    Parsed p;
+    parse(p, std::string(R"({"func": "PUT", "params": {"obj": "k", "val": )") + value + "  }}");
+    REQUIRE(p.status.is_ok());
+    CHECK(p.req.value == value);
+  }
+}
+
+TEST_CASE("request: an unknown function's params are not examined") {
+  Parsed p;
+  parse(p, R"({"func": "FROB"})");
+  REQUIRE(p.status.is_ok());
+  CHECK(p.req.func == request::Func::kUnknown);
+  CHECK(p.req.func_name == "FROB");
+}
+
+TEST_CASE("request: every error of PROTOCOL.md section 4 names the problem") {
+  CHECK(error_of("") == "empty request body");
+  CHECK(error_of("{\"func\": \"GET\xff\"}") == "body is not valid UTF-8");
+  CHECK(error_of(R"({"func": "GET", "params": {"obj": "k"}} x)") ==
+        "malformed JSON at byte 40: unexpected text after the value");
+  CHECK(error_of(R"({"func": "GET", "params": {"obj": "k"},})").find("malformed JSON at byte") == 0);
+  CHECK(error_of(R"({"func": "PUT", "params": {"obj": "k", "val": 01}})") ==
+        "malformed JSON at byte 46: bad number");
+  CHECK(error_of(R"({"func": "PUT", "params": {"obj": "k", "val": tru}})").find("malformed JSON") == 0);
+  CHECK(error_of(R"({"func": "PUT", "params": {"obj": "k", "val": "\q"}})").find("bad string") !=
+        std::string::npos);
+  CHECK(error_of(R"({"func": "X", "params": {"obj": "k", "val": [1,]}})").find("malformed JSON") == 0);
+  CHECK(error_of("{\"func\": \"PUT\", \"params\": {\"obj\": \"k\", \"val\": \"a\x01\"}}")
+            .find("unescaped control character") != std::string::npos);
+  CHECK(error_of(R"({"a": )" + std::string(100000, '[')).find("nesting deeper than 1024 levels") !=
+        std::string::npos);
+  CHECK(error_of("[1, 2]") == "request must be a JSON object");
+  CHECK(error_of("\"GET\"") == "request must be a JSON object");
+  CHECK(error_of(R"({"params": {}})") == "func is missing");
+  CHECK(error_of(R"({"func": 1, "params": {}})") == "func must be a string");
+  CHECK(error_of(R"({"func": "GET"})") == "params is missing");
+  CHECK(error_of(R"({"func": "GET", "params": [1]})") == "params must be an object");
+  CHECK(error_of(R"({"func": "GET", "params": {}})") == "params.obj is missing");
+  CHECK(error_of(R"({"func": "GET", "params": {"obj": 5}})") == "params.obj must be a string");
+  CHECK(error_of(R"({"func": "PUT", "params": {"obj": "k"}})") == "params.val is missing");
+  CHECK(error_of(R"({"func": "PUT", "params": {"obj": null, "val": 1}})") == "params.obj must be a string");
+}
+
+TEST_CASE("request: one parser serves many requests") {
+  Parsed p;
+  for (int i = 0; i < 100; ++i) {
+    parse(p, i % 2 ? R"({"func": "GET", "params": {"obj": "k"}})" : "[broken");
+    CHECK(p.status.is_ok() == (i % 2 == 1));
+  }
+}
