@@ -1,6 +1,6 @@
 // A restarted daemon must not hang five minutes on a segment whose creator
 // died while initialising it: give up on it after a few seconds instead.
-#define BOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC 5u
+#define BOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC 2u
 
 #include "shmkv/store.hpp"
 

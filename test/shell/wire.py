@@ -48,7 +48,10 @@ def closed_by_peer(sock):
 
 
 def call(port, body, version=2):
-    """One request on a fresh connection; returns the decoded reply object."""
+    """One request on a fresh connection; returns the decoded reply object.
+    body is a dict (sent as json.dumps) or the exact text to send."""
+    if isinstance(body, dict):
+        body = json.dumps(body)
     with connect(port) as s:
         s.sendall(frame(version, body))
         _, reply = recv_frame(s)

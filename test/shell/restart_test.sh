@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SIGTERM stops shmkvd cleanly (exit 0); started again on the same segment it
+# serves the same data; the segment is readable by its owner only.
+. "$(dirname "$0")/lib.sh"
+start_daemon --memory 8M
+"$SHMKV" -p "$PORT" put restart:obj '{"n": [1, 2.0, 12345678901234567890123]}'
+"$SHMKV" -p "$PORT" put restart:str '"\u2603"'
+mode=$(stat -c '%A %U' "/dev/shm/$NAME")
+expect_eq "$mode" "-rw------- $(id -un)" "mode and owner of /dev/shm/$NAME"
+
+stop_daemon
+expect_eq "$DAEMON_STATUS" 0 "exit status after SIGTERM"
+grep -q 'info: stopped' "$DAEMON_LOG" || fail "no 'stopped' line in the log"
+[ -e "/dev/shm/$NAME" ] || fail "the segment was removed at stop"
+
+start_daemon --memory 16M
+expect_eq "$("$SHMKV" -p "$PORT" get restart:obj)" '{"n": [1, 2.0, 12345678901234567890123]}' "value after restart"
+expect_eq "$("$SHMKV" -p "$PORT" get restart:str)" '"\u2603"' "string after restart"
+grep -q "store $NAME attached (2 keys" "$DAEMON_LOG" || fail "restart did not attach the existing store"
+expect_eq "$(stat -c %s "/dev/shm/$NAME")" $((8 << 20)) "segment size kept across restart"
+
+# A segment that is not a shmkv store is refused with a clear message.
+stop_daemon
+head -c 65536 /dev/zero | tr '\0' 'Z' > "/dev/shm/$NAME"
+rc=0
+"$SHMKVD" --port "$(free_port)" --name "$NAME" 2>"$WORK/refused.log" || rc=$?
+expect_eq "$rc" 1 "exit status on a foreign segment"
+grep -q "shared memory segment $NAME" "$WORK/refused.log" || fail "unclear refusal: $(cat "$WORK/refused.log")"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SIGTERM: shmkvd stops accepting, closes idle connections after the requests
+# already read are answered, and exits 0 with no worker left behind.
+. "$(dirname "$0")/lib.sh"
+start_daemon
+cd "$ROOT/test/shell"
+python3 - "$PORT" "$DAEMON_PID" <<'PY'
+import json, os, signal, sys, time
+from wire import check, closed_by_peer, connect, frame, recv_frame
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+idle = [connect(port) for _ in range(3)]
+for s in idle:  # each has a worker serving it, idle between requests
+    s.sendall(frame(2, '{"func": "PUT", "params": {"obj": "s", "val": 1}}'))
+    check(json.loads(recv_frame(s)[1])["status"] == "OK", "PUT before shutdown")
+busy = connect(port)
+busy.sendall(b"".join(frame(2, '{"func": "GET", "params": {"obj": "s"}}') for _ in range(50)))
+time.sleep(0.2)  # let the worker read the batch before the signal
+os.kill(pid, signal.SIGTERM)
+for i in range(50):  # requests read before the signal are all answered
+    check(json.loads(recv_frame(busy)[1])["response"]["response"]["val"] == 1, f"pipelined reply {i}")
+for s in idle + [busy]:
+    s.settimeout(5)
+    check(closed_by_peer(s), "a connection stayed open after SIGTERM")
+PY
+for i in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$DAEMON_PID" 2>/dev/null && fail "shmkvd still running 5 s after SIGTERM"
+rc=0; wait "$DAEMON_PID" || rc=$?
+DAEMON_PID=
+expect_eq "$rc" 0 "exit status after SIGTERM"
+grep -q 'stopping: [0-9]* workers to finish' "$DAEMON_LOG" || fail "no stopping line"
