@@ -55,7 +55,7 @@ void serve(int fd, store::Store& store, const Settings& settings) {
   const std::size_t usable = capacity - simdjson::SIMDJSON_PADDING;
   std::size_t used = 0;
   std::string out;
-  dispatch::Dispatcher dispatcher(store);
+  dispatch::Dispatcher dispatcher(store, *settings.counters, settings.max_message);
   const std::string peer = log::enabled(log::Level::kDebug) ? net::peer_name(fd) : std::string();
   log::debug("connection from {}", peer);
 

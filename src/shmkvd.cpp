@@ -38,6 +38,7 @@
 #include "shmkv/daemon_config.hpp"
 #include "shmkv/log.hpp"
 #include "shmkv/net.hpp"
+#include "shmkv/stats.hpp"
 #include "shmkv/store.hpp"
 #include "shmkv/version.hpp"
 
@@ -62,6 +63,8 @@ void set_handler(int sig, void (*handler)(int)) {
 
 // The pids of live workers: added by accept_one, removed by reap_children.
 std::unordered_set<pid_t> g_workers;
+// Shared with the workers, which report them in STATS; set up before any fork.
+stats::Counters* g_counters = nullptr;
 
 // reap_children collects every exited worker and logs abnormal deaths: one
 // line per death, the only place that decides what a death means.
@@ -69,7 +72,7 @@ void reap_children() {
   int status = 0;
   pid_t pid;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-    g_workers.erase(pid);
+    if (g_workers.erase(pid)) g_counters->connections_active.fetch_sub(1);
     if (WIFSIGNALED(status))
       log::error("worker {} killed by signal {} ({})", pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
     else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
@@ -87,6 +90,7 @@ void reap_children() {
   g_stop = 0;  // the parent's flag was not set when it forked, but be plain about it
   connection::Settings settings;
   settings.max_message = config.max_message;
+  settings.counters = g_counters;
   settings.idle_timeout_ms = config.idle_timeout_s > 0 ? config.idle_timeout_s * 1000 : -1;
   settings.wait_mask = &wait_mask;
   settings.stop = &g_stop;
@@ -106,8 +110,13 @@ void accept_one(int listen_fd, store::Store& store, const daemon_config::Config&
   net::set_nodelay(conn);
   const pid_t pid = fork();
   if (pid == 0) run_worker(listen_fd, conn, store, config, wait_mask);
-  if (pid < 0) log::error("fork for {}: {}", net::peer_name(conn), std::strerror(errno));
-  else g_workers.insert(pid);
+  if (pid < 0) {
+    log::error("fork for {}: {}", net::peer_name(conn), std::strerror(errno));
+  } else {
+    g_workers.insert(pid);
+    g_counters->connections_active.fetch_add(1);
+    g_counters->connections_total.fetch_add(1);
+  }
   close(conn);
 }
 
@@ -138,6 +147,11 @@ int serve(const daemon_config::Config& config) {
   std::unique_ptr<store::Store> store;
   if (Status s = store::Store::open(config.name, config.memory, &store); !s) {
     log::error("{}", s.message());
+    return 1;
+  }
+  g_counters = stats::create();
+  if (!g_counters) {
+    log::error("{}", errno_text("mmap of the counters", errno));
     return 1;
   }
   int listen_fd = -1;

@@ -7,12 +7,14 @@
 
 #include <cstddef>
 
+#include "shmkv/stats.hpp"
 #include "shmkv/store.hpp"
 
 namespace shmkv::connection {
 
 struct Settings {
   std::size_t max_message = 0;  // largest body accepted
+  stats::Counters* counters = nullptr;
   int idle_timeout_ms = -1;     // close a connection idle this long; -1: never
   // The signal mask to wait with (ppoll), so that a stop signal blocked the
   // rest of the time wakes the wait without a lost wake-up.

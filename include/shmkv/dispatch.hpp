@@ -9,13 +9,16 @@
 #include <string_view>
 
 #include "shmkv/request.hpp"
+#include "shmkv/stats.hpp"
 #include "shmkv/store.hpp"
 
 namespace shmkv::dispatch {
 
 class Dispatcher {
  public:
-  explicit Dispatcher(store::Store& store) : store_(store) {}
+  // max_message bounds the size of a KEYS reply, as PROTOCOL.md asks.
+  Dispatcher(store::Store& store, stats::Counters& counters, std::size_t max_message)
+      : store_(store), counters_(counters), max_message_(max_message) {}
 
   // handle answers the request in body (followed by simdjson::SIMDJSON_PADDING
   // readable bytes, counted in capacity) and appends the reply, framed with
@@ -24,9 +27,14 @@ class Dispatcher {
               std::string& out);
 
  private:
+  void keys(std::int32_t version, const request::Request& req, std::string& out);
+
   store::Store& store_;
+  stats::Counters& counters_;
+  const std::size_t max_message_;
   request::Parser parser_;
   std::string value_;  // scratch copy of a value read from the store
+  store::Page page_;   // scratch page of a KEYS scan
 };
 
 }  // namespace shmkv::dispatch

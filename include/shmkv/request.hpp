@@ -13,15 +13,24 @@
 
 namespace shmkv::request {
 
-enum class Func { kGet, kPut, kUnknown };
+enum class Func { kGet, kPut, kDelete, kKeys, kStats, kUnknown };
+
+// KEYS limits (PROTOCOL.md section 3).
+inline constexpr std::uint32_t kKeysDefaultLimit = 1000;
+inline constexpr std::uint32_t kKeysMaxLimit = 100000;
 
 // A parsed request. Its string_views point into the body or into the Parser
 // that produced it, and are valid until that Parser parses again.
 struct Request {
   Func func = Func::kUnknown;
   std::string_view func_name;  // decoded, as the client spelled it
-  std::string_view key;        // decoded params.obj (GET, PUT)
+  std::string_view key;        // decoded params.obj (GET, PUT, DELETE)
   std::string_view value;      // source text of params.val (PUT)
+  // KEYS: every param optional.
+  std::string_view prefix;
+  std::string_view after;
+  bool has_after = false;
+  std::uint32_t limit = kKeysDefaultLimit;
 };
 
 // Parser owns simdjson's buffers, reused from request to request; one per
