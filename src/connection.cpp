@@ -22,12 +22,15 @@ namespace {
 
 enum class Wait { kReadable, kStop, kIdle, kFailed };
 
-Wait wait_readable(int fd, const Settings& settings) {
+// wait_readable waits for input. A stop ends the wait only between messages:
+// a message already begun is the request in hand, to be read and answered
+// (the parent kills a worker that takes longer than --shutdown-timeout).
+Wait wait_readable(int fd, const Settings& settings, bool mid_message) {
   pollfd p{fd, POLLIN, 0};
   timespec timeout{settings.idle_timeout_ms / 1000, (settings.idle_timeout_ms % 1000) * 1000000L};
   const timespec* t = settings.idle_timeout_ms >= 0 ? &timeout : nullptr;
   for (;;) {
-    if (*settings.stop) return Wait::kStop;
+    if (*settings.stop && !mid_message) return Wait::kStop;
     const int ready = ppoll(&p, 1, t, settings.wait_mask);
     if (ready > 0) return Wait::kReadable;
     if (ready == 0) return Wait::kIdle;
@@ -90,7 +93,7 @@ void serve(int fd, store::Store& store, const Settings& settings) {
     std::memmove(buffer.get(), buffer.get() + start, used - start);
     used -= start;
 
-    switch (wait_readable(fd, settings)) {
+    switch (wait_readable(fd, settings, used > 0)) {
       case Wait::kReadable: break;
       case Wait::kStop: return;
       case Wait::kIdle:

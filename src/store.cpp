@@ -14,7 +14,12 @@
 #include <boost/version.hpp>
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 namespace shmkv::store {
@@ -53,6 +58,9 @@ struct Root {
   std::uint32_t boost_version = BOOST_VERSION;
   bi::interprocess_mutex mutex;  // guards map
   Map map;
+  pid_t server_pid = 0;  // the shmkvd that claimed the segment last
+  // map.size(), kept under mutex, readable without it (key_count).
+  std::atomic<std::uint64_t> key_count{0};
 };
 
 using Lock = bi::scoped_lock<bi::interprocess_mutex>;
@@ -102,13 +110,47 @@ Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<St
   return Status::ok();
 }
 
+bool Store::exists(const std::string& name) {
+  try {
+    bi::shared_memory_object segment(bi::open_only, name.c_str(), bi::read_only);
+    return true;
+  } catch (const bi::interprocess_exception&) {
+    return false;
+  }
+}
+
 Status Store::remove(const std::string& name) {
   if (!bi::shared_memory_object::remove(name.c_str()))
     return Status::not_found(fmt::format("no shared memory segment {}", name));
   return Status::ok();
 }
 
-Store::~Store() = default;
+Status Store::claim() {
+  // The segment's own file under /dev/shm carries the lock: it exists exactly
+  // as long as the segment, and flock dies with the last process holding it.
+  if (claim_fd_ >= 0) {  // claimed already: a detached daemon has a new pid
+    segment_->root->server_pid = getpid();
+    return Status::ok();
+  }
+  const std::string path = "/dev/shm/" + name_;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::io(errno_text("open " + path, errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK)
+      return Status::busy(fmt::format("store {} is already served by shmkvd pid {}; stop that one first", name_,
+                                      segment_->root->server_pid));
+    return Status::io(errno_text("lock " + path, err));
+  }
+  claim_fd_ = fd;
+  segment_->root->server_pid = getpid();
+  return Status::ok();
+}
+
+Store::~Store() {
+  if (claim_fd_ >= 0) ::close(claim_fd_);
+}
 
 Status Store::get(std::string_view key, std::string* value) {
   Root& root = *segment_->root;
@@ -136,6 +178,7 @@ Status Store::put(std::string_view key, std::string_view value) {
       it->second.swap(stored);  // the old value is freed with `stored`
     } else {
       root.map.emplace(ShmString(key.data(), key.size(), manager), std::move(stored));
+      root.key_count.store(root.map.size(), std::memory_order_relaxed);
     }
     return Status::ok();
   } catch (const bi::bad_alloc&) {
@@ -154,6 +197,7 @@ Status Store::del(std::string_view key) {
     auto it = root.map.find(key);
     if (it == root.map.end()) return Status::not_found();
     root.map.erase(it);
+    root.key_count.store(root.map.size(), std::memory_order_relaxed);
     return Status::ok();
   } catch (const bi::interprocess_exception& e) {
     return Status::io(fmt::format("store lock: {}", e.what()));
@@ -183,6 +227,10 @@ Status Store::scan(std::string_view prefix, const std::string_view* after, std::
   } catch (const bi::interprocess_exception& e) {
     return Status::io(fmt::format("store lock: {}", e.what()));
   }
+}
+
+std::size_t Store::key_count() const {
+  return segment_->root->key_count.load(std::memory_order_relaxed);
 }
 
 Counts Store::counts() {

@@ -38,8 +38,17 @@ class Store {
   // not a shmkv store of this format is refused with kCorrupt, never misread.
   static Status open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out);
 
+  // exists says whether a segment called name exists.
+  static bool exists(const std::string& name);
+
   // remove deletes the segment called name; not found when there is none.
   static Status remove(const std::string& name);
+
+  // claim makes this process the segment's one server, until it exits (an
+  // advisory lock on the segment's file, inherited by its workers). A segment
+  // already claimed by a live shmkvd is refused with kBusy. Claiming again
+  // (after a fork) records the calling process as the server.
+  Status claim();
 
   ~Store();
 
@@ -66,12 +75,17 @@ class Store {
 
   Counts counts();
 
+  // key_count is the number of keys without taking the store lock, for the
+  // parent process, which never takes it.
+  std::size_t key_count() const;
+
  private:
   Store() = default;
 
   std::unique_ptr<Segment> segment_;
   std::string name_;
   bool created_ = false;
+  int claim_fd_ = -1;
 };
 
 }  // namespace shmkv::store

@@ -138,7 +138,10 @@ TEST_CASE("store: scan pages through keys by prefix in byte order") {
 
 TEST_CASE("store: remove deletes the segment") {
   TestSegment seg;
+  CHECK_FALSE(store::Store::exists(seg.name));
   { auto s = open(seg.name); }
+  CHECK(store::Store::exists(seg.name));
   CHECK(store::Store::remove(seg.name).is_ok());
+  CHECK_FALSE(store::Store::exists(seg.name));
   CHECK(store::Store::remove(seg.name).is_not_found());
 }
