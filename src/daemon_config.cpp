@@ -44,7 +44,8 @@ Status parse_int(const char* option, std::string_view text, long long lo, long l
 std::string usage() {
   return "usage: shmkvd [--bind ADDRESS] [--port PORT] [--socket PATH] [--socket-mode MODE]\n"
          "              [--name NAME] [--memory SIZE] [--max-message SIZE]\n"
-         "              [--max-children N] [--idle-timeout SECONDS] [--backlog N]\n"
+         "              [--max-children N] [--spare-workers N] [--worker-max-connections N]\n"
+         "              [--idle-timeout SECONDS] [--backlog N]\n"
          "              [--shutdown-timeout SECONDS] [--daemonize] [--pidfile PATH]\n"
          "              [--log-level LEVEL]\n"
          "       shmkvd --remove-store [--name NAME]\n"
@@ -60,6 +61,9 @@ std::string usage() {
          "  -m, --memory SIZE           segment size for a new store, K/M/G suffixes (default 64M)\n"
          "      --max-message SIZE      largest request body accepted (default 1M)\n"
          "      --max-children N        most workers at once; then new clients wait (default 512)\n"
+         "      --spare-workers N       idle workers kept for new connections, 0 for a fork\n"
+         "                              per connection (default 16)\n"
+         "      --worker-max-connections N  retire a worker after N connections (default 10000)\n"
          "      --idle-timeout SECONDS  close connections idle this long, 0 never (default 60)\n"
          "      --backlog N             listen backlog (default 511)\n"
          "      --shutdown-timeout SECONDS  on SIGTERM, kill workers still busy after this (default 10)\n"
@@ -76,7 +80,7 @@ std::string usage() {
 Status parse(int argc, char** argv, Config* config, Action* action) {
   enum {
     kMaxMessage = 256, kIdleTimeout, kBacklog, kLogLevel, kSocketMode, kMaxChildren, kShutdownTimeout,
-    kPidfile, kRemoveStore
+    kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections
   };
   static const option kOptions[] = {
       {"bind", required_argument, nullptr, 'b'},
@@ -87,6 +91,8 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       {"memory", required_argument, nullptr, 'm'},
       {"max-message", required_argument, nullptr, kMaxMessage},
       {"max-children", required_argument, nullptr, kMaxChildren},
+      {"spare-workers", required_argument, nullptr, kSpareWorkers},
+      {"worker-max-connections", required_argument, nullptr, kWorkerMaxConnections},
       {"idle-timeout", required_argument, nullptr, kIdleTimeout},
       {"backlog", required_argument, nullptr, kBacklog},
       {"shutdown-timeout", required_argument, nullptr, kShutdownTimeout},
@@ -143,6 +149,14 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       case kMaxChildren:
         if (Status s = parse_int("max-children", arg, 1, 100000, &n); !s) return s;
         config->max_children = static_cast<int>(n);
+        break;
+      case kSpareWorkers:
+        if (Status s = parse_int("spare-workers", arg, 0, 100000, &n); !s) return s;
+        config->spare_workers = static_cast<int>(n);
+        break;
+      case kWorkerMaxConnections:
+        if (Status s = parse_int("worker-max-connections", arg, 1, 1000000000000LL, &n); !s) return s;
+        config->worker_max_connections = static_cast<std::uint64_t>(n);
         break;
       case kIdleTimeout:
         if (Status s = parse_int("idle-timeout", arg, 0, 86400 * 365, &n); !s) return s;

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <ctime>
+
 #include "shmkv/frame.hpp"
 #include "shmkv/log.hpp"
 #include "shmkv/reply.hpp"
@@ -10,7 +12,7 @@ namespace shmkv::dispatch {
 
 void Dispatcher::handle(std::int32_t version, const char* body, std::size_t length, std::size_t capacity,
                         std::string& out) {
-  counters_.requests_total.fetch_add(1, std::memory_order_relaxed);
+  board_.requests_total.fetch_add(1, std::memory_order_relaxed);
   request::Request req;
   if (Status s = parser_.parse(body, length, capacity, &req); !s) {
     log::debug("bad request: {}", s.message());
@@ -61,14 +63,29 @@ void Dispatcher::handle(std::int32_t version, const char* body, std::size_t leng
       keys(version, req, out);
       return;
     case request::Func::kStats:
-      reply::stats(out, version, store_.counts(), counters_, getpid());
-      log::debug("STATS");
+      stats(version, out);
       return;
     case request::Func::kUnknown:
       log::debug("unknown function {}", req.func_name);
       reply::unknown_function(out, version, req.func_name);
       return;
   }
+}
+
+void Dispatcher::stats(std::int32_t version, std::string& out) {
+  const store::Counts counts = store_.counts();
+  reply::Stats s;
+  s.keys = counts.keys;
+  s.store_bytes = counts.store_bytes;
+  s.store_free_bytes = counts.free_bytes;
+  s.connections_active = board_.count(scoreboard::State::kBusy);
+  s.connections_total = board_.connections_total.load();
+  s.requests_total = board_.requests_total.load();
+  s.uptime_seconds = std::time(nullptr) - board_.started;
+  s.pid = board_.daemon_pid;
+  s.worker_pid = getpid();
+  reply::stats(out, version, s);
+  log::debug("STATS");
 }
 
 // keys answers KEYS with one page of keys. A page whose reply would exceed

@@ -13,9 +13,13 @@
 namespace shmkv::listeners {
 namespace {
 
-void make_nonblocking(int fd) {
+// prepare makes a listener non-blocking and close-on-exec, and turns Nagle
+// off on it: accepted TCP sockets inherit TCP_NODELAY on Linux, which saves a
+// system call per connection.
+void prepare(int fd) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   fcntl(fd, F_SETFD, FD_CLOEXEC);
+  net::set_nodelay(fd);
 }
 
 // name_of describes a listening socket systemd passed, for logs.
@@ -44,7 +48,7 @@ Status open_all(const daemon_config::Config& config, std::vector<Listener>* out,
                                          "(check ListenStream= in the .socket unit)",
                                          fd));
     }
-    make_nonblocking(fd);
+    prepare(fd);
     out->push_back({fd, name_of(fd), ""});
   }
   if (*activated) return Status::ok();
@@ -52,7 +56,7 @@ Status open_all(const daemon_config::Config& config, std::vector<Listener>* out,
   if (config.port != 0) {
     Listener l;
     if (Status s = net::listen_tcp(config.bind, config.port, config.backlog, &l.fd); !s) return s;
-    make_nonblocking(l.fd);
+    prepare(l.fd);
     l.name = net::format_address(config.bind, config.port);
     out->push_back(std::move(l));
   }
@@ -62,7 +66,7 @@ Status open_all(const daemon_config::Config& config, std::vector<Listener>* out,
       close_all(*out);
       return s;
     }
-    make_nonblocking(l.fd);
+    prepare(l.fd);
     l.name = l.socket_file = config.socket_path;
     out->push_back(std::move(l));
   }

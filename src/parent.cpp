@@ -12,23 +12,26 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <unordered_set>
+#include <unordered_map>
 
-#include "shmkv/connection.hpp"
 #include "shmkv/daemonize.hpp"
 #include "shmkv/log.hpp"
-#include "shmkv/net.hpp"
+#include "shmkv/worker.hpp"
 
 namespace shmkv::parent {
 namespace {
+
+using scoreboard::State;
 
 // Set by the handlers, acted on by the loop. Workers inherit the handlers and
 // use g_stop as their own stop flag.
 volatile sig_atomic_t g_stop = 0;
 volatile sig_atomic_t g_child_exited = 0;
+volatile sig_atomic_t g_pool_short = 0;  // a worker took the last idle slot
 
 void on_stop(int) { g_stop = 1; }
 void on_child(int) { g_child_exited = 1; }
+void on_pool_short(int) { g_pool_short = 1; }
 
 void set_handler(int sig, void (*handler)(int)) {
   struct sigaction sa {};
@@ -40,14 +43,16 @@ void set_handler(int sig, void (*handler)(int)) {
 class Parent {
  public:
   Parent(const daemon_config::Config& config, std::vector<listeners::Listener>& listeners, store::Store& store,
-         stats::Counters& counters)
-      : config_(config), listeners_(listeners), store_(store), counters_(counters) {}
+         scoreboard::Scoreboard& board)
+      : config_(config), listeners_(listeners), store_(store), board_(board) {}
 
   int run();
 
  private:
-  void accept_from(const listeners::Listener& listener);
-  [[noreturn]] void run_worker(int conn);
+  bool accept_from(const listeners::Listener& listener);
+  void rescue_stranded();
+  void spawn(int conn);
+  [[noreturn]] void run_worker(int slot, int conn);
   void reap();
   void report_status();
   void warn_at_limit();
@@ -56,30 +61,33 @@ class Parent {
   const daemon_config::Config& config_;
   std::vector<listeners::Listener>& listeners_;
   store::Store& store_;
-  stats::Counters& counters_;
+  scoreboard::Scoreboard& board_;
   const pid_t parent_pid_ = getpid();
-  sigset_t wait_mask_{};                 // the mask inside ppoll: stop and child signals open
-  std::unordered_set<pid_t> workers_;    // live workers: added at fork, removed at reap
+  sigset_t wait_mask_{};                    // the mask inside waits: our signals open
+  std::unordered_map<pid_t, int> workers_;  // live workers' scoreboard slots
   // When the --max-children warning was last logged: at most once a minute,
   // as a busy server touches the limit with every connection.
   std::chrono::steady_clock::time_point limit_logged_{};
   bool limit_ever_logged_ = false;
-  bool notify_ = false;                  // systemd listens on NOTIFY_SOCKET
-  std::string last_status_;              // the STATUS= last sent
+  bool notify_ = false;      // systemd listens on NOTIFY_SOCKET
+  std::string last_status_;  // the STATUS= last sent
 };
 
 int Parent::run() {
-  // Signals stay blocked except inside ppoll, which opens them atomically: a
-  // signal cannot slip in between a check of the flags and the wait.
+  // Signals stay blocked except inside ppoll (and the workers' waits), which
+  // open them atomically: a signal cannot slip in between a check of the
+  // flags and the wait.
   signal(SIGPIPE, SIG_IGN);  // a client gone mid-reply costs an EPIPE, not a process
+  const int ours[] = {SIGCHLD, SIGTERM, SIGINT, SIGUSR1};
   sigset_t blocked;
   sigemptyset(&blocked);
-  for (int sig : {SIGCHLD, SIGTERM, SIGINT}) sigaddset(&blocked, sig);
+  for (int sig : ours) sigaddset(&blocked, sig);
   sigprocmask(SIG_BLOCK, &blocked, &wait_mask_);
-  for (int sig : {SIGCHLD, SIGTERM, SIGINT}) sigdelset(&wait_mask_, sig);
+  for (int sig : ours) sigdelset(&wait_mask_, sig);
   set_handler(SIGTERM, on_stop);
   set_handler(SIGINT, on_stop);
   set_handler(SIGCHLD, on_child);
+  set_handler(SIGUSR1, on_pool_short);
 
   notify_ = std::getenv("NOTIFY_SOCKET") != nullptr;
   for (const listeners::Listener& l : listeners_) log::info("listening on {}", l.name);
@@ -91,17 +99,28 @@ int Parent::run() {
   for (const listeners::Listener& l : listeners_) fds.push_back({l.fd, POLLIN, 0});
   // With systemd watching, wake once a second to keep STATUS= current.
   const timespec status_interval{1, 0};
+  const auto max_children = static_cast<std::size_t>(config_.max_children);
   while (!g_stop) {
-    const bool full = workers_.size() >= static_cast<std::size_t>(config_.max_children);
+    g_pool_short = 0;
+    std::size_t idle = board_.count(State::kIdle);
+    // Keep one worker waiting in accept() while there is room for it.
+    if (config_.spare_workers > 0 && idle == 0 && workers_.size() < max_children) {
+      spawn(-1);
+      idle = board_.count(State::kIdle);
+    }
+    const bool full = workers_.size() >= max_children;
     if (full) warn_at_limit();
-    // At the limit, leave the listeners out of the wait: the kernel's backlog
-    // holds the newcomers until a worker exits.
-    const int ready = ppoll(fds.data(), full ? 0 : fds.size(), notify_ ? &status_interval : nullptr, &wait_mask_);
+    // The parent accepts only when no worker waits to: with --spare-workers
+    // 0 always, else when a spare could not be had. At the limit the
+    // listeners are left out, and the kernel's backlog holds newcomers.
+    const bool accepting = !full && idle == 0;
+    const int ready = ppoll(fds.data(), accepting ? fds.size() : 0, notify_ ? &status_interval : nullptr,
+                            &wait_mask_);
     if (g_child_exited) {
       g_child_exited = 0;
       reap();
     }
-    if (ready > 0 && !g_stop && !full) {
+    if (ready > 0 && accepting && !g_stop) {
       for (std::size_t i = 0; i < fds.size(); ++i)
         if (fds[i].revents & POLLIN) accept_from(listeners_[i]);
     }
@@ -111,61 +130,97 @@ int Parent::run() {
   return 0;
 }
 
-// accept_from accepts one connection, if one is waiting, and forks its worker.
-void Parent::accept_from(const listeners::Listener& listener) {
-  const int conn = accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
+// accept_from accepts one connection, if one is waiting, and forks its
+// worker; false when none was waiting.
+bool Parent::accept_from(const listeners::Listener& listener) {
+  const int conn = accept4(listener.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (conn < 0) {
     if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
       log::error("accept on {}: {}", listener.name, std::strerror(errno));
-    return;
+    return false;
   }
-  net::set_nodelay(conn);
-  const pid_t pid = fork();
-  if (pid == 0) run_worker(conn);
-  if (pid < 0) {
-    log::error("fork for a connection on {}: {}", listener.name, std::strerror(errno));
-  } else {
-    workers_.insert(pid);
-    counters_.connections_active.fetch_add(1);
-    counters_.connections_total.fetch_add(1);
-  }
+  spawn(conn);
   close(conn);
+  return true;
 }
 
-// run_worker is the child's side of a fork: it serves one connection and
-// leaves with _exit, so that nothing of the parent's (atexit handlers, stdio
-// buffers, the listeners' socket files) is run or removed twice.
-void Parent::run_worker(int conn) {
-  listeners::close_fds(listeners_);
+// rescue_stranded accepts, and forks workers for, connections that a killed
+// idle worker left behind. EPOLLEXCLUSIVE wakes one waiter per connection; a
+// worker killed in epoll_wait can be that waiter before it leaves the wait
+// queue, and then the connection waits in the backlog while the other idle
+// workers sleep on. The worker's death is reaped only after its epoll set is
+// gone, so whatever is in the backlog now may be such a connection.
+void Parent::rescue_stranded() {
+  for (const listeners::Listener& l : listeners_) {
+    while (workers_.size() < static_cast<std::size_t>(config_.max_children) && accept_from(l)) {
+    }
+  }
+}
+
+// spawn forks a worker for conn, or a spare that waits for one (conn < 0).
+// Its slot is reserved before the fork, as busy or idle, so the counts are
+// right at once; a failed fork releases it.
+void Parent::spawn(int conn) {
+  const int slot = board_.reserve(conn >= 0 ? State::kBusy : State::kIdle);
+  if (slot < 0) return;  // cannot happen below --max-children, but be safe
+  const pid_t pid = fork();
+  if (pid == 0) run_worker(slot, conn);
+  if (pid < 0) {
+    log::error("fork: {}", std::strerror(errno));
+    board_.release(slot);
+    return;
+  }
+  board_.slot(slot).pid.store(pid);
+  workers_.emplace(pid, slot);
+}
+
+// run_worker is the child's side of a fork. It leaves with _exit, so that
+// nothing of the parent's (atexit handlers, stdio buffers, the listeners'
+// socket files) is run or removed twice.
+void Parent::run_worker(int slot, int conn) {
   set_handler(SIGCHLD, SIG_DFL);
+  set_handler(SIGUSR1, SIG_DFL);
   // If the parent dies, stop like at shutdown: answer the request in hand,
   // then exit, rather than serve on unsupervised (and hold the store's claim).
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent_pid_) g_stop = 1;  // it died before prctl
-  connection::Settings settings;
-  settings.max_message = config_.max_message;
-  settings.counters = &counters_;
-  settings.idle_timeout_ms = config_.idle_timeout_s > 0 ? config_.idle_timeout_s * 1000 : -1;
-  settings.wait_mask = &wait_mask_;
-  settings.stop = &g_stop;
-  connection::serve(conn, store_, settings);
-  close(conn);
+  worker::Settings settings;
+  settings.connection.max_message = config_.max_message;
+  settings.connection.idle_timeout_ms = config_.idle_timeout_s > 0 ? config_.idle_timeout_s * 1000 : -1;
+  settings.connection.wait_mask = &wait_mask_;
+  settings.connection.stop = &g_stop;
+  settings.listeners = &listeners_;
+  settings.board = &board_;
+  settings.slot = slot;
+  settings.spare_workers = static_cast<std::size_t>(config_.spare_workers);
+  settings.max_connections = config_.worker_max_connections;
+  settings.parent_pid = parent_pid_;
+  worker::run(conn, store_, settings);
   _exit(0);
 }
 
-// reap collects every exited worker. It is the one place that decides what a
-// worker's death means; for now an abnormal one costs only its connection,
-// and gets one log line.
+// reap collects every exited worker and frees its slot. It is the one place
+// that decides what a worker's death means; for now an abnormal one costs
+// only its connection, if it had one, and gets one log line.
 void Parent::reap() {
   int status = 0;
   pid_t pid;
+  bool killed = false;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-    if (workers_.erase(pid)) counters_.connections_active.fetch_sub(1);
-    if (WIFSIGNALED(status))
-      log::error("worker {} killed by signal {} ({})", pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
-    else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+    auto it = workers_.find(pid);
+    if (it == workers_.end()) continue;
+    const bool busy = board_.slot(it->second).state.load() == State::kBusy;
+    board_.release(it->second);
+    workers_.erase(it);
+    if (WIFSIGNALED(status)) {
+      killed = true;
+      log::error("worker {} killed by signal {} ({}){}", pid, WTERMSIG(status), strsignal(WTERMSIG(status)),
+                 busy ? ", its connection lost" : " while idle");
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
       log::error("worker {} exited with status {}", pid, WEXITSTATUS(status));
+    }
   }
+  if (killed && !g_stop && !listeners_.empty()) rescue_stranded();
 }
 
 void Parent::warn_at_limit() {
@@ -178,20 +233,20 @@ void Parent::warn_at_limit() {
 
 // report_status tells systemd the live counts, when they changed.
 void Parent::report_status() {
-  std::string status = fmt::format("STATUS={} connections, {} keys", workers_.size(), store_.key_count());
+  std::string status = fmt::format("STATUS={} connections, {} keys", board_.count(State::kBusy), store_.key_count());
   if (status == last_status_) return;
   sd_notify(0, status.c_str());
   last_status_ = std::move(status);
 }
 
-// shut_down stops accepting, passes the stop on to the workers (each answers
-// the request in hand, then exits), and kills those still running after
-// --shutdown-timeout.
+// shut_down stops accepting, passes the stop on to the workers (an idle one
+// exits, a busy one answers the request in hand first), and kills those
+// still running after --shutdown-timeout.
 void Parent::shut_down() {
   sd_notify(0, "STOPPING=1");
   listeners::close_all(listeners_);
   log::info("stopping: {} workers to finish", workers_.size());
-  for (pid_t pid : workers_) kill(pid, SIGTERM);
+  for (const auto& [pid, slot] : workers_) kill(pid, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config_.shutdown_timeout_s);
   reap();
   while (!workers_.empty()) {
@@ -199,7 +254,7 @@ void Parent::shut_down() {
     if (left.count() <= 0) {
       log::warning("killing {} workers still busy after --shutdown-timeout {} s", workers_.size(),
                    config_.shutdown_timeout_s);
-      for (pid_t pid : workers_) kill(pid, SIGKILL);
+      for (const auto& [pid, slot] : workers_) kill(pid, SIGKILL);
       while (!workers_.empty()) {
         // Block until a worker exits, leaving it for reap to collect and log.
         siginfo_t info{};
@@ -219,8 +274,8 @@ void Parent::shut_down() {
 }  // namespace
 
 int run(const daemon_config::Config& config, std::vector<listeners::Listener>& listeners, store::Store& store,
-        stats::Counters& counters) {
-  Parent parent(config, listeners, store, counters);
+        scoreboard::Scoreboard& board) {
+  Parent parent(config, listeners, store, board);
   return parent.run();
 }
 

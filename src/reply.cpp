@@ -50,18 +50,16 @@ void keys(std::string& out, std::int32_t version, const std::vector<std::string>
   frame::finish(out, header);
 }
 
-void stats(std::string& out, std::int32_t version, const store::Counts& store_counts,
-           const stats::Counters& counters, pid_t worker_pid) {
+void stats(std::string& out, std::int32_t version, const Stats& stats) {
   const std::size_t header = frame::begin(out, version);
   fmt::format_to(std::back_inserter(out),
                  R"({{"status": "OK", "response": {{"func": "STATS", "response": {{)"
                  R"("keys": {}, "store_bytes": {}, "store_free_bytes": {}, )"
                  R"("connections_active": {}, "connections_total": {}, "requests_total": {}, )"
                  R"("uptime_seconds": {}, "pid": {}, "worker_pid": {}, "version": {}}}}}}})",
-                 store_counts.keys, store_counts.store_bytes, store_counts.free_bytes,
-                 counters.connections_active.load(), counters.connections_total.load(),
-                 counters.requests_total.load(), std::time(nullptr) - counters.started, counters.daemon_pid,
-                 worker_pid, Quoted{kVersion});
+                 stats.keys, stats.store_bytes, stats.store_free_bytes, stats.connections_active,
+                 stats.connections_total, stats.requests_total, stats.uptime_seconds, stats.pid, stats.worker_pid,
+                 Quoted{kVersion});
   frame::finish(out, header);
 }
 

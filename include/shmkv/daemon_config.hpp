@@ -23,6 +23,8 @@ struct Config {
   int idle_timeout_s = 60;  // 0: never
   int backlog = 511;
   int max_children = 512;
+  int spare_workers = 16;                   // idle workers kept; 0: a fork per connection
+  std::uint64_t worker_max_connections = 10000;  // then a worker retires
   int shutdown_timeout_s = 10;
   bool daemonize = false;
   std::string pidfile;  // absolute; empty: none

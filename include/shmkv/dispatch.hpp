@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "shmkv/request.hpp"
-#include "shmkv/stats.hpp"
+#include "shmkv/scoreboard.hpp"
 #include "shmkv/store.hpp"
 
 namespace shmkv::dispatch {
@@ -17,8 +17,8 @@ namespace shmkv::dispatch {
 class Dispatcher {
  public:
   // max_message bounds the size of a KEYS reply, as PROTOCOL.md asks.
-  Dispatcher(store::Store& store, stats::Counters& counters, std::size_t max_message)
-      : store_(store), counters_(counters), max_message_(max_message) {}
+  Dispatcher(store::Store& store, scoreboard::Scoreboard& board, std::size_t max_message)
+      : store_(store), board_(board), max_message_(max_message) {}
 
   // handle answers the request in body (followed by simdjson::SIMDJSON_PADDING
   // readable bytes, counted in capacity) and appends the reply, framed with
@@ -28,9 +28,10 @@ class Dispatcher {
 
  private:
   void keys(std::int32_t version, const request::Request& req, std::string& out);
+  void stats(std::int32_t version, std::string& out);
 
   store::Store& store_;
-  stats::Counters& counters_;
+  scoreboard::Scoreboard& board_;
   const std::size_t max_message_;
   request::Parser parser_;
   std::string value_;  // scratch copy of a value read from the store

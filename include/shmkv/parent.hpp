@@ -1,13 +1,14 @@
-// The parent process's loop: accept on every listener, fork one worker per
-// connection within --max-children, reap workers, report to systemd, and on
-// SIGTERM or SIGINT shut down in order. It never touches the store's data.
+// The parent process's loop: keep the pool of workers (spawn a spare when
+// none is idle, accept and fork itself when no spare can wait, reap, count),
+// within --max-children; report to systemd; and on SIGTERM or SIGINT shut
+// down in order. It never touches the store's data.
 #pragma once
 
 #include <vector>
 
 #include "shmkv/daemon_config.hpp"
 #include "shmkv/listeners.hpp"
-#include "shmkv/stats.hpp"
+#include "shmkv/scoreboard.hpp"
 #include "shmkv/store.hpp"
 
 namespace shmkv::parent {
@@ -15,6 +16,6 @@ namespace shmkv::parent {
 // run serves until a stop signal and returns the exit status (0). The
 // listeners are closed, and their socket files removed, before it returns.
 int run(const daemon_config::Config& config, std::vector<listeners::Listener>& listeners, store::Store& store,
-        stats::Counters& counters);
+        scoreboard::Scoreboard& board);
 
 }  // namespace shmkv::parent

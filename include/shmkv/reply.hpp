@@ -10,8 +10,6 @@
 #include <string_view>
 #include <vector>
 
-#include "shmkv/stats.hpp"
-#include "shmkv/store.hpp"
 
 namespace shmkv::reply {
 
@@ -20,8 +18,20 @@ void get(std::string& out, std::int32_t version, std::string_view key, const std
 void put(std::string& out, std::int32_t version, std::string_view key);
 void del(std::string& out, std::int32_t version, std::string_view key, bool found);
 void keys(std::string& out, std::int32_t version, const std::vector<std::string>& keys, bool more);
-void stats(std::string& out, std::int32_t version, const store::Counts& store_counts,
-           const stats::Counters& counters, pid_t worker_pid);
+
+// The figures of a STATS reply (PROTOCOL.md section 3).
+struct Stats {
+  std::size_t keys = 0;
+  std::size_t store_bytes = 0;
+  std::size_t store_free_bytes = 0;
+  std::uint64_t connections_active = 0;
+  std::uint64_t connections_total = 0;
+  std::uint64_t requests_total = 0;
+  std::int64_t uptime_seconds = 0;
+  pid_t pid = 0;
+  pid_t worker_pid = 0;
+};
+void stats(std::string& out, std::int32_t version, const Stats& stats);
 void unknown_function(std::string& out, std::int32_t version, std::string_view func);
 void error(std::string& out, std::int32_t version, std::string_view message);
 

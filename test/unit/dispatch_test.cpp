@@ -19,12 +19,12 @@ struct Harness {
   std::string name = fmt::format("shmkv-dispatch-{}", getpid());
   std::unique_ptr<store::Store> store;
   std::unique_ptr<dispatch::Dispatcher> dispatcher;
-  stats::Counters counters;
+  scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(8);
 
   Harness() {
     store::Store::remove(name);
     REQUIRE(store::Store::open(name, 1 << 20, &store).is_ok());
-    dispatcher = std::make_unique<dispatch::Dispatcher>(*store, counters, 4096);
+    dispatcher = std::make_unique<dispatch::Dispatcher>(*store, *board, 4096);
   }
   ~Harness() { store::Store::remove(name); }
 
@@ -142,8 +142,9 @@ TEST_CASE("dispatch: a KEYS reply stays within the maximum message size") {
 
 TEST_CASE("dispatch: STATS reports counts") {
   Harness h;
-  h.counters.connections_active = 3;
-  h.counters.daemon_pid = 42;
+  for (int i = 0; i < 3; ++i) h.board->reserve(scoreboard::State::kBusy);
+  h.board->reserve(scoreboard::State::kIdle);
+  h.board->daemon_pid = 42;
   h.call(R"({"func": "PUT", "params": {"obj": "a", "val": 1}})");
   h.call(R"({"func": "PUT", "params": {"obj": "b", "val": 2}})");
   const std::string body = h.call(R"({"func": "STATS", "params": {}})");
