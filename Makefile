@@ -22,7 +22,7 @@ endif
 # Debian packages the build and the tests need; `make deps` installs the
 # missing ones, and does nothing when all are there.
 PACKAGES := g++ make libboost1.81-dev libfmt-dev doctest-dev libsimdjson-dev \
-            libsystemd-dev python3 mandoc man-db procps systemd
+            libsystemd-dev python3 mandoc man-db procps systemd clang-14 libfuzzer-14-dev
 
 LIB_SRCS  := $(filter-out src/shmkvd.cpp src/shmkv.cpp,$(wildcard src/*.cpp))
 LIB_OBJS  := $(LIB_SRCS:src/%.cpp=$(BUILD)/obj/%.o)
