@@ -4,6 +4,7 @@
 #   make run      install what is missing, build, run shmkvd on 127.0.0.1:4444
 #   make test     install what is missing, build, run every test (T=name: one)
 #   make lint     check the man pages, --help against them, and the units
+#   make fuzz     run each libFuzzer target for FUZZ_SECONDS (30) seconds
 #   make install  install under PREFIX (/usr/local), staged in DESTDIR
 #   make SANITIZE=1 ...   the same with ASan and UBSan, in build/sanitize
 
@@ -39,7 +40,7 @@ UNITDIR := $(PREFIX)/lib/systemd/system
 SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
 UNITS   := shmkvd.service shmkvd.socket
 
-.PHONY: all run test deps lint clean install uninstall
+.PHONY: all run test deps lint clean install uninstall fuzz fuzz-build
 all: $(PROGRAMS) $(BUILD)/unit_tests
 
 $(BUILD)/libshmkv.a: $(LIB_OBJS)
@@ -64,6 +65,38 @@ $(BUILD)/obj/unit/%.o: test/unit/%.cpp
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/shmkvd.d $(BUILD)/obj/shmkv.d
 
+# Fuzzing: libFuzzer targets built with clang, ASan and UBSan (any undefined
+# behaviour aborts), linked against the library compiled again with clang and
+# coverage instrumentation in an object directory of its own, never mixed with
+# g++'s objects. `make fuzz FUZZ_SECONDS=N` runs each target N seconds.
+FUZZ_CXX      := clang++-14
+FUZZ_DIR      := build/fuzz
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CXXFLAGS := -O1 -g -fno-omit-frame-pointer -std=c++20 -Wall -Wextra -Iinclude -MMD -MP \
+                 $(FUZZ_SANITIZE) -fsanitize=fuzzer-no-link
+FUZZ_SECONDS  ?= 30
+FUZZ_OBJS     := $(LIB_SRCS:src/%.cpp=$(FUZZ_DIR)/obj/%.o)
+FUZZ_SRCS     := $(wildcard test/fuzz/*_fuzz.cpp)
+FUZZ_TARGETS  := $(FUZZ_SRCS:test/fuzz/%.cpp=$(FUZZ_DIR)/%)
+
+fuzz-build: $(FUZZ_TARGETS)
+
+$(FUZZ_DIR)/libshmkv.a: $(FUZZ_OBJS)
+	$(AR) rcs $@ $^
+
+$(FUZZ_TARGETS): $(FUZZ_DIR)/%: $(FUZZ_DIR)/target/%.o $(FUZZ_DIR)/libshmkv.a
+	$(FUZZ_CXX) $(FUZZ_SANITIZE) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(FUZZ_DIR)/obj/%.o: src/%.cpp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/target/%.o: test/fuzz/%.cpp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -c -o $@ $<
+
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_SRCS:test/fuzz/%.cpp=$(FUZZ_DIR)/target/%.d)
+
 deps:
 	@missing=$$(for p in $(PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -79,13 +112,18 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/shmkvd --bind 127.0.0.1 --port 4444
 
+# The fuzz targets are built with everything else unless T names another test.
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(if $(filter-out fuzz,$(T)),,fuzz-build)
 	@BUILD=$(BUILD) test/run-tests $(T)
 
 lint: deps
 	@$(MAKE) --no-print-directory $(PROGRAMS)
 	BUILD=$(BUILD) test/check-docs
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@test/fuzz/run-fuzzers $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 install: $(PROGRAMS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
