@@ -3,7 +3,8 @@
 // one request body, answered by a Dispatcher over an in-process store in
 // version 1 and then version 2. Every reply must be one whole frame of the
 // request's version whose body is valid JSON with a "status" member, an error
-// exactly when the parser refused the body, and a PUT must read back as sent.
+// exactly when the parser refused the body; a PUT must read back as sent, and a
+// KEYS reply of more than one key must fit the maximum message size.
 // Built by `make fuzz`.
 #include <unistd.h>
 
@@ -32,6 +33,9 @@ using namespace shmkv;
 namespace {
 
 constexpr std::size_t kSegmentSize = std::size_t(1) << 20;
+// The dispatcher's maximum message size, which bounds KEYS replies: small
+// enough that listing the seed keys must be cut into pages.
+constexpr std::size_t kMaxMessage = 128;
 
 // The keys every input finds in the store, so that GET, DELETE and KEYS have
 // something to find; restored after each input that may have changed them.
@@ -78,9 +82,16 @@ void restore_seeds(Fixture& f) {
   for (const Seed& s : kSeeds) require(f.store->put(s.key, s.value).is_ok(), "restore a seed key");
 }
 
-// reply_status checks that out holds exactly one frame of version whose body
-// is one valid JSON object with a string "status" member, and returns it.
-std::string reply_status(Fixture& f, const std::string& out, std::int32_t version) {
+// Reply is what check_reply learnt of a reply.
+struct Reply {
+  std::string status;      // "OK" or "ERROR"
+  std::size_t body_size = 0;
+  std::size_t keys = 0;    // the keys of a KEYS reply
+};
+
+// check_reply checks that out holds exactly one frame of version whose body
+// is one valid JSON object with a string "status" member, OK or ERROR.
+Reply check_reply(Fixture& f, const std::string& out, std::int32_t version) {
   const frame::DecodeResult r = frame::decode(out, SIZE_MAX);
   require(r.what == frame::Decoded::kMessage, "the reply is a whole frame", out);
   require(r.consumed == out.size(), "the reply is one frame", out);
@@ -94,7 +105,11 @@ std::string reply_status(Fixture& f, const std::string& out, std::int32_t versio
                      !doc.find_field_unordered("status").get_string().get(status);
   require(found, "the reply body has a string \"status\"", r.body);
   require(status == "OK" || status == "ERROR", "status is OK or ERROR", r.body);
-  return std::string(status);
+  Reply reply{std::string(status), r.body.size()};
+  simdjson::ondemand::array keys;
+  if (!doc.at_pointer("/response/response/keys").get_array().get(keys))
+    require(!keys.count_elements().get(reply.keys), "a KEYS reply's keys can be counted", r.body);
+  return reply;
 }
 
 }  // namespace
@@ -111,7 +126,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   store::Store::remove(name);
   f->board = scoreboard::Scoreboard::create(8);
   require(f->board != nullptr, "create the scoreboard");
-  f->dispatcher = std::make_unique<dispatch::Dispatcher>(*f->store, *f->board, frame::kDefaultMaxMessage);
+  f->dispatcher = std::make_unique<dispatch::Dispatcher>(*f->store, *f->board, kMaxMessage);
   restore_seeds(*f);
   g_fixture = f;
   return 0;
@@ -132,17 +147,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::int32_t version : {frame::kVersionOneShot, frame::kVersionPersistent}) {
     std::string out;
     f.dispatcher->handle(version, body.get(), size, capacity, out);
-    const std::string status = reply_status(f, out, version);
+    const Reply reply = check_reply(f, out, version);
     if (!parsed) {
-      require(status == "ERROR", "a body the parser refuses gets an error", parsed.message());
+      require(reply.status == "ERROR", "a body the parser refuses gets an error", parsed.message());
     } else if (req.func == request::Func::kPut) {
       std::string stored;
-      if (status == "OK")
+      if (reply.status == "OK")
         require(f.store->get(req.key, &stored).is_ok() && stored == req.value, "a PUT value reads back as sent",
                 stored);
     } else {
-      require(status == "OK", "a well-formed request other than PUT succeeds", out);
+      require(reply.status == "OK", "a well-formed request other than PUT succeeds", out);
     }
+    if (parsed && req.func == request::Func::kKeys)
+      require(reply.body_size <= kMaxMessage || reply.keys <= 1,
+              "a KEYS reply fits the maximum message size unless it holds one key", out);
   }
   if (changes_store) restore_seeds(f);
   return 0;
