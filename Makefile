@@ -112,10 +112,15 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/shmkvd --bind 127.0.0.1 --port 4444
 
-# The fuzz targets are built with everything else unless T names another test.
+# make test also builds with ASan and UBSan, and runs the unit tests and one
+# shell scenario against the sanitized programs (skipped with T=name). The
+# fuzz targets are built with everything else unless T names another test.
 test: deps
 	@$(MAKE) --no-print-directory all $(if $(filter-out fuzz,$(T)),,fuzz-build)
-	@BUILD=$(BUILD) test/run-tests $(T)
+ifneq ($(SANITIZE),1)
+	@[ -n "$(T)" ] || $(MAKE) --no-print-directory SANITIZE=1 all
+endif
+	@BUILD=$(BUILD) SANITIZED_BUILD=$(if $(T),,$(if $(filter 1,$(SANITIZE)),,build/sanitize)) test/run-tests $(T)
 
 lint: deps
 	@$(MAKE) --no-print-directory $(PROGRAMS)

@@ -50,11 +50,12 @@ std::string excerpt(std::string_view bytes) {
 
 }  // namespace
 
-Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const Settings& settings)
+Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const Settings& settings,
+                 scoreboard::Slot* slot)
     : settings_(settings),
       capacity_(frame::kHeaderSize + settings.max_message + simdjson::SIMDJSON_PADDING),
       buffer_(new char[capacity_]),
-      dispatcher_(store, board, settings.max_message) {}
+      dispatcher_(store, board, {settings.max_message, settings.debug_commands, slot}) {}
 
 // send_replies writes out_ whole, waiting (at most the idle timeout) while the
 // client's receive window is full. False when the connection is gone.

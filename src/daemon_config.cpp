@@ -47,7 +47,7 @@ std::string usage() {
          "              [--max-children N] [--spare-workers N] [--worker-max-connections N]\n"
          "              [--idle-timeout SECONDS] [--backlog N]\n"
          "              [--shutdown-timeout SECONDS] [--daemonize] [--pidfile PATH]\n"
-         "              [--log-level LEVEL]\n"
+         "              [--log-level LEVEL] [--debug-commands]\n"
          "       shmkvd --remove-store [--name NAME]\n"
          "       shmkvd --help | --version\n"
          "\n"
@@ -70,6 +70,7 @@ std::string usage() {
          "  -d, --daemonize             detach from the terminal; log to syslog\n"
          "      --pidfile PATH          write the daemon's pid to PATH\n"
          "      --log-level LEVEL       error, warning, info or debug (default info)\n"
+         "      --debug-commands        answer DEBUG requests (for testing only)\n"
          "      --remove-store          remove the segment --name and exit\n"
          "  -h, --help                  print this help and exit\n"
          "  -V, --version               print the version and exit\n"
@@ -80,7 +81,7 @@ std::string usage() {
 Status parse(int argc, char** argv, Config* config, Action* action) {
   enum {
     kMaxMessage = 256, kIdleTimeout, kBacklog, kLogLevel, kSocketMode, kMaxChildren, kShutdownTimeout,
-    kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections
+    kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections, kDebugCommands
   };
   static const option kOptions[] = {
       {"bind", required_argument, nullptr, 'b'},
@@ -100,6 +101,7 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       {"pidfile", required_argument, nullptr, kPidfile},
       {"log-level", required_argument, nullptr, kLogLevel},
       {"remove-store", no_argument, nullptr, kRemoveStore},
+      {"debug-commands", no_argument, nullptr, kDebugCommands},
       {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, 'V'},
       {nullptr, 0, nullptr, 0},
@@ -180,6 +182,7 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
           return Status::invalid(fmt::format("--log-level takes error, warning, info or debug, not '{}'", arg));
         break;
       case kRemoveStore: *action = Action::kRemoveStore; break;
+      case kDebugCommands: config->debug_commands = true; break;
       case 'h': *action = Action::kHelp; return Status::ok();
       case 'V': *action = Action::kVersion; return Status::ok();
       case ':': return Status::invalid(fmt::format("{} needs a value", argv[prev]));

@@ -12,16 +12,22 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <unordered_map>
 
 #include "shmkv/daemonize.hpp"
 #include "shmkv/log.hpp"
+#include "shmkv/recovery.hpp"
 #include "shmkv/worker.hpp"
 
 namespace shmkv::parent {
 namespace {
 
 using scoreboard::State;
+
+// The longest a salvage may take before it is judged stuck (a cycle in a
+// damaged map, say): ample for a 1 GiB store.
+constexpr int kSalvageTimeoutMs = 30000;
 
 // Set by the handlers, acted on by the loop. Workers inherit the handlers and
 // use g_stop as their own stop flag.
@@ -42,8 +48,8 @@ void set_handler(int sig, void (*handler)(int)) {
 
 class Parent {
  public:
-  Parent(const daemon_config::Config& config, std::vector<listeners::Listener>& listeners, store::Store& store,
-         scoreboard::Scoreboard& board)
+  Parent(const daemon_config::Config& config, std::vector<listeners::Listener>& listeners,
+         std::unique_ptr<store::Store>& store, scoreboard::Scoreboard& board)
       : config_(config), listeners_(listeners), store_(store), board_(board) {}
 
   int run();
@@ -54,13 +60,15 @@ class Parent {
   void spawn(int conn);
   [[noreturn]] void run_worker(int slot, int conn);
   void reap();
+  void recover();
+  void stop_workers(std::chrono::milliseconds grace);
   void report_status();
   void warn_at_limit();
   void shut_down();
 
   const daemon_config::Config& config_;
   std::vector<listeners::Listener>& listeners_;
-  store::Store& store_;
+  std::unique_ptr<store::Store>& store_;  // replaced by recover()
   scoreboard::Scoreboard& board_;
   const pid_t parent_pid_ = getpid();
   sigset_t wait_mask_{};                    // the mask inside waits: our signals open
@@ -70,6 +78,8 @@ class Parent {
   std::chrono::steady_clock::time_point limit_logged_{};
   bool limit_ever_logged_ = false;
   bool notify_ = false;      // systemd listens on NOTIFY_SOCKET
+  bool store_crashed_ = false;  // a worker died in the store: recover()
+  std::string crash_;           // which worker, and how
   std::string last_status_;  // the STATUS= last sent
 };
 
@@ -119,6 +129,10 @@ int Parent::run() {
     if (g_child_exited) {
       g_child_exited = 0;
       reap();
+    }
+    if (store_crashed_ && !g_stop) {
+      recover();
+      continue;
     }
     if (ready > 0 && accepting && !g_stop) {
       for (std::size_t i = 0; i < fds.size(); ++i)
@@ -195,13 +209,16 @@ void Parent::run_worker(int slot, int conn) {
   settings.spare_workers = static_cast<std::size_t>(config_.spare_workers);
   settings.max_connections = config_.worker_max_connections;
   settings.parent_pid = parent_pid_;
-  worker::run(conn, store_, settings);
+  settings.connection.debug_commands = config_.debug_commands;
+  worker::run(conn, *store_, settings);
   _exit(0);
 }
 
 // reap collects every exited worker and frees its slot. It is the one place
-// that decides what a worker's death means; for now an abnormal one costs
-// only its connection, if it had one, and gets one log line.
+// that decides what a worker's death means: outside the store, it costs only
+// the worker's connection, if it had one, and one log line; in the store
+// (its slot says so), the store's lock may be unusable and its map half
+// changed, so the store is rebuilt (recover).
 void Parent::reap() {
   int status = 0;
   pid_t pid;
@@ -209,18 +226,77 @@ void Parent::reap() {
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
     auto it = workers_.find(pid);
     if (it == workers_.end()) continue;
-    const bool busy = board_.slot(it->second).state.load() == State::kBusy;
+    const State state = board_.slot(it->second).state.load();
     board_.release(it->second);
     workers_.erase(it);
-    if (WIFSIGNALED(status)) {
-      killed = true;
-      log::error("worker {} killed by signal {} ({}){}", pid, WTERMSIG(status), strsignal(WTERMSIG(status)),
-                 busy ? ", its connection lost" : " while idle");
-    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-      log::error("worker {} exited with status {}", pid, WEXITSTATUS(status));
+    const bool normal = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (normal) continue;
+    const std::string how = WIFSIGNALED(status)
+                                ? fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)))
+                                : fmt::format("exited with status {}", WEXITSTATUS(status));
+    killed = killed || WIFSIGNALED(status);
+    if (state == State::kInStore) {
+      log::error("worker {} {} in the store", pid, how);
+      crash_ = fmt::format("worker {} {} in the store", pid, how);
+      store_crashed_ = true;
+    } else {
+      log::error("worker {} {}{}", pid, how, state == State::kBusy ? ", its connection lost" : " while idle");
     }
   }
-  if (killed && !g_stop && !listeners_.empty()) rescue_stranded();
+  if (killed && !g_stop && !store_crashed_ && !listeners_.empty()) rescue_stranded();
+}
+
+// stop_workers stops every worker: SIGTERM (an idle one exits, a busy one
+// answers the request in hand first), then SIGKILL for those still running
+// after grace. New connections wait in the backlog meanwhile.
+void Parent::stop_workers(std::chrono::milliseconds grace) {
+  for (const auto& [pid, slot] : workers_) kill(pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  reap();
+  while (!workers_.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      log::warning("killing {} workers still busy after {} ms", workers_.size(), grace.count());
+      for (const auto& [pid, slot] : workers_) kill(pid, SIGKILL);
+      while (!workers_.empty()) {
+        // Block until a worker exits, leaving it for reap to collect and log.
+        siginfo_t info{};
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOWAIT) < 0) break;
+        reap();
+      }
+      return;
+    }
+    const timespec t{static_cast<time_t>(left.count() / 1000), static_cast<long>(left.count() % 1000) * 1000000L};
+    g_child_exited = 0;
+    ppoll(nullptr, 0, &t, &wait_mask_);
+    reap();
+  }
+}
+
+// recover rebuilds the store after a worker died in it: stop the workers,
+// salvage the map into a fresh segment in a child process, swap it in, and
+// resume. If salvage fails, the store is not served (every data request is
+// answered with the reason) rather than served from a map that may be wrong.
+void Parent::recover() {
+  const auto start = std::chrono::steady_clock::now();
+  board_.health.store(scoreboard::Health::kRecovering);
+  log::error("recovering store {}: {}", config_.name, crash_);
+  stop_workers(std::chrono::milliseconds(1000));
+  store_crashed_ = false;  // deaths while stopping are covered by this rebuild
+  std::size_t keys = 0;
+  const Status s = recovery::rebuild(&store_, kSalvageTimeoutMs, &keys);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  if (!s) {
+    board_.set_failed(s.message().c_str());
+    log::error("recovery of store {} failed: {}; data requests get errors until shmkvd is restarted on a "
+               "repaired or removed store", config_.name, s.message());
+    return;
+  }
+  board_.recoveries.fetch_add(1);
+  board_.last_recovery.store(std::time(nullptr));
+  board_.health.store(scoreboard::Health::kOk);
+  log::warning("store {} recovered after {}: {} keys copied into a fresh segment in {} ms", config_.name, crash_,
+               keys, ms.count());
 }
 
 void Parent::warn_at_limit() {
@@ -233,7 +309,7 @@ void Parent::warn_at_limit() {
 
 // report_status tells systemd the live counts, when they changed.
 void Parent::report_status() {
-  std::string status = fmt::format("STATUS={} connections, {} keys", board_.count(State::kBusy), store_.key_count());
+  std::string status = fmt::format("STATUS={} connections, {} keys", board_.active(), store_->key_count());
   if (status == last_status_) return;
   sd_notify(0, status.c_str());
   last_status_ = std::move(status);
@@ -246,35 +322,14 @@ void Parent::shut_down() {
   sd_notify(0, "STOPPING=1");
   listeners::close_all(listeners_);
   log::info("stopping: {} workers to finish", workers_.size());
-  for (const auto& [pid, slot] : workers_) kill(pid, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config_.shutdown_timeout_s);
-  reap();
-  while (!workers_.empty()) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      log::warning("killing {} workers still busy after --shutdown-timeout {} s", workers_.size(),
-                   config_.shutdown_timeout_s);
-      for (const auto& [pid, slot] : workers_) kill(pid, SIGKILL);
-      while (!workers_.empty()) {
-        // Block until a worker exits, leaving it for reap to collect and log.
-        siginfo_t info{};
-        if (waitid(P_ALL, 0, &info, WEXITED | WNOWAIT) < 0) break;
-        reap();
-      }
-      break;
-    }
-    const timespec t{static_cast<time_t>(left.count() / 1000), static_cast<long>(left.count() % 1000) * 1000000L};
-    g_child_exited = 0;
-    ppoll(nullptr, 0, &t, &wait_mask_);
-    reap();
-  }
+  stop_workers(std::chrono::seconds(config_.shutdown_timeout_s));
   log::info("stopped");
 }
 
 }  // namespace
 
-int run(const daemon_config::Config& config, std::vector<listeners::Listener>& listeners, store::Store& store,
-        scoreboard::Scoreboard& board) {
+int run(const daemon_config::Config& config, std::vector<listeners::Listener>& listeners,
+        std::unique_ptr<store::Store>& store, scoreboard::Scoreboard& board) {
   Parent parent(config, listeners, store, board);
   return parent.run();
 }

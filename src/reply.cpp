@@ -56,10 +56,11 @@ void stats(std::string& out, std::int32_t version, const Stats& stats) {
                  R"({{"status": "OK", "response": {{"func": "STATS", "response": {{)"
                  R"("keys": {}, "store_bytes": {}, "store_free_bytes": {}, )"
                  R"("connections_active": {}, "connections_total": {}, "requests_total": {}, )"
-                 R"("uptime_seconds": {}, "pid": {}, "worker_pid": {}, "version": {}}}}}}})",
+                 R"("uptime_seconds": {}, "pid": {}, "worker_pid": {}, "version": {}, )"
+                 R"("recoveries": {}, "last_recovery": {}, "store_status": {}}}}}}})",
                  stats.keys, stats.store_bytes, stats.store_free_bytes, stats.connections_active,
                  stats.connections_total, stats.requests_total, stats.uptime_seconds, stats.pid, stats.worker_pid,
-                 Quoted{kVersion});
+                 Quoted{kVersion}, stats.recoveries, stats.last_recovery, Quoted{stats.store_status});
   frame::finish(out, header);
 }
 

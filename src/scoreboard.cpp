@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <new>
 
 namespace shmkv::scoreboard {
@@ -32,6 +33,11 @@ int Scoreboard::reserve(State initial) {
 void Scoreboard::release(int slot) {
   slots_[slot].pid.store(0);
   slots_[slot].state.store(State::kFree);
+}
+
+void Scoreboard::set_failed(const char* why) {
+  std::snprintf(failure, sizeof failure, "%s", why);
+  health.store(Health::kFailed);
 }
 
 std::size_t Scoreboard::count(State state) const {

@@ -53,6 +53,7 @@
 #include "shmkv/listeners.hpp"
 #include "shmkv/log.hpp"
 #include "shmkv/parent.hpp"
+#include "shmkv/recovery.hpp"
 #include "shmkv/scoreboard.hpp"
 #include "shmkv/store.hpp"
 #include "shmkv/version.hpp"
@@ -81,6 +82,21 @@ int remove_store(const daemon_config::Config& config) {
   return 0;
 }
 
+// check_health runs at start-up on an existing store: a daemon killed while
+// a worker held the store lock left it unusable, and the store is rebuilt
+// before anything is served.
+Status check_health(std::unique_ptr<store::Store>& store) {
+  Status s = recovery::check(*store, 2000);
+  if (s || s.code() != Status::Code::kCorrupt) return s;
+  log::error("{}: rebuilding it before serving", s.message());
+  std::size_t keys = 0;
+  if (Status r = recovery::rebuild(&store, 30000, &keys); !r)
+    return Status::corrupt(fmt::format("store {} cannot be served: {}; remove it with --remove-store to start "
+                                       "empty", store->name(), r.message()));
+  log::warning("store {} rebuilt: {} keys copied into a fresh segment", store->name(), keys);
+  return Status::ok();
+}
+
 int serve(const daemon_config::Config& config) {
   daemonize::Pidfile pidfile;
   if (!config.pidfile.empty())
@@ -89,6 +105,8 @@ int serve(const daemon_config::Config& config) {
   std::unique_ptr<store::Store> store;
   if (Status s = store::Store::open(config.name, config.memory, &store); !s) return fail(s);
   if (Status s = store->claim(); !s) return fail(s);
+  if (!store->created())
+    if (Status s = check_health(store); !s) return fail(s);
 
   scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(static_cast<std::size_t>(config.max_children));
   if (!board) return fail(Status::io(errno_text("mmap of the scoreboard", errno)));
@@ -119,7 +137,7 @@ int serve(const daemon_config::Config& config) {
     log::info("store {} keeps its size of {} bytes; --memory applies to a new store", config.name,
               store->counts().store_bytes);
 
-  const int status = parent::run(config, listening, *store, *board);
+  const int status = parent::run(config, listening, store, *board);
   pidfile.remove();
   return status;
 }

@@ -1,17 +1,8 @@
-// A restarted daemon must not hang five minutes on a segment whose creator
-// died while initialising it: give up on it after a few seconds instead.
-#define BOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC 2u
+#include "store_layout.hpp"  // first: it sets a Boost.Interprocess parameter
 
 #include "shmkv/store.hpp"
 
-#include <boost/container/map.hpp>
-#include <boost/container/string.hpp>
 #include <boost/container/throw_exception.hpp>
-#include <boost/interprocess/allocators/allocator.hpp>
-#include <boost/interprocess/managed_shared_memory.hpp>
-#include <boost/interprocess/sync/interprocess_mutex.hpp>
-#include <boost/interprocess/sync/scoped_lock.hpp>
-#include <boost/version.hpp>
 #include <fmt/format.h>
 
 #include <fcntl.h>
@@ -25,53 +16,6 @@
 namespace shmkv::store {
 
 namespace bi = boost::interprocess;
-
-namespace {
-
-using SegmentManager = bi::managed_shared_memory::segment_manager;
-using ShmString = boost::container::basic_string<char, std::char_traits<char>, bi::allocator<char, SegmentManager>>;
-
-// KeyLess orders keys by their bytes (char_traits compares as unsigned char)
-// and lets lookups use a std::string_view without building a ShmString.
-struct KeyLess {
-  using is_transparent = void;
-  static std::string_view view(const ShmString& s) { return {s.data(), s.size()}; }
-  bool operator()(const ShmString& a, const ShmString& b) const { return view(a) < view(b); }
-  bool operator()(const ShmString& a, std::string_view b) const { return view(a) < b; }
-  bool operator()(std::string_view a, const ShmString& b) const { return a < view(b); }
-};
-
-using Entry = std::pair<const ShmString, ShmString>;
-using Map = boost::container::map<ShmString, ShmString, KeyLess, bi::allocator<Entry, SegmentManager>>;
-
-// "shmkv" and a format number open the root object, so that a segment of
-// another format or Boost version is recognised and refused, not misread.
-constexpr std::uint64_t kMagic = 0x73686d6b762d6b76;  // "shmkv-kv"
-constexpr std::uint32_t kFormat = 1;
-constexpr char kRootName[] = "shmkv.root";
-
-struct Root {
-  explicit Root(SegmentManager* manager) : map(KeyLess(), manager) {}
-
-  std::uint64_t magic = kMagic;
-  std::uint32_t format = kFormat;
-  std::uint32_t boost_version = BOOST_VERSION;
-  bi::interprocess_mutex mutex;  // guards map
-  Map map;
-  pid_t server_pid = 0;  // the shmkvd that claimed the segment last
-  // map.size(), kept under mutex, readable without it (key_count).
-  std::atomic<std::uint64_t> key_count{0};
-};
-
-using Lock = bi::scoped_lock<bi::interprocess_mutex>;
-
-}  // namespace
-
-class Segment {
- public:
-  bi::managed_shared_memory memory;
-  Root* root = nullptr;
-};
 
 Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out) {
   std::unique_ptr<Store> store(new Store);
@@ -236,12 +180,13 @@ std::size_t Store::key_count() const {
 Counts Store::counts() {
   Counts c;
   c.store_bytes = segment_->memory.get_size();
-  c.free_bytes = segment_->memory.get_free_memory();
   try {
+    c.free_bytes = segment_->memory.get_free_memory();  // takes the allocator's lock
     Lock lock(segment_->root->mutex);
     c.keys = segment_->root->map.size();
   } catch (const bi::interprocess_exception&) {
-    // The count stays 0; the failing lock is reported by the next get or put.
+    // A lock left unusable: the counts stay 0, and the next get or put
+    // reports the failure; STATS says so through store_status.
   }
   return c;
 }

@@ -75,7 +75,7 @@ class Acceptor {
 void run(int first_conn, store::Store& store, const Settings& settings) {
   scoreboard::Scoreboard& board = *settings.board;
   scoreboard::Slot& slot = board.slot(settings.slot);
-  connection::Handler handler(store, board, settings.connection);
+  connection::Handler handler(store, board, settings.connection, &slot);
   Acceptor acceptor(settings);
   std::uint64_t served = 0;
   int conn = first_conn;

@@ -19,6 +19,7 @@ namespace shmkv::connection {
 struct Settings {
   std::size_t max_message = 0;  // largest body accepted
   int idle_timeout_ms = -1;     // close a connection idle this long; -1: never
+  bool debug_commands = false;  // answer DEBUG
   // The signal mask to wait with (ppoll), so that a stop signal blocked the
   // rest of the time wakes the wait without a lost wake-up.
   const sigset_t* wait_mask = nullptr;
@@ -28,7 +29,8 @@ struct Settings {
 
 class Handler {
  public:
-  Handler(store::Store& store, scoreboard::Scoreboard& board, const Settings& settings);
+  // slot is the worker's scoreboard slot (null in tests).
+  Handler(store::Store& store, scoreboard::Scoreboard& board, const Settings& settings, scoreboard::Slot* slot);
 
   // serve answers requests on fd, a non-blocking socket, until the client
   // closes, a version-1 request has been answered, the framing breaks, the

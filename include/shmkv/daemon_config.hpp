@@ -27,6 +27,7 @@ struct Config {
   std::uint64_t worker_max_connections = 10000;  // then a worker retires
   int shutdown_timeout_s = 10;
   bool daemonize = false;
+  bool debug_commands = false;  // answer DEBUG, a test hook
   std::string pidfile;  // absolute; empty: none
   log::Level log_level = log::Level::kInfo;
 };

@@ -30,6 +30,9 @@ struct Stats {
   std::int64_t uptime_seconds = 0;
   pid_t pid = 0;
   pid_t worker_pid = 0;
+  std::uint64_t recoveries = 0;
+  std::int64_t last_recovery = 0;  // Unix time; 0: never
+  std::string store_status;        // "ok", "recovering" or "failed: why"
 };
 void stats(std::string& out, std::int32_t version, const Stats& stats);
 void unknown_function(std::string& out, std::int32_t version, std::string_view func);

@@ -13,7 +13,7 @@
 
 namespace shmkv::request {
 
-enum class Func { kGet, kPut, kDelete, kKeys, kStats, kUnknown };
+enum class Func { kGet, kPut, kDelete, kKeys, kStats, kDebug, kUnknown };
 
 // KEYS limits (PROTOCOL.md section 3).
 inline constexpr std::uint32_t kKeysDefaultLimit = 1000;
@@ -31,12 +31,21 @@ struct Request {
   std::string_view after;
   bool has_after = false;
   std::uint32_t limit = kKeysDefaultLimit;
+  // DEBUG (only with --debug-commands): one of the two.
+  std::uint32_t hold_lock_ms = 0;
+  bool crash_in_store = false;
 };
+
+// DEBUG's longest hold of the store lock.
+inline constexpr std::uint32_t kDebugMaxHoldMs = 60000;
 
 // Parser owns simdjson's buffers, reused from request to request; one per
 // connection. Not thread-safe.
 class Parser {
  public:
+  // debug_commands enables DEBUG; without it DEBUG is an unknown function.
+  explicit Parser(bool debug_commands = false) : debug_commands_(debug_commands) {}
+
   // parse parses body, which must be followed by simdjson::SIMDJSON_PADDING
   // readable bytes (capacity counts them). Errors are Status::invalid with the
   // message to send to the client.
@@ -44,6 +53,7 @@ class Parser {
 
  private:
   simdjson::ondemand::parser parser_;
+  const bool debug_commands_;
 };
 
 }  // namespace shmkv::request

@@ -16,7 +16,15 @@ namespace shmkv::scoreboard {
 enum class State : std::uint32_t {
   kFree = 0,  // no worker
   kIdle,      // waiting for a connection
-  kBusy,      // serving a connection
+  kBusy,      // serving a connection, outside the store
+  kInStore,   // serving a connection, about to take or holding the store lock
+};
+
+// The store's health, as the parent last judged it.
+enum class Health : std::uint32_t {
+  kOk = 0,
+  kRecovering,  // a worker died in the store; the parent is rebuilding it
+  kFailed,      // recovery failed: the store is not served (see failure)
 };
 
 struct Slot {
@@ -49,6 +57,17 @@ class Scoreboard {
   // Counted by the workers.
   std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::uint64_t> requests_total{0};
+  // Written by the parent only.
+  std::atomic<Health> health{Health::kOk};
+  char failure[240] = {};  // why health is kFailed; written before health
+  std::atomic<std::uint64_t> recoveries{0};
+  std::atomic<std::int64_t> last_recovery{0};  // Unix time; 0: never
+
+  // set_failed records why the store is not served, then marks it so.
+  void set_failed(const char* why);
+
+  // active counts the workers serving a connection (busy or in the store).
+  std::size_t active() const { return count(State::kBusy) + count(State::kInStore); }
 
  private:
   Scoreboard() = default;

@@ -24,7 +24,7 @@ struct Harness {
   Harness() {
     store::Store::remove(name);
     REQUIRE(store::Store::open(name, 1 << 20, &store).is_ok());
-    dispatcher = std::make_unique<dispatch::Dispatcher>(*store, *board, 4096);
+    dispatcher = std::make_unique<dispatch::Dispatcher>(*store, *board, dispatch::Dispatcher::Options{4096, true, nullptr});
   }
   ~Harness() { store::Store::remove(name); }
 
@@ -152,5 +152,23 @@ TEST_CASE("dispatch: STATS reports counts") {
   CHECK(body.find(R"("connections_active": 3, )") != std::string::npos);
   CHECK(body.find(R"("requests_total": 3, )") != std::string::npos);
   CHECK(body.find(R"("pid": 42, )") != std::string::npos);
-  CHECK(body.find(fmt::format(R"("worker_pid": {}, "version": "{}"}}}}}})", getpid(), kVersion)) != std::string::npos);
+  CHECK(body.find(fmt::format(R"("worker_pid": {}, "version": "{}", )", getpid(), kVersion)) != std::string::npos);
+  CHECK(body.find(R"("recoveries": 0, "last_recovery": 0, "store_status": "ok"}}})") != std::string::npos);
+
+  h.board->recoveries = 2;
+  h.board->set_failed("salvage found keys out of order");
+  CHECK(h.call(R"({"func": "STATS", "params": {}})").find(R"("recoveries": 2, )") != std::string::npos);
+  CHECK(h.call(R"({"func": "STATS", "params": {}})")
+            .find(R"("store_status": "failed: salvage found keys out of order"}}})") != std::string::npos);
+  // A store that recovery could not rebuild is not served.
+  CHECK(h.call(R"({"func": "GET", "params": {"obj": "a"}})") ==
+        R"({"status": "ERROR", "error": "store unavailable: recovery failed: salvage found keys out of order"})");
+}
+
+TEST_CASE("dispatch: DEBUG holds the lock when enabled") {
+  Harness h;  // its dispatcher has debug_commands on
+  CHECK(h.call(R"({"func": "DEBUG", "params": {"hold_lock_ms": 1}})") ==
+        R"({"status": "OK", "response": {"func": "DEBUG", "response": "ok"}})");
+  CHECK(h.call(R"({"func": "DEBUG", "params": {"hold_lock_ms": 60001}})") ==
+        R"({"status": "ERROR", "error": "DEBUG takes {\"hold_lock_ms\": 0..60000} or {\"crash\": \"in_store\"}"})");
 }

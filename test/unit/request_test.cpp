@@ -142,3 +142,26 @@ TEST_CASE("request: DELETE, KEYS and STATS params") {
           "params.limit must be an integer from 1 to 100000");
   }
 }
+
+TEST_CASE("request: DEBUG exists only with --debug-commands") {
+  Parsed p;
+  parse(p, R"({"func": "DEBUG", "params": {"crash": "in_store"}})");
+  REQUIRE(p.status.is_ok());
+  CHECK(p.req.func == request::Func::kUnknown);
+
+  request::Parser debug(true);
+  std::string body = R"({"func": "DEBUG", "params": {"crash": "in_store"}})";
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  request::Request req;
+  REQUIRE(debug.parse(body.data(), body.size(), body.capacity(), &req).is_ok());
+  CHECK(req.func == request::Func::kDebug);
+  CHECK(req.crash_in_store);
+  body = R"({"func": "DEBUG", "params": {"hold_lock_ms": 250}})";
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  REQUIRE(debug.parse(body.data(), body.size(), body.capacity(), &req).is_ok());
+  CHECK(req.hold_lock_ms == 250);
+  CHECK_FALSE(req.crash_in_store);
+  body = R"({"func": "DEBUG", "params": {"crash": "elsewhere"}})";
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  CHECK_FALSE(debug.parse(body.data(), body.size(), body.capacity(), &req).is_ok());
+}
