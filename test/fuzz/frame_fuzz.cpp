@@ -27,8 +27,16 @@ bool known_version(std::int32_t v) { return v == frame::kVersionOneShot || v == 
 // check_one checks one decode() of buffered against the header it starts with.
 void check_one(std::string_view buffered, std::size_t max_message, const frame::DecodeResult& r) {
   require(r.consumed <= buffered.size(), "consumed <= size");
+  // truncated_version is the version field's, once its 4 bytes are there
+  // and it is valid, else 1.
   const std::int32_t truncated = frame::truncated_version(buffered);
-  require(known_version(truncated), "truncated_version is 1 or 2");
+  std::int32_t field = frame::kVersionOneShot;
+  if (buffered.size() >= 4) {
+    const std::string whole = std::string(buffered.substr(0, 4)) + std::string(4, '\0');
+    field = frame::read_header(whole.data()).version;
+  }
+  require(truncated == (known_version(field) ? field : frame::kVersionOneShot),
+          "truncated_version is the version field's when valid, else 1");
   switch (r.what) {
     case frame::Decoded::kNeedMore: {
       require(r.consumed == 0 && r.body.empty(), "kNeedMore consumes nothing");
@@ -37,7 +45,6 @@ void check_one(std::string_view buffered, std::size_t max_message, const frame::
       require(known_version(h.version) && h.length >= 0, "kNeedMore only behind a valid header");
       require(std::size_t(h.length) <= max_message, "kNeedMore only within max_message");
       require(buffered.size() - frame::kHeaderSize < std::size_t(h.length), "kNeedMore only when short");
-      require(truncated == h.version, "truncated_version is the header's");
       return;
     }
     case frame::Decoded::kMessage: {
