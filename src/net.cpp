@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -114,6 +115,33 @@ Status connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, 
   freeaddrinfo(found);
   if (err == ETIMEDOUT) return Status::timeout(errno_text("connect " + where, err));
   return Status::io(errno_text("connect " + where, err));
+}
+
+Status connect_unix(const std::string& path, int timeout_ms, int* fd) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path)
+    return Status::invalid(
+        fmt::format("connect {}: a UNIX socket path has 1 to {} bytes", path, sizeof addr.sun_path - 1));
+  path.copy(addr.sun_path, path.size());
+  const int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Status::io(errno_text("socket " + path, errno));
+  // A blocking connect to a UNIX socket waits only while the listener's
+  // backlog is full, and Linux bounds that wait by SO_SNDTIMEO (then EAGAIN):
+  // setting the timeouts first bounds the connect as well.
+  if (timeout_ms > 0) {
+    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+  if (connect(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) {
+    const int err = errno;
+    close(s);
+    if (err == EAGAIN) return Status::timeout(fmt::format("connect {}: the server's backlog stayed full", path));
+    return Status::io(errno_text("connect " + path, err));
+  }
+  *fd = s;
+  return Status::ok();
 }
 
 Status send_all(int fd, const char* data, std::size_t length) {

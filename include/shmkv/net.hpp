@@ -20,6 +20,11 @@ Status listen_tcp(const std::string& address, std::uint16_t port, int backlog, i
 // and writes also time out after timeout_ms (0: never).
 Status connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, int* fd);
 
+// connect_unix connects to the UNIX stream socket at path, giving up after
+// timeout_ms when the listener's backlog is full. Like connect_tcp, *fd is a
+// blocking socket whose reads and writes time out after timeout_ms (0: never).
+Status connect_unix(const std::string& path, int timeout_ms, int* fd);
+
 // send_all writes all of data, looping over partial writes, without SIGPIPE.
 Status send_all(int fd, const char* data, std::size_t length);
 
