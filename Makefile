@@ -3,13 +3,14 @@
 #   make          build build/shmkvd, build/shmkv and build/unit_tests
 #   make run      install what is missing, build, run shmkvd on 127.0.0.1:4444
 #   make test     install what is missing, build, run every test (T=name: one)
-#   make lint     check the man pages, and --help against them
+#   make lint     check the man pages, --help against them, and the units
+#   make install  install under PREFIX (/usr/local), staged in DESTDIR
 #   make SANITIZE=1 ...   the same with ASan and UBSan, in build/sanitize
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wpedantic -Iinclude -MMD -MP
-LDLIBS   := -lsimdjson -lfmt -lrt -lpthread
+LDLIBS   := -lsimdjson -lfmt -lsystemd -lrt -lpthread
 
 BUILD := build
 ifeq ($(SANITIZE),1)
@@ -21,7 +22,7 @@ endif
 # Debian packages the build and the tests need; `make deps` installs the
 # missing ones, and does nothing when all are there.
 PACKAGES := g++ make libboost1.81-dev libfmt-dev doctest-dev libsimdjson-dev \
-            libsystemd-dev python3 mandoc procps
+            libsystemd-dev python3 mandoc man-db procps systemd
 
 LIB_SRCS  := $(filter-out src/shmkvd.cpp src/shmkv.cpp,$(wildcard src/*.cpp))
 LIB_OBJS  := $(LIB_SRCS:src/%.cpp=$(BUILD)/obj/%.o)
@@ -29,7 +30,16 @@ UNIT_SRCS := $(wildcard test/unit/*.cpp)
 UNIT_OBJS := $(UNIT_SRCS:test/unit/%.cpp=$(BUILD)/obj/unit/%.o)
 PROGRAMS  := $(BUILD)/shmkvd $(BUILD)/shmkv
 
-.PHONY: all run test deps lint clean
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SBINDIR := $(PREFIX)/sbin
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man
+UNITDIR := $(PREFIX)/lib/systemd/system
+SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
+UNITS   := shmkvd.service shmkvd.socket
+
+.PHONY: all run test deps lint clean install uninstall
 all: $(PROGRAMS) $(BUILD)/unit_tests
 
 $(BUILD)/libshmkv.a: $(LIB_OBJS)
@@ -69,13 +79,33 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/shmkvd --bind 127.0.0.1 --port 4444
 
+# make test also builds with ASan and UBSan, and runs the unit tests and one
+# shell scenario against the sanitized programs (skipped with T=name).
 test: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) test/run-tests $(T)
+ifneq ($(SANITIZE),1)
+	@[ -n "$(T)" ] || $(MAKE) --no-print-directory SANITIZE=1 all
+endif
+	@BUILD=$(BUILD) SANITIZED_BUILD=$(if $(T),,$(if $(filter 1,$(SANITIZE)),,build/sanitize)) test/run-tests $(T)
 
 lint: deps
 	@$(MAKE) --no-print-directory $(PROGRAMS)
 	BUILD=$(BUILD) test/check-docs
+
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/shmkvd $(DESTDIR)$(SBINDIR)/shmkvd
+	install -m 0755 $(BUILD)/shmkv $(DESTDIR)$(BINDIR)/shmkv
+	for page in man/*.[178]; do install -m 0644 $$page $(DESTDIR)$(MANDIR)/man$${page##*.}/; done
+	for u in $(UNITS); do sed 's|@SBINDIR@|$(SBINDIR)|' examples/$$u > $(DESTDIR)$(UNITDIR)/$$u; \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
+	install -m 0644 examples/shmkvd.sysusers $(DESTDIR)$(SYSUSERSDIR)/shmkvd.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/shmkvd $(DESTDIR)$(BINDIR)/shmkv $(DESTDIR)$(SYSUSERSDIR)/shmkvd.conf
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+	for page in man/*.[178]; do rm -f $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page#man/}; done
 
 clean:
 	rm -rf build

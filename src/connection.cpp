@@ -1,6 +1,7 @@
 #include "shmkv/connection.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <simdjson.h>
 #include <unistd.h>
 
@@ -11,7 +12,6 @@
 #include <string>
 #include <string_view>
 
-#include "shmkv/dispatch.hpp"
 #include "shmkv/frame.hpp"
 #include "shmkv/log.hpp"
 #include "shmkv/net.hpp"
@@ -22,12 +22,15 @@ namespace {
 
 enum class Wait { kReadable, kStop, kIdle, kFailed };
 
-Wait wait_readable(int fd, const Settings& settings) {
+// wait_readable waits for input. A stop ends the wait only between messages:
+// a message already begun is the request in hand, to be read and answered
+// (the parent kills a worker that takes longer than --shutdown-timeout).
+Wait wait_readable(int fd, const Settings& settings, bool mid_message) {
   pollfd p{fd, POLLIN, 0};
   timespec timeout{settings.idle_timeout_ms / 1000, (settings.idle_timeout_ms % 1000) * 1000000L};
   const timespec* t = settings.idle_timeout_ms >= 0 ? &timeout : nullptr;
   for (;;) {
-    if (*settings.stop) return Wait::kStop;
+    if (*settings.stop && !mid_message) return Wait::kStop;
     const int ready = ppoll(&p, 1, t, settings.wait_mask);
     if (ready > 0) return Wait::kReadable;
     if (ready == 0) return Wait::kIdle;
@@ -47,73 +50,101 @@ std::string excerpt(std::string_view bytes) {
 
 }  // namespace
 
-void serve(int fd, store::Store& store, const Settings& settings) {
-  // The buffer holds one whole message of the largest size at least, plus the
-  // padding simdjson reads past the end of a body.
-  const std::size_t capacity = frame::kHeaderSize + settings.max_message + simdjson::SIMDJSON_PADDING;
-  std::unique_ptr<char[]> buffer(new char[capacity]);
-  const std::size_t usable = capacity - simdjson::SIMDJSON_PADDING;
+Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const Settings& settings,
+                 scoreboard::Slot* slot)
+    : settings_(settings),
+      capacity_(frame::kHeaderSize + settings.max_message + simdjson::SIMDJSON_PADDING),
+      buffer_(new char[capacity_]),
+      dispatcher_(store, board, {settings.max_message, settings.debug_commands, slot}) {}
+
+// send_replies writes out_ whole, waiting (at most the idle timeout) while the
+// client's receive window is full. False when the connection is gone.
+bool Handler::send_replies(int fd) {
+  std::size_t sent = 0;
+  while (sent < out_.size()) {
+    const ssize_t n = send(fd, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) {
+      log::debug("write: {}", std::strerror(errno));
+      return false;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, settings_.idle_timeout_ms) <= 0) {
+      log::debug("a client read no reply for {} ms: closing", settings_.idle_timeout_ms);
+      return false;
+    }
+  }
+  out_.clear();
+  return true;
+}
+
+void Handler::serve(int fd) {
+  char* const buffer = buffer_.get();
+  const std::size_t usable = capacity_ - simdjson::SIMDJSON_PADDING;
   std::size_t used = 0;
-  std::string out;
-  dispatch::Dispatcher dispatcher(store);
+  out_.clear();
   const std::string peer = log::enabled(log::Level::kDebug) ? net::peer_name(fd) : std::string();
   log::debug("connection from {}", peer);
 
-  bool closing = false;
-  while (!closing) {
-    // Answer every whole message buffered so far; send the replies together.
-    std::size_t start = 0;
-    while (!closing) {
-      const std::string_view pending(buffer.get() + start, used - start);
-      frame::DecodeResult m = frame::decode(pending, settings.max_message);
-      if (m.what == frame::Decoded::kNeedMore) break;
-      if (m.what == frame::Decoded::kBadHeader) {
-        log::warning("closing connection from {}: {} (bytes: {})", net::peer_name(fd), m.error,
-                     excerpt(pending));
-        reply::error(out, m.version, m.error);
-        closing = true;
-        break;
-      }
-      const std::size_t room = capacity - (start + frame::kHeaderSize);
-      dispatcher.handle(m.version, m.body.data(), m.body.size(), room, out);
-      start += m.consumed;
-      if (m.version == frame::kVersionOneShot) closing = true;
-    }
-    if (!out.empty()) {
-      if (Status s = net::send_all(fd, out.data(), out.size()); !s) {
-        log::debug("{}: {}", peer, s.message());
-        return;
-      }
-      out.clear();
-    }
-    if (closing) break;
-    std::memmove(buffer.get(), buffer.get() + start, used - start);
-    used -= start;
-
-    switch (wait_readable(fd, settings)) {
-      case Wait::kReadable: break;
-      case Wait::kStop: return;
-      case Wait::kIdle:
-        log::debug("{}: idle, closing", peer);
-        return;
-      case Wait::kFailed:
-        log::error("poll: {}", std::strerror(errno));
-        return;
-    }
-    const ssize_t n = read(fd, buffer.get() + used, usable - used);
+  for (;;) {
+    // Read first, and wait only when nothing is there: a request usually
+    // arrives with the connection or right after the last reply.
+    const ssize_t n = read(fd, buffer + used, usable - used);
     if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      log::debug("{}: read: {}", peer, std::strerror(errno));
-      return;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) {
+        log::debug("{}: read: {}", peer, std::strerror(errno));
+        return;
+      }
+      switch (wait_readable(fd, settings_, used > 0)) {
+        case Wait::kReadable: continue;
+        case Wait::kStop: return;
+        case Wait::kIdle:
+          log::debug("{}: idle, closing", peer);
+          return;
+        case Wait::kFailed:
+          log::error("poll: {}", std::strerror(errno));
+          return;
+      }
     }
     if (n == 0) {
       if (used > 0) {  // the client stopped inside a message
-        reply::error(out, frame::truncated_version({buffer.get(), used}), "truncated message");
-        net::send_all(fd, out.data(), out.size());
+        reply::error(out_, frame::truncated_version({buffer, used}), "truncated message");
+        send_replies(fd);
       }
       return;
     }
     used += static_cast<std::size_t>(n);
+
+    // Answer every whole message buffered so far; send the replies together.
+    bool closing = false;
+    std::size_t start = 0;
+    while (!closing) {
+      const std::string_view pending(buffer + start, used - start);
+      frame::DecodeResult m = frame::decode(pending, settings_.max_message);
+      if (m.what == frame::Decoded::kNeedMore) break;
+      if (m.what == frame::Decoded::kBadHeader) {
+        log::warning("closing connection from {}: {} (bytes: {})", net::peer_name(fd), m.error,
+                     excerpt(pending));
+        reply::error(out_, m.version, m.error);
+        closing = true;
+        break;
+      }
+      const std::size_t room = capacity_ - (start + frame::kHeaderSize);
+      dispatcher_.handle(m.version, m.body.data(), m.body.size(), room, out_);
+      start += m.consumed;
+      if (m.version == frame::kVersionOneShot) closing = true;
+    }
+    if (!out_.empty() && !send_replies(fd)) return;
+    if (closing) return;
+    std::memmove(buffer, buffer + start, used - start);
+    used -= start;
+    // Stopping: what was read is answered; a message begun is finished.
+    if (*settings_.stop && used == 0) return;
   }
 }
 

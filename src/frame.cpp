@@ -49,7 +49,7 @@ DecodeResult decode(std::string_view buffered, std::size_t max_message) {
 }
 
 std::int32_t truncated_version(std::string_view buffered) {
-  if (buffered.size() < kHeaderSize) return kVersionOneShot;
+  if (buffered.size() < 4) return kVersionOneShot;
   const std::int32_t version = get_le32(buffered.data());
   return known_version(version) ? version : kVersionOneShot;
 }

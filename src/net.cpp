@@ -7,8 +7,11 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <cerrno>
 #include <fmt/format.h>
@@ -51,6 +54,48 @@ Status listen_tcp(const std::string& address, std::uint16_t port, int backlog, i
     const int listen_err = errno;
     close(s);
     return Status::io(errno_text("listen " + where, listen_err));
+  }
+  *fd = s;
+  return Status::ok();
+}
+
+Status listen_unix(const std::string& path, unsigned mode, int backlog, int* fd) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path)
+    return Status::invalid(fmt::format("socket path {} is longer than {} bytes", path, sizeof addr.sun_path - 1));
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return Status::io(fmt::format("{} exists and is not a socket", path));
+    // Only a refused connection proves the socket stale. A non-blocking
+    // probe cannot hang on a live server whose backlog is full (EAGAIN).
+    const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (probe < 0) return Status::io(errno_text("socket", errno));
+    const int rc = connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    const int err = errno;
+    close(probe);
+    if (rc == 0 || err == EAGAIN) return Status::io(fmt::format("{} is in use by a running server", path));
+    if (err != ECONNREFUSED) return Status::io(errno_text("probe of existing socket " + path, err));
+    unlink(path.c_str());
+  }
+  const int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Status::io(errno_text("socket " + path, errno));
+  // Bind under a umask that leaves no window in which the socket is more open
+  // than mode, then set the exact mode (bind applies the umask).
+  const mode_t old_umask = umask(0777 & ~mode);
+  const int bound = bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  const int bind_err = errno;
+  umask(old_umask);
+  if (bound < 0) {
+    close(s);
+    return Status::io(errno_text("bind " + path, bind_err));
+  }
+  if (chmod(path.c_str(), mode) < 0 || listen(s, backlog) < 0) {
+    const int err = errno;
+    close(s);
+    unlink(path.c_str());
+    return Status::io(errno_text("listen " + path, err));
   }
   *fd = s;
   return Status::ok();
@@ -163,22 +208,37 @@ void set_nodelay(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // fails harmlessly on UNIX sockets
 }
 
-std::string peer_name(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) < 0) return "unknown peer";
+namespace {
+
+std::string describe(const sockaddr_storage& addr) {
   char host[INET6_ADDRSTRLEN] = "?";
   if (addr.ss_family == AF_INET) {
-    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
     inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
     return format_address(host, ntohs(in->sin_port));
   }
   if (addr.ss_family == AF_INET6) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
     inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
     return format_address(host, ntohs(in6->sin6_port));
   }
-  return "local peer";
+  return "UNIX socket";
+}
+
+}  // namespace
+
+std::string peer_name(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) < 0) return "unknown peer";
+  return describe(addr);
+}
+
+std::string local_name(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) < 0) return "unknown address";
+  return describe(addr);
 }
 
 }  // namespace shmkv::net

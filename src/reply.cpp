@@ -6,6 +6,7 @@
 
 #include "shmkv/frame.hpp"
 #include "shmkv/json.hpp"
+#include "shmkv/version.hpp"
 
 namespace shmkv::reply {
 
@@ -27,6 +28,39 @@ void put(std::string& out, std::int32_t version, std::string_view key) {
   fmt::format_to(std::back_inserter(out),
                  R"({{"status": "OK", "response": {{"func": "PUT", "response": {{"obj": {}, "response": "ok"}}}}}})",
                  Quoted{key});
+  frame::finish(out, header);
+}
+
+void del(std::string& out, std::int32_t version, std::string_view key, bool found) {
+  const std::size_t header = frame::begin(out, version);
+  fmt::format_to(std::back_inserter(out),
+                 R"({{"status": "OK", "response": {{"func": "DELETE", "response": {{"obj": {}, "response": "{}"}}}}}})",
+                 Quoted{key}, found ? "ok" : "not found");
+  frame::finish(out, header);
+}
+
+void keys(std::string& out, std::int32_t version, const std::vector<std::string>& keys, bool more) {
+  const std::size_t header = frame::begin(out, version);
+  out.append(R"({"status": "OK", "response": {"func": "KEYS", "response": {"keys": [)");
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0) out.append(", ");
+    json::append_quoted(out, keys[i]);
+  }
+  fmt::format_to(std::back_inserter(out), R"(], "more": {}}}}}}})", more);
+  frame::finish(out, header);
+}
+
+void stats(std::string& out, std::int32_t version, const Stats& stats) {
+  const std::size_t header = frame::begin(out, version);
+  fmt::format_to(std::back_inserter(out),
+                 R"({{"status": "OK", "response": {{"func": "STATS", "response": {{)"
+                 R"("keys": {}, "store_bytes": {}, "store_free_bytes": {}, )"
+                 R"("connections_active": {}, "connections_total": {}, "requests_total": {}, )"
+                 R"("uptime_seconds": {}, "pid": {}, "worker_pid": {}, "version": {}, )"
+                 R"("recoveries": {}, "last_recovery": {}, "store_status": {}}}}}}})",
+                 stats.keys, stats.store_bytes, stats.store_free_bytes, stats.connections_active,
+                 stats.connections_total, stats.requests_total, stats.uptime_seconds, stats.pid, stats.worker_pid,
+                 Quoted{kVersion}, stats.recoveries, stats.last_recovery, Quoted{stats.store_status});
   frame::finish(out, header);
 }
 

@@ -11,19 +11,63 @@ using simdjson::error_code;
 
 namespace {
 
-Func func_of(std::string_view name) {
+Func func_of(std::string_view name, bool debug_commands) {
+  if (debug_commands && name == "DEBUG") return Func::kDebug;
   if (name == "GET") return Func::kGet;
   if (name == "PUT") return Func::kPut;
+  if (name == "DELETE") return Func::kDelete;
+  if (name == "KEYS") return Func::kKeys;
+  if (name == "STATS") return Func::kStats;
   return Func::kUnknown;
 }
 
 // string_param reads params.NAME as a string, for the messages of section 4.
-Status string_param(od::object& params, const char* name, std::string_view* out) {
+// *present (when given) says whether it was there; otherwise it is required.
+Status string_param(od::object& params, const char* name, std::string_view* out, bool* present = nullptr) {
   od::value v;
   error_code e = params.find_field_unordered(name).get(v);
-  if (e == simdjson::NO_SUCH_FIELD) return Status::invalid(fmt::format("params.{} is missing", name));
+  if (e == simdjson::NO_SUCH_FIELD) {
+    if (present) {
+      *present = false;
+      return Status::ok();
+    }
+    return Status::invalid(fmt::format("params.{} is missing", name));
+  }
   if (e) return Status::invalid(json::describe(e, -1));
   if (v.get_string().get(*out)) return Status::invalid(fmt::format("params.{} must be a string", name));
+  if (present) *present = true;
+  return Status::ok();
+}
+
+// keys_params reads KEYS' optional prefix, after and limit.
+Status keys_params(od::object& params, Request* out) {
+  bool present = false;
+  if (Status s = string_param(params, "prefix", &out->prefix, &present); !s) return s;
+  if (Status s = string_param(params, "after", &out->after, &out->has_after); !s) return s;
+  od::value v;
+  error_code e = params.find_field_unordered("limit").get(v);
+  if (e == simdjson::NO_SUCH_FIELD) return Status::ok();
+  std::int64_t limit = 0;
+  if (e || v.get_int64().get(limit) || limit < 1 || limit > std::int64_t(kKeysMaxLimit))
+    return Status::invalid(fmt::format("params.limit must be an integer from 1 to {}", kKeysMaxLimit));
+  out->limit = static_cast<std::uint32_t>(limit);
+  return Status::ok();
+}
+
+// debug_params reads DEBUG's {"hold_lock_ms": N} or {"crash": "in_store"}.
+Status debug_params(od::object& params, Request* out) {
+  const Status usage = Status::invalid(
+      fmt::format(R"(DEBUG takes {{"hold_lock_ms": 0..{}}} or {{"crash": "in_store"}})", kDebugMaxHoldMs));
+  od::value v;
+  if (params.find_field_unordered("hold_lock_ms").get(v) == simdjson::SUCCESS) {
+    std::int64_t ms = 0;
+    if (v.get_int64().get(ms) || ms < 0 || ms > kDebugMaxHoldMs) return usage;
+    out->hold_lock_ms = static_cast<std::uint32_t>(ms);
+    return Status::ok();
+  }
+  std::string_view crash;
+  if (params.find_field_unordered("crash").get(v) || v.get_string().get(crash) || crash != "in_store") return usage;
+  out->crash_in_store = true;
   return Status::ok();
 }
 
@@ -61,7 +105,7 @@ Status Parser::parse(const char* body, std::size_t length, std::size_t capacity,
   e = top.find_field_unordered("func").get(func);
   if (e == simdjson::NO_SUCH_FIELD) return Status::invalid("func is missing");
   if (e || func.get_string().get(out->func_name)) return Status::invalid("func must be a string");
-  out->func = func_of(out->func_name);
+  out->func = func_of(out->func_name, debug_commands_);
   if (out->func == Func::kUnknown) return Status::ok();  // params are not examined
 
   od::object params;
@@ -69,6 +113,9 @@ Status Parser::parse(const char* body, std::size_t length, std::size_t capacity,
   if (e == simdjson::NO_SUCH_FIELD) return Status::invalid("params is missing");
   if (e) return Status::invalid("params must be an object");
 
+  if (out->func == Func::kKeys) return keys_params(params, out);
+  if (out->func == Func::kStats) return Status::ok();
+  if (out->func == Func::kDebug) return debug_params(params, out);
   if (Status s = string_param(params, "obj", &out->key); !s) return s;
   if (out->func == Func::kPut) {
     od::value val;

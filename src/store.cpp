@@ -1,69 +1,21 @@
-// A restarted daemon must not hang five minutes on a segment whose creator
-// died while initialising it: give up on it after a few seconds instead.
-#define BOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC 2u
+#include "store_layout.hpp"  // first: it sets a Boost.Interprocess parameter
 
 #include "shmkv/store.hpp"
 
-#include <boost/container/map.hpp>
-#include <boost/container/string.hpp>
 #include <boost/container/throw_exception.hpp>
-#include <boost/interprocess/allocators/allocator.hpp>
-#include <boost/interprocess/managed_shared_memory.hpp>
-#include <boost/interprocess/sync/interprocess_mutex.hpp>
-#include <boost/interprocess/sync/scoped_lock.hpp>
-#include <boost/version.hpp>
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 namespace shmkv::store {
 
 namespace bi = boost::interprocess;
-
-namespace {
-
-using SegmentManager = bi::managed_shared_memory::segment_manager;
-using ShmString = boost::container::basic_string<char, std::char_traits<char>, bi::allocator<char, SegmentManager>>;
-
-// KeyLess orders keys by their bytes (char_traits compares as unsigned char)
-// and lets lookups use a std::string_view without building a ShmString.
-struct KeyLess {
-  using is_transparent = void;
-  static std::string_view view(const ShmString& s) { return {s.data(), s.size()}; }
-  bool operator()(const ShmString& a, const ShmString& b) const { return view(a) < view(b); }
-  bool operator()(const ShmString& a, std::string_view b) const { return view(a) < b; }
-  bool operator()(std::string_view a, const ShmString& b) const { return a < view(b); }
-};
-
-using Entry = std::pair<const ShmString, ShmString>;
-using Map = boost::container::map<ShmString, ShmString, KeyLess, bi::allocator<Entry, SegmentManager>>;
-
-// "shmkv" and a format number open the root object, so that a segment of
-// another format or Boost version is recognised and refused, not misread.
-constexpr std::uint64_t kMagic = 0x73686d6b762d6b76;  // "shmkv-kv"
-constexpr std::uint32_t kFormat = 1;
-constexpr char kRootName[] = "shmkv.root";
-
-struct Root {
-  explicit Root(SegmentManager* manager) : map(KeyLess(), manager) {}
-
-  std::uint64_t magic = kMagic;
-  std::uint32_t format = kFormat;
-  std::uint32_t boost_version = BOOST_VERSION;
-  bi::interprocess_mutex mutex;  // guards map
-  Map map;
-};
-
-using Lock = bi::scoped_lock<bi::interprocess_mutex>;
-
-}  // namespace
-
-class Segment {
- public:
-  bi::managed_shared_memory memory;
-  Root* root = nullptr;
-};
 
 Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out) {
   std::unique_ptr<Store> store(new Store);
@@ -102,13 +54,47 @@ Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<St
   return Status::ok();
 }
 
+bool Store::exists(const std::string& name) {
+  try {
+    bi::shared_memory_object segment(bi::open_only, name.c_str(), bi::read_only);
+    return true;
+  } catch (const bi::interprocess_exception&) {
+    return false;
+  }
+}
+
 Status Store::remove(const std::string& name) {
   if (!bi::shared_memory_object::remove(name.c_str()))
     return Status::not_found(fmt::format("no shared memory segment {}", name));
   return Status::ok();
 }
 
-Store::~Store() = default;
+Status Store::claim() {
+  // The segment's own file under /dev/shm carries the lock: it exists exactly
+  // as long as the segment, and flock dies with the last process holding it.
+  if (claim_fd_ >= 0) {  // claimed already: a detached daemon has a new pid
+    segment_->root->server_pid = getpid();
+    return Status::ok();
+  }
+  const std::string path = "/dev/shm/" + name_;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::io(errno_text("open " + path, errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK)
+      return Status::busy(fmt::format("store {} is already served by shmkvd pid {}; stop that one first", name_,
+                                      segment_->root->server_pid));
+    return Status::io(errno_text("lock " + path, err));
+  }
+  claim_fd_ = fd;
+  segment_->root->server_pid = getpid();
+  return Status::ok();
+}
+
+Store::~Store() {
+  if (claim_fd_ >= 0) ::close(claim_fd_);
+}
 
 Status Store::get(std::string_view key, std::string* value) {
   Root& root = *segment_->root;
@@ -136,6 +122,7 @@ Status Store::put(std::string_view key, std::string_view value) {
       it->second.swap(stored);  // the old value is freed with `stored`
     } else {
       root.map.emplace(ShmString(key.data(), key.size(), manager), std::move(stored));
+      root.key_count.store(root.map.size(), std::memory_order_relaxed);
     }
     return Status::ok();
   } catch (const bi::bad_alloc&) {
@@ -154,6 +141,7 @@ Status Store::del(std::string_view key) {
     auto it = root.map.find(key);
     if (it == root.map.end()) return Status::not_found();
     root.map.erase(it);
+    root.key_count.store(root.map.size(), std::memory_order_relaxed);
     return Status::ok();
   } catch (const bi::interprocess_exception& e) {
     return Status::io(fmt::format("store lock: {}", e.what()));
@@ -185,15 +173,20 @@ Status Store::scan(std::string_view prefix, const std::string_view* after, std::
   }
 }
 
+std::size_t Store::key_count() const {
+  return segment_->root->key_count.load(std::memory_order_relaxed);
+}
+
 Counts Store::counts() {
   Counts c;
   c.store_bytes = segment_->memory.get_size();
-  c.free_bytes = segment_->memory.get_free_memory();
   try {
+    c.free_bytes = segment_->memory.get_free_memory();  // takes the allocator's lock
     Lock lock(segment_->root->mutex);
     c.keys = segment_->root->map.size();
   } catch (const bi::interprocess_exception&) {
-    // The count stays 0; the failing lock is reported by the next get or put.
+    // A lock left unusable: the counts stay 0, and the next get or put
+    // reports the failure; STATS says so through store_status.
   }
   return c;
 }

@@ -1,12 +1,17 @@
-// Connection: one worker's loop over one client connection (PROTOCOL.md
-// section 2). It reads whole messages, answers each through the dispatcher,
-// writes the replies of one read with one write, and decides when to close.
+// Connection: a worker's loop over one client connection at a time
+// (PROTOCOL.md section 2). It reads whole messages, answers each through the
+// dispatcher, writes the replies of one read with one write, and decides
+// when to close. Its buffers live as long as the worker, across connections.
 #pragma once
 
 #include <signal.h>
 
 #include <cstddef>
+#include <memory>
+#include <string>
 
+#include "shmkv/dispatch.hpp"
+#include "shmkv/scoreboard.hpp"
 #include "shmkv/store.hpp"
 
 namespace shmkv::connection {
@@ -14,6 +19,7 @@ namespace shmkv::connection {
 struct Settings {
   std::size_t max_message = 0;  // largest body accepted
   int idle_timeout_ms = -1;     // close a connection idle this long; -1: never
+  bool debug_commands = false;  // answer DEBUG
   // The signal mask to wait with (ppoll), so that a stop signal blocked the
   // rest of the time wakes the wait without a lost wake-up.
   const sigset_t* wait_mask = nullptr;
@@ -21,9 +27,24 @@ struct Settings {
   const volatile sig_atomic_t* stop = nullptr;
 };
 
-// serve answers requests on fd until the client closes, a version-1 request
-// has been answered, the framing breaks, the connection idles out, or stop is
-// set. It does not close fd.
-void serve(int fd, store::Store& store, const Settings& settings);
+class Handler {
+ public:
+  // slot is the worker's scoreboard slot (null in tests).
+  Handler(store::Store& store, scoreboard::Scoreboard& board, const Settings& settings, scoreboard::Slot* slot);
+
+  // serve answers requests on fd, a non-blocking socket, until the client
+  // closes, a version-1 request has been answered, the framing breaks, the
+  // connection idles out, or stop is set. It does not close fd.
+  void serve(int fd);
+
+ private:
+  bool send_replies(int fd);
+
+  const Settings settings_;
+  const std::size_t capacity_;     // header + max message + simdjson's padding
+  std::unique_ptr<char[]> buffer_;
+  std::string out_;                // replies not yet written
+  dispatch::Dispatcher dispatcher_;
+};
 
 }  // namespace shmkv::connection

@@ -44,7 +44,7 @@ struct DecodeResult {
 DecodeResult decode(std::string_view buffered, std::size_t max_message);
 
 // truncated_version is the version to answer a message cut short by end of
-// stream: the header's when the header is whole and valid, else version 1.
+// stream: the header's when its version field arrived and is valid, else 1.
 std::int32_t truncated_version(std::string_view buffered);
 
 // begin appends a header with a zero length to out and returns its offset;

@@ -1,5 +1,7 @@
-// Logging for the daemon: one line per event on stderr, with a timestamp, the
-// process id and the level. Lines below the configured level cost a compare.
+// Logging for the daemon: one line per event. On stderr with a timestamp, the
+// process id and the level; when stderr is systemd's journal, with sd-daemon
+// priority prefixes instead; once detached (--daemonize), through syslog.
+// Lines below the configured level cost a compare.
 #pragma once
 
 #include <fmt/format.h>
@@ -13,6 +15,12 @@ enum class Level { kError = 0, kWarning = 1, kInfo = 2, kDebug = 3 };
 // parse_level reads "error", "warning", "info" or "debug"; false if none.
 bool parse_level(std::string_view text, Level* out);
 void set_level(Level level);
+
+// to_journal_if_connected switches to "<N>message" lines when stderr is the
+// journal stream that systemd named in JOURNAL_STREAM.
+void to_journal_if_connected();
+// to_syslog sends lines to syslog(3) as facility daemon, for a detached daemon.
+void to_syslog();
 bool enabled(Level level);
 
 // write emits one line; use the helpers below.

@@ -15,6 +15,11 @@ namespace shmkv::net {
 // address) and sets *fd to the close-on-exec listening socket.
 Status listen_tcp(const std::string& address, std::uint16_t port, int backlog, int* fd);
 
+// listen_unix binds and listens on a UNIX stream socket at path with the given
+// mode. A stale socket file (nobody accepting on it) is replaced; a live one
+// is refused, as is any other kind of file.
+Status listen_unix(const std::string& path, unsigned mode, int backlog, int* fd);
+
 // connect_tcp connects to host:port, trying each address host resolves to,
 // giving up on each after timeout_ms. *fd is a blocking socket whose reads
 // and writes also time out after timeout_ms (0: never).
@@ -31,8 +36,10 @@ Status send_all(int fd, const char* data, std::size_t length);
 // set_nodelay turns off Nagle's algorithm: replies are whole messages.
 void set_nodelay(int fd);
 
-// peer_name returns "address:port" of a connected socket, for logs.
+// peer_name returns "address:port" of a connected socket's peer, for logs;
+// local_name the same of the socket's own address.
 std::string peer_name(int fd);
+std::string local_name(int fd);
 
 // format_address returns "address:port", with an IPv6 address in brackets.
 std::string format_address(const std::string& address, std::uint16_t port);

@@ -3,15 +3,38 @@
 // json.dumps output. Stored values are spliced in as text, never re-serialised.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
+
 
 namespace shmkv::reply {
 
 // get appends a GET reply; value is the stored JSON text, or null when absent.
 void get(std::string& out, std::int32_t version, std::string_view key, const std::string_view* value);
 void put(std::string& out, std::int32_t version, std::string_view key);
+void del(std::string& out, std::int32_t version, std::string_view key, bool found);
+void keys(std::string& out, std::int32_t version, const std::vector<std::string>& keys, bool more);
+
+// The figures of a STATS reply (PROTOCOL.md section 3).
+struct Stats {
+  std::size_t keys = 0;
+  std::size_t store_bytes = 0;
+  std::size_t store_free_bytes = 0;
+  std::uint64_t connections_active = 0;
+  std::uint64_t connections_total = 0;
+  std::uint64_t requests_total = 0;
+  std::int64_t uptime_seconds = 0;
+  pid_t pid = 0;
+  pid_t worker_pid = 0;
+  std::uint64_t recoveries = 0;
+  std::int64_t last_recovery = 0;  // Unix time; 0: never
+  std::string store_status;        // "ok", "recovering" or "failed: why"
+};
+void stats(std::string& out, std::int32_t version, const Stats& stats);
 void unknown_function(std::string& out, std::int32_t version, std::string_view func);
 void error(std::string& out, std::int32_t version, std::string_view message);
 

@@ -13,21 +13,39 @@
 
 namespace shmkv::request {
 
-enum class Func { kGet, kPut, kUnknown };
+enum class Func { kGet, kPut, kDelete, kKeys, kStats, kDebug, kUnknown };
+
+// KEYS limits (PROTOCOL.md section 3).
+inline constexpr std::uint32_t kKeysDefaultLimit = 1000;
+inline constexpr std::uint32_t kKeysMaxLimit = 100000;
 
 // A parsed request. Its string_views point into the body or into the Parser
 // that produced it, and are valid until that Parser parses again.
 struct Request {
   Func func = Func::kUnknown;
   std::string_view func_name;  // decoded, as the client spelled it
-  std::string_view key;        // decoded params.obj (GET, PUT)
+  std::string_view key;        // decoded params.obj (GET, PUT, DELETE)
   std::string_view value;      // source text of params.val (PUT)
+  // KEYS: every param optional.
+  std::string_view prefix;
+  std::string_view after;
+  bool has_after = false;
+  std::uint32_t limit = kKeysDefaultLimit;
+  // DEBUG (only with --debug-commands): one of the two.
+  std::uint32_t hold_lock_ms = 0;
+  bool crash_in_store = false;
 };
+
+// DEBUG's longest hold of the store lock.
+inline constexpr std::uint32_t kDebugMaxHoldMs = 60000;
 
 // Parser owns simdjson's buffers, reused from request to request; one per
 // connection. Not thread-safe.
 class Parser {
  public:
+  // debug_commands enables DEBUG; without it DEBUG is an unknown function.
+  explicit Parser(bool debug_commands = false) : debug_commands_(debug_commands) {}
+
   // parse parses body, which must be followed by simdjson::SIMDJSON_PADDING
   // readable bytes (capacity counts them). Errors are Status::invalid with the
   // message to send to the client.
@@ -35,6 +53,7 @@ class Parser {
 
  private:
   simdjson::ondemand::parser parser_;
+  const bool debug_commands_;
 };
 
 }  // namespace shmkv::request

@@ -10,7 +10,7 @@ namespace shmkv {
 
 class Status {
  public:
-  enum class Code { kOk, kNotFound, kInvalid, kFull, kIo, kCorrupt, kTimeout, kServer };
+  enum class Code { kOk, kNotFound, kInvalid, kFull, kIo, kCorrupt, kTimeout, kServer, kBusy };
 
   Status() = default;
 
@@ -21,6 +21,7 @@ class Status {
   static Status io(std::string msg) { return {Code::kIo, std::move(msg)}; }
   static Status corrupt(std::string msg) { return {Code::kCorrupt, std::move(msg)}; }
   static Status timeout(std::string msg) { return {Code::kTimeout, std::move(msg)}; }
+  static Status busy(std::string msg) { return {Code::kBusy, std::move(msg)}; }
   // server: the server answered {"status": "ERROR", "error": msg}.
   static Status server(std::string msg) { return {Code::kServer, std::move(msg)}; }
 

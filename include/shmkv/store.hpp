@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,8 +39,17 @@ class Store {
   // not a shmkv store of this format is refused with kCorrupt, never misread.
   static Status open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out);
 
+  // exists says whether a segment called name exists.
+  static bool exists(const std::string& name);
+
   // remove deletes the segment called name; not found when there is none.
   static Status remove(const std::string& name);
+
+  // claim makes this process the segment's one server, until it exits (an
+  // advisory lock on the segment's file, inherited by its workers). A segment
+  // already claimed by a live shmkvd is refused with kBusy. Claiming again
+  // (after a fork) records the calling process as the server.
+  Status claim();
 
   ~Store();
 
@@ -66,12 +76,40 @@ class Store {
 
   Counts counts();
 
+  // key_count is the number of keys without taking the store lock, for the
+  // parent process, which never takes it.
+  std::size_t key_count() const;
+
+  // Recovery (store_recovery.cpp). A process that dies holding the store
+  // lock leaves it unusable for good (Boost marks the robust mutex not
+  // recoverable), so the store is rebuilt in a fresh segment instead.
+
+  // check_lock takes and releases the lock, waiting at most timeout_ms: ok;
+  // kCorrupt when a dead process left it unusable; kBusy on a timeout.
+  Status check_lock(int timeout_ms);
+
+  // salvage_into copies every entry into a new segment called new_name of
+  // the same size, walking the map without its lock. Every node and string
+  // is checked to lie inside this segment and keys to ascend, so a damaged
+  // map ends in an error (or, at worst, a crash of the calling process:
+  // call it in a child). *copied counts the entries.
+  Status salvage_into(const std::string& new_name, std::size_t* copied);
+
+  // replace renames segment `from` to `to`, replacing it atomically.
+  static Status replace(const std::string& from, const std::string& to);
+
+  // Test hooks for DEBUG (--debug-commands): hold the lock for ms; abort
+  // the process while holding it.
+  Status debug_hold_lock(std::uint32_t ms);
+  [[noreturn]] void debug_crash_in_store();
+
  private:
   Store() = default;
 
   std::unique_ptr<Segment> segment_;
   std::string name_;
   bool created_ = false;
+  int claim_fd_ = -1;
 };
 
 }  // namespace shmkv::store

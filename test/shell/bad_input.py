@@ -6,6 +6,7 @@ import json
 import socket
 import struct
 import sys
+import time
 
 from wire import call, check, closed_by_peer, connect, frame, recv_frame
 
@@ -74,6 +75,60 @@ expect_error_stay_open(b'{"func": "PUT", "params": {"obj": "precious", "val": ' 
                        "malformed JSON at byte")
 expect_error_stay_open(b"[" * 100000, "request must be a JSON object")
 expect_error_stay_open(b'{"a": ' + b"[" * 100000, "malformed JSON at byte 1029: nesting deeper than 1024")
+
+# More encodings, shapes and sizes.
+expect_error_stay_open(b'{"func": "GET", "params": {"obj": "\xc0\xaf"}}', "body is not valid UTF-8")   # overlong
+expect_error_stay_open(b'{"func": "GET", "params": {"obj": "\xed\xa0\x80"}}', "body is not valid UTF-8")  # surrogate
+expect_error_stay_open(b'\xef\xbb\xbf{"func": "GET", "params": {"obj": "a"}}', "malformed JSON")  # a BOM
+expect_error_stay_open(b'{"func": "GET", "params": {"obj": "a\x00"}}', "malformed JSON: unescaped control")  # raw NUL
+expect_error_stay_open(b"   \n\t ", "empty request body")
+expect_error_stay_open(b'{"func": "GET", "params": {"obj": "a"}}{}', "malformed JSON at byte 39: unexpected text")
+expect_error_stay_open(b'{"func": "GET", "params": null}', "params must be an object")
+expect_error_stay_open(b'{"func": "KEYS", "params": {"limit": 0}}', "params.limit must be an integer from 1 to 100000")
+expect_error_stay_open(b'{"func": "KEYS", "params": {"prefix": ["a"]}}', "params.prefix must be a string")
+expect_error_stay_open(b'{"func": "DELETE", "params": {"obj": {}}}', "params.obj must be a string")
+expect_error_stay_open(b'{"func": "NOPE", "params": ' + b"[" * 2000 + b"]" * 2000 + b"}", "malformed JSON at byte")
+expect_error_stay_open(b'{"func": "PUT", "params": {"obj": "precious", "val": "\\ud83d"}}', "malformed JSON at byte")
+expect_error_then_close(struct.pack("<ii", 2, 0)[:6], "truncated message", 2, shut=True)  # header cut at 6 bytes
+expect_error_then_close(struct.pack("<ii", 2, 1048577), "message of 1048577 bytes exceeds the 1048576-byte limit", 2)
+checked_extra = 14
+
+# Accepted oddities: an empty function name is just unknown; a key holding
+# NUL is a key; duplicate members take the first; a key of 500,000 bytes.
+check(call(PORT, {"func": "", "params": {}})["response"]["response"] == "ERROR - Function doesn't exist", "empty func")
+check(call(PORT, {"func": "PUT", "params": {"obj": "nul\u0000key", "val": 1}})["status"] == "OK", "NUL key")
+check(call(PORT, {"func": "GET", "params": {"obj": "nul\u0000key"}})["response"]["response"]["val"] == 1, "NUL key read")
+check(call(PORT, '{"func": "GET", "func": "PUT", "params": {"obj": "precious"}}')["response"]["func"] == "GET",
+      "duplicate func")
+big_key = "k" * 500000
+check(call(PORT, {"func": "PUT", "params": {"obj": big_key, "val": 2}})["status"] == "OK", "big key")
+check(call(PORT, {"func": "GET", "params": {"obj": big_key}})["response"]["response"]["val"] == 2, "big key read")
+checked_extra += 6
+
+# Slow senders: a header and body dribbled a few bytes at a time are one request.
+with connect(PORT) as s:
+    data = frame(2, '{"func": "GET", "params": {"obj": "precious"}}')
+    for i in range(0, len(data), 3):
+        s.sendall(data[i:i + 3])
+        time.sleep(0.01)
+    check(json.loads(recv_frame(s)[1])["status"] == "OK", "slow sender")
+# ... and one that gives up half-way costs nothing.
+with connect(PORT) as s:
+    s.sendall(data[:20])
+checked_extra += 2
+
+# The original server's fatal cases: a client that disconnects at once, and
+# one that disconnects before reading a large reply.
+for _ in range(10):
+    connect(PORT).close()
+check(call(PORT, {"func": "PUT", "params": {"obj": "large", "val": "v" * 900000}})["status"] == "OK", "large PUT")
+for _ in range(10):
+    s = connect(PORT)
+    s.sendall(frame(2, '{"func": "GET", "params": {"obj": "large"}}'))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()  # reset while the server writes ~900 KB
+checked_extra += 2
+print(f"{checked_extra} more cases")
 
 # Version 1: the error reply is followed by a close, as every version-1 reply.
 with connect(PORT) as s:

@@ -62,12 +62,25 @@ echo 'put idle 1' >&3
 echo 'get idle' >&3
 for i in $(seq 100); do [ -s "$WORK/idle.out" ] && break; sleep 0.05; done
 expect_eq "$(cat "$WORK/idle.out")" 1 "before the idle timeout"
-# The worker exits when it closes the connection: wait for that, bounded.
+# Wait, bounded, until the client's end of the connection has seen the
+# server close it (CLOSE-WAIT), so that the next command meets a closed one.
+close_wait() {  # close_wait PORT: a local TCP socket on PORT is in CLOSE-WAIT
+  python3 - "$1" <<'PY'
+import sys
+port = sys.argv[1]
+for line in open("/proc/net/tcp").readlines()[1:]:
+    fields = line.split()
+    if int(fields[1].split(":")[1], 16) == int(port) and fields[3] == "08":
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+client_port=$(grep 'connection from' "$DAEMON_LOG" | tail -n 1 | sed 's/.*://')
 for i in $(seq 100); do
-  [ -z "$(ps -o pid= --ppid "$DAEMON_PID" || true)" ] && break
+  close_wait "$client_port" && break
   sleep 0.05
 done
-[ -z "$(ps -o pid= --ppid "$DAEMON_PID" || true)" ] || fail "the idle connection was not closed within 5 s"
+close_wait "$client_port" || fail "the server did not close the idle connection within 5 s"
 echo 'put idle 2' >&3
 echo 'get idle' >&3
 exec 3>&-

@@ -21,6 +21,12 @@ cleanup() {
   local rc=$?
   stop_daemon || true
   stop_helpers
+  # A sanitized daemon reports its findings in the log; any one fails the test.
+  if [ -f "$DAEMON_LOG" ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$DAEMON_LOG"; then
+    echo "FAIL: the sanitizers reported in the daemon's log:" >&2
+    grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$DAEMON_LOG" | head -40 >&2
+    [ "$rc" -ne 0 ] || rc=1
+  fi
   rm -f "/dev/shm/$NAME"
   if [ "$rc" -ne 0 ] && [ -f "$DAEMON_LOG" ]; then
     mkdir -p "$ROOT/$BUILD/test-logs"

@@ -16,7 +16,7 @@ grep -q 'info: stopped' "$DAEMON_LOG" || fail "no 'stopped' line in the log"
 start_daemon --memory 16M
 expect_eq "$("$SHMKV" -p "$PORT" get restart:obj)" '{"n": [1, 2.0, 12345678901234567890123]}' "value after restart"
 expect_eq "$("$SHMKV" -p "$PORT" get restart:str)" '"\u2603"' "string after restart"
-grep -q "store $NAME attached (2 keys" "$DAEMON_LOG" || fail "restart did not attach the existing store"
+grep -q "serving store $NAME (attached, 2 keys" "$DAEMON_LOG" || fail "restart did not attach the existing store"
 expect_eq "$(stat -c %s "/dev/shm/$NAME")" $((8 << 20)) "segment size kept across restart"
 
 # A segment that is not a shmkv store is refused with a clear message.

@@ -28,3 +28,32 @@ rc=0; wait "$DAEMON_PID" || rc=$?
 DAEMON_PID=
 expect_eq "$rc" 0 "exit status after SIGTERM"
 grep -q 'stopping: [0-9]* workers to finish' "$DAEMON_LOG" || fail "no stopping line"
+
+# SIGTERM while a client is mid-request: the request is answered, then the
+# daemon exits 0 and leaves no children.
+start_daemon
+python3 - "$PORT" "$DAEMON_PID" <<'PY'
+import json, os, signal, struct, sys, time
+from wire import check, closed_by_peer, connect, recv_frame
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+s = connect(port)
+body = json.dumps({"func": "PUT", "params": {"obj": "mid", "val": "answered"}}).encode()
+s.sendall(struct.pack("<ii", 2, len(body)) + body[:10])
+time.sleep(0.2)  # the worker has read the first part
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.2)
+s.sendall(body[10:])
+reply = json.loads(recv_frame(s)[1])
+check(reply["status"] == "OK" and reply["response"]["func"] == "PUT", f"mid-request reply {reply}")
+check(closed_by_peer(s), "connection open after the request in hand was answered")
+PY
+for i in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
+children=$(ps -o pid= --ppid "$DAEMON_PID" || true)
+kill -0 "$DAEMON_PID" 2>/dev/null && fail "shmkvd still running 5 s after SIGTERM"
+rc=0; wait "$DAEMON_PID" || rc=$?
+DAEMON_PID=
+expect_eq "$rc" 0 "exit status after SIGTERM mid-request"
+expect_eq "$children" "" "children left"
+# The PUT answered during shutdown is in the store.
+start_daemon
+expect_eq "$("$SHMKV" -p "$PORT" get mid)" '"answered"' "the PUT answered during shutdown"

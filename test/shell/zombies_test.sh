@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The parent reaps every worker: after 500 short connections no zombie
-# children remain.
+# children remain, with a pool of spare workers and with a fork per
+# connection.
 . "$(dirname "$0")/lib.sh"
-start_daemon
-cd "$ROOT/test/shell"
+
+# run_connections makes 500 one-request connections, half of them PUTs.
+run_connections() {
 python3 - "$PORT" <<'PY'
 import sys
 from wire import call, check
@@ -15,14 +17,31 @@ for i in range(500):
     else:
         call(port, {"func": "PUT", "params": {"obj": f"z{i}", "val": i}}, 1 + i % 4 // 2)
 PY
-# Workers exit as their clients close; give the last ones a bounded moment.
-for i in $(seq 100); do
-  children=$(ps -o stat= --ppid "$DAEMON_PID" || true)
-  [ -z "$children" ] && break
-  sleep 0.05
-done
-# ps exits 1 when there is no child at all: the outcome hoped for.
-children=$(ps -o pid=,stat= --ppid "$DAEMON_PID" || true)
-zombies=$(awk '$2 ~ /^Z/' <<<"$children" | grep -c . || true)
-expect_eq "$zombies" 0 "zombie children of shmkvd"
-expect_eq "$children" "" "workers left after their clients closed"
+}
+
+# children_settle waits (bounded) until shmkvd has at most $1 children and
+# none of them a zombie; then prints them.
+children_settle() {
+  local i children
+  for i in $(seq 100); do
+    # ps exits 1 when there is no child at all.
+    children=$(ps -o pid=,stat= --ppid "$DAEMON_PID" || true)
+    if [ "$(grep -c . <<<"$children" || true)" -le "$1" ] && ! awk '$2 ~ /^Z/ {z=1} END {exit !z}' <<<"$children"; then
+      break
+    fi
+    sleep 0.05
+  done
+  echo "$children"
+}
+
+cd "$ROOT/test/shell"
+start_daemon --spare-workers 3
+run_connections
+children=$(children_settle 4)
+expect_eq "$(awk '$2 ~ /^Z/' <<<"$children" | grep -c . || true)" 0 "zombies with a pool"
+[ "$(grep -c . <<<"$children" || true)" -le 4 ] || fail "more than --spare-workers 3 (+1) idle workers: $children"
+stop_daemon
+
+start_daemon --spare-workers 0
+run_connections
+expect_eq "$(children_settle 0)" "" "workers left with --spare-workers 0 after their clients closed"

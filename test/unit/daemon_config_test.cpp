@@ -69,7 +69,7 @@ TEST_CASE("daemon_config: usage errors say what to give instead") {
   daemon_config::Config config;
   daemon_config::Action action;
   CHECK(parse({"--port", "70000"}, &config, &action).message() ==
-        "--port takes a whole number from 1 to 65535, not '70000'");
+        "--port takes a whole number from 0 to 65535, not '70000'");
   CHECK(parse({"--memory", "1K"}, &config, &action).message() == "--memory must be at least 64K");
   CHECK(parse({"--name", "a/b"}, &config, &action).message() == "--name takes a non-empty name without '/'");
   CHECK(parse({"--frob"}, &config, &action).message() == "unknown option --frob");
@@ -77,4 +77,35 @@ TEST_CASE("daemon_config: usage errors say what to give instead") {
   CHECK(parse({"--log-level", "loud"}, &config, &action).message() ==
         "--log-level takes error, warning, info or debug, not 'loud'");
   CHECK(parse({"extra"}, &config, &action).message() == "unexpected argument 'extra'");
+  CHECK(parse({"--port", "0"}, &config, &action).message() ==
+        "--port 0 turns TCP off, so give a UNIX socket with --socket");
+  CHECK(parse({"--socket-mode", "0999"}, &config, &action).message() ==
+        "--socket-mode takes an octal mode such as 0660, not '0999'");
+  CHECK(parse({"--max-children", "0"}, &config, &action).message() ==
+        "--max-children takes a whole number from 1 to 100000, not '0'");
+}
+
+TEST_CASE("daemon_config: sockets, limits, daemon mode and store removal") {
+  daemon_config::Config config;
+  daemon_config::Action action;
+  REQUIRE(parse({"--port", "0", "--socket", "/run/shmkv.sock", "--socket-mode", "600", "--max-children", "4",
+                 "--shutdown-timeout", "3", "-d", "--pidfile", "/run/shmkvd.pid"},
+                &config, &action)
+              .is_ok());
+  CHECK(config.port == 0);
+  CHECK(config.socket_path == "/run/shmkv.sock");
+  CHECK(config.socket_mode == 0600);
+  CHECK(config.max_children == 4);
+  CHECK(config.shutdown_timeout_s == 3);
+  CHECK(config.daemonize);
+  CHECK(config.pidfile == "/run/shmkvd.pid");
+
+  daemon_config::Config relative;
+  REQUIRE(parse({"--socket", "s.sock"}, &relative, &action).is_ok());
+  CHECK(relative.socket_path.front() == '/');  // still valid after chdir("/")
+
+  daemon_config::Config remove;
+  REQUIRE(parse({"--remove-store", "--name", "old"}, &remove, &action).is_ok());
+  CHECK(action == daemon_config::Action::kRemoveStore);
+  CHECK(remove.name == "old");
 }

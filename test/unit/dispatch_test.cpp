@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include "shmkv/frame.hpp"
+#include "shmkv/json.hpp"
+#include "shmkv/version.hpp"
+
 
 using namespace shmkv;
 
@@ -16,11 +19,12 @@ struct Harness {
   std::string name = fmt::format("shmkv-dispatch-{}", getpid());
   std::unique_ptr<store::Store> store;
   std::unique_ptr<dispatch::Dispatcher> dispatcher;
+  scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(8);
 
   Harness() {
     store::Store::remove(name);
     REQUIRE(store::Store::open(name, 1 << 20, &store).is_ok());
-    dispatcher = std::make_unique<dispatch::Dispatcher>(*store);
+    dispatcher = std::make_unique<dispatch::Dispatcher>(*store, *board, dispatch::Dispatcher::Options{4096, true, nullptr});
   }
   ~Harness() { store::Store::remove(name); }
 
@@ -86,4 +90,85 @@ TEST_CASE("dispatch: a PUT that does not fit says the store is full") {
   std::string big = R"({"func": "PUT", "params": {"obj": "big", "val": ")" + std::string(2 << 20, 'x') + "\"}}";
   CHECK(h.call(big) == R"({"status": "ERROR", "error": "store is full"})");
   CHECK(h.call(R"({"func": "GET", "params": {"obj": "big"}})").find(R"("val": null)") != std::string::npos);
+}
+
+TEST_CASE("dispatch: DELETE says whether the key was there") {
+  Harness h;
+  h.call(R"({"func": "PUT", "params": {"obj": "d", "val": 1}})");
+  CHECK(h.call(R"({"func": "DELETE", "params": {"obj": "d"}})") ==
+        R"({"status": "OK", "response": {"func": "DELETE", "response": {"obj": "d", "response": "ok"}}})");
+  CHECK(h.call(R"({"func": "DELETE", "params": {"obj": "d"}})") ==
+        R"({"status": "OK", "response": {"func": "DELETE", "response": {"obj": "d", "response": "not found"}}})");
+  CHECK(h.call(R"({"func": "GET", "params": {"obj": "d"}})").find(R"("val": null)") != std::string::npos);
+}
+
+TEST_CASE("dispatch: KEYS pages by prefix and cursor") {
+  Harness h;
+  for (const char* k : {"user:2", "user:1", "group:1", "user:10", "user:\n"})
+    h.call(fmt::format(R"({{"func": "PUT", "params": {{"obj": {}, "val": 0}}}})", json::Quoted{k}));
+  CHECK(h.call(R"({"func": "KEYS", "params": {"prefix": "user:", "limit": 2}})") ==
+        R"({"status": "OK", "response": {"func": "KEYS", "response": {"keys": ["user:\n", "user:1"], "more": true}}})");
+  CHECK(h.call(R"({"func": "KEYS", "params": {"prefix": "user:", "after": "user:1"}})") ==
+        R"({"status": "OK", "response": {"func": "KEYS", "response": {"keys": ["user:10", "user:2"], "more": false}}})");
+  CHECK(h.call(R"({"func": "KEYS", "params": {}})").find(R"("keys": ["group:1", "user:\n")") != std::string::npos);
+  CHECK(h.call(R"({"func": "KEYS", "params": {"prefix": "none"}})") ==
+        R"({"status": "OK", "response": {"func": "KEYS", "response": {"keys": [], "more": false}}})");
+}
+
+TEST_CASE("dispatch: a KEYS reply stays within the maximum message size") {
+  Harness h;  // its dispatcher has a 4096-byte limit
+  const std::string pad(100, 'k');
+  for (int i = 0; i < 200; ++i)
+    h.call(fmt::format(R"({{"func": "PUT", "params": {{"obj": "{}{:03}", "val": 0}}}})", pad, i));
+  std::string after;
+  std::size_t seen = 0;
+  for (;;) {
+    const std::string params =
+        after.empty() ? "{}" : fmt::format(R"({{"after": {}}})", json::Quoted{after});
+    const std::string body = h.call(fmt::format(R"({{"func": "KEYS", "params": {}}})", params));
+    CHECK(body.size() <= 4096);
+    std::size_t n = 0;  // keys in this page: each holds pad once
+    for (std::size_t at = body.find(pad); at != std::string::npos; at = body.find(pad, at + pad.size())) ++n;
+    REQUIRE(n >= 1);
+    seen += n;
+    const std::size_t last_end = body.rfind("\"]");
+    const std::size_t last_start = body.rfind('"', last_end - 1);
+    after = body.substr(last_start + 1, last_end - last_start - 1);
+    if (body.find(R"("more": false)") != std::string::npos) break;
+  }
+  CHECK(seen == 200);
+  CHECK(after == pad + "199");
+}
+
+TEST_CASE("dispatch: STATS reports counts") {
+  Harness h;
+  for (int i = 0; i < 3; ++i) h.board->reserve(scoreboard::State::kBusy);
+  h.board->reserve(scoreboard::State::kIdle);
+  h.board->daemon_pid = 42;
+  h.call(R"({"func": "PUT", "params": {"obj": "a", "val": 1}})");
+  h.call(R"({"func": "PUT", "params": {"obj": "b", "val": 2}})");
+  const std::string body = h.call(R"({"func": "STATS", "params": {}})");
+  CHECK(body.find(R"({"status": "OK", "response": {"func": "STATS", "response": {"keys": 2, "store_bytes": 1048576, )") == 0);
+  CHECK(body.find(R"("connections_active": 3, )") != std::string::npos);
+  CHECK(body.find(R"("requests_total": 3, )") != std::string::npos);
+  CHECK(body.find(R"("pid": 42, )") != std::string::npos);
+  CHECK(body.find(fmt::format(R"("worker_pid": {}, "version": "{}", )", getpid(), kVersion)) != std::string::npos);
+  CHECK(body.find(R"("recoveries": 0, "last_recovery": 0, "store_status": "ok"}}})") != std::string::npos);
+
+  h.board->recoveries = 2;
+  h.board->set_failed("salvage found keys out of order");
+  CHECK(h.call(R"({"func": "STATS", "params": {}})").find(R"("recoveries": 2, )") != std::string::npos);
+  CHECK(h.call(R"({"func": "STATS", "params": {}})")
+            .find(R"("store_status": "failed: salvage found keys out of order"}}})") != std::string::npos);
+  // A store that recovery could not rebuild is not served.
+  CHECK(h.call(R"({"func": "GET", "params": {"obj": "a"}})") ==
+        R"({"status": "ERROR", "error": "store unavailable: recovery failed: salvage found keys out of order"})");
+}
+
+TEST_CASE("dispatch: DEBUG holds the lock when enabled") {
+  Harness h;  // its dispatcher has debug_commands on
+  CHECK(h.call(R"({"func": "DEBUG", "params": {"hold_lock_ms": 1}})") ==
+        R"({"status": "OK", "response": {"func": "DEBUG", "response": "ok"}})");
+  CHECK(h.call(R"({"func": "DEBUG", "params": {"hold_lock_ms": 60001}})") ==
+        R"({"status": "ERROR", "error": "DEBUG takes {\"hold_lock_ms\": 0..60000} or {\"crash\": \"in_store\"}"})");
 }

@@ -88,6 +88,7 @@ TEST_CASE("frame: bad headers are reported as soon as the header is whole") {
 
 TEST_CASE("frame: a truncated message is answered in its header's version") {
   CHECK(frame::truncated_version("\x02\x00") == 1);
+  CHECK(frame::truncated_version(raw_header(2, 10).substr(0, 6)) == 2);
   CHECK(frame::truncated_version(raw_header(2, 10) + "abc") == 2);
   CHECK(frame::truncated_version(raw_header(9, 10)) == 1);
 }

@@ -106,3 +106,62 @@ TEST_CASE("request: one parser serves many requests") {
     CHECK(p.status.is_ok() == (i % 2 == 1));
   }
 }
+
+TEST_CASE("request: DELETE, KEYS and STATS params") {
+  Parsed p;
+  parse(p, R"({"func": "DELETE", "params": {"obj": "k"}})");
+  REQUIRE(p.status.is_ok());
+  CHECK(p.req.func == request::Func::kDelete);
+  CHECK(p.req.key == "k");
+
+  parse(p, R"({"func": "KEYS", "params": {}})");
+  REQUIRE(p.status.is_ok());
+  CHECK(p.req.func == request::Func::kKeys);
+  CHECK(p.req.prefix == "");
+  CHECK_FALSE(p.req.has_after);
+  CHECK(p.req.limit == request::kKeysDefaultLimit);
+
+  parse(p, R"({"func": "KEYS", "params": {"limit": 5, "after": "a\u0062", "prefix": "a"}})");
+  REQUIRE(p.status.is_ok());
+  CHECK(p.req.prefix == "a");
+  CHECK(p.req.has_after);
+  CHECK(p.req.after == "ab");
+  CHECK(p.req.limit == 5);
+
+  parse(p, R"({"func": "STATS", "params": {}})");
+  REQUIRE(p.status.is_ok());
+  CHECK(p.req.func == request::Func::kStats);
+
+  CHECK(error_of(R"({"func": "DELETE", "params": {}})") == "params.obj is missing");
+  CHECK(error_of(R"({"func": "STATS"})") == "params is missing");
+  CHECK(error_of(R"({"func": "KEYS", "params": {"prefix": 1}})") == "params.prefix must be a string");
+  CHECK(error_of(R"({"func": "KEYS", "params": {"after": null}})") == "params.after must be a string");
+  for (const char* limit : {"0", "100001", "-1", "1.5", "\"10\"", "1e3"}) {
+    CAPTURE(limit);
+    CHECK(error_of(std::string(R"({"func": "KEYS", "params": {"limit": )") + limit + "}}") ==
+          "params.limit must be an integer from 1 to 100000");
+  }
+}
+
+TEST_CASE("request: DEBUG exists only with --debug-commands") {
+  Parsed p;
+  parse(p, R"({"func": "DEBUG", "params": {"crash": "in_store"}})");
+  REQUIRE(p.status.is_ok());
+  CHECK(p.req.func == request::Func::kUnknown);
+
+  request::Parser debug(true);
+  std::string body = R"({"func": "DEBUG", "params": {"crash": "in_store"}})";
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  request::Request req;
+  REQUIRE(debug.parse(body.data(), body.size(), body.capacity(), &req).is_ok());
+  CHECK(req.func == request::Func::kDebug);
+  CHECK(req.crash_in_store);
+  body = R"({"func": "DEBUG", "params": {"hold_lock_ms": 250}})";
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  REQUIRE(debug.parse(body.data(), body.size(), body.capacity(), &req).is_ok());
+  CHECK(req.hold_lock_ms == 250);
+  CHECK_FALSE(req.crash_in_store);
+  body = R"({"func": "DEBUG", "params": {"crash": "elsewhere"}})";
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  CHECK_FALSE(debug.parse(body.data(), body.size(), body.capacity(), &req).is_ok());
+}

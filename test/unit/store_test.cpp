@@ -4,6 +4,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
+#include <csignal>
+
 #include <fstream>
 
 using namespace shmkv;
@@ -138,7 +142,68 @@ TEST_CASE("store: scan pages through keys by prefix in byte order") {
 
 TEST_CASE("store: remove deletes the segment") {
   TestSegment seg;
+  CHECK_FALSE(store::Store::exists(seg.name));
   { auto s = open(seg.name); }
+  CHECK(store::Store::exists(seg.name));
   CHECK(store::Store::remove(seg.name).is_ok());
+  CHECK_FALSE(store::Store::exists(seg.name));
   CHECK(store::Store::remove(seg.name).is_not_found());
+}
+
+TEST_CASE("store: a lock whose holder died is detected, and salvage copies every entry") {
+  TestSegment seg;
+  TestSegment fresh;
+  auto s = open(seg.name);
+  for (int i = 0; i < 500; ++i) REQUIRE(s->put(fmt::format("k{:04}", i), fmt::format("[{}]", i)).is_ok());
+  CHECK(s->check_lock(100).is_ok());
+
+  // A child takes the lock and dies holding it, as a killed worker would.
+  const pid_t child = fork();
+  if (child == 0) {
+    signal(SIGABRT, SIG_DFL);  // doctest's crash handler would report a failure
+    s->debug_crash_in_store();
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(s->check_lock(100).code() == Status::Code::kCorrupt);
+  std::string value;
+  CHECK(s->get("k0001", &value).code() == Status::Code::kIo);  // unusable for good
+
+  std::size_t copied = 0;
+  REQUIRE(s->salvage_into(fresh.name, &copied).is_ok());
+  CHECK(copied == 500);
+  REQUIRE(store::Store::replace(fresh.name, seg.name).is_ok());
+  CHECK_FALSE(store::Store::exists(fresh.name));
+  auto rebuilt = open(seg.name);
+  CHECK_FALSE(rebuilt->created());
+  CHECK(rebuilt->check_lock(100).is_ok());
+  CHECK(rebuilt->counts().keys == 500);
+  for (int i = 0; i < 500; ++i) {
+    REQUIRE(rebuilt->get(fmt::format("k{:04}", i), &value).is_ok());
+    CHECK(value == fmt::format("[{}]", i));
+  }
+  CHECK(rebuilt->put("after", "1").is_ok());
+}
+
+TEST_CASE("store: a lock held by a live process is busy, not broken") {
+  TestSegment seg;
+  auto s = open(seg.name);
+  int ready[2];
+  REQUIRE(pipe(ready) == 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    close(ready[0]);
+    (void)!write(ready[1], "x", 1);
+    s->debug_hold_lock(2000);
+    _exit(0);
+  }
+  close(ready[1]);
+  char byte;
+  (void)!read(ready[0], &byte, 1);
+  usleep(100000);  // the child is in its hold
+  CHECK(s->check_lock(50).code() == Status::Code::kBusy);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  close(ready[0]);
 }

@@ -1,0 +1,79 @@
+// The scoreboard: what the daemon's processes know of each other, in one
+// small shared mapping that the parent creates before it forks (not in the
+// store, which the parent never touches). One slot per possible worker, with
+// its pid and state, and the daemon-wide counters that STATS reports.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+
+namespace shmkv::scoreboard {
+
+enum class State : std::uint32_t {
+  kFree = 0,  // no worker
+  kIdle,      // waiting for a connection
+  kBusy,      // serving a connection, outside the store
+  kInStore,   // serving a connection, about to take or holding the store lock
+};
+
+// The store's health, as the parent last judged it.
+enum class Health : std::uint32_t {
+  kOk = 0,
+  kRecovering,  // a worker died in the store; the parent is rebuilding it
+  kFailed,      // recovery failed: the store is not served (see failure)
+};
+
+struct Slot {
+  std::atomic<pid_t> pid{0};
+  std::atomic<State> state{State::kFree};
+};
+
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<State>::is_always_lock_free,
+              "what processes share must be lock-free atomics");
+
+class Scoreboard {
+ public:
+  // create maps a scoreboard with `slots` slots, shared with every process
+  // forked afterwards; nullptr if mmap fails.
+  static Scoreboard* create(std::size_t slots);
+
+  // Slots are reserved and released by the parent only, before fork and at
+  // reap, so no two processes race for one. reserve returns -1 when full.
+  int reserve(State initial);
+  void release(int slot);
+  Slot& slot(int index) { return slots_[index]; }
+
+  // count counts the slots in a state; a scan of at most --max-children
+  // atomics, done once per connection, not per request.
+  std::size_t count(State state) const;
+
+  // Constant after start-up.
+  pid_t daemon_pid = 0;
+  std::time_t started = 0;
+  // Counted by the workers.
+  std::atomic<std::uint64_t> connections_total{0};
+  std::atomic<std::uint64_t> requests_total{0};
+  // Written by the parent only.
+  std::atomic<Health> health{Health::kOk};
+  char failure[240] = {};  // why health is kFailed; written before health
+  std::atomic<std::uint64_t> recoveries{0};
+  std::atomic<std::int64_t> last_recovery{0};  // Unix time; 0: never
+
+  // set_failed records why the store is not served, then marks it so.
+  void set_failed(const char* why);
+
+  // active counts the workers serving a connection (busy or in the store).
+  std::size_t active() const { return count(State::kBusy) + count(State::kInStore); }
+
+ private:
+  Scoreboard() = default;
+
+  std::size_t slot_count_ = 0;
+  Slot* slots_ = nullptr;  // slot_count_ slots, right after this object
+};
+
+}  // namespace shmkv::scoreboard

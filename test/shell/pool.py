@@ -1,0 +1,62 @@
+"""Worker reuse (issue 5), checked through STATS worker_pid: which process
+served each connection."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from wire import call, check, connect, frame, recv_frame
+
+port, daemon_pid, case = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+
+
+def worker_pid(version=1):
+    return call(port, {"func": "STATS", "params": {}}, version)["response"]["response"]["worker_pid"]
+
+
+def children():
+    out = subprocess.run(["ps", "-o", "pid=,stat=", "--ppid", str(daemon_pid)], capture_output=True, text=True).stdout
+    return [line.split() for line in out.splitlines()]
+
+
+if case == "reuse":  # --spare-workers 4
+    pids = [worker_pid(1 + i % 2) for i in range(50)]
+    check(len(set(pids)) <= 5, f"50 sequential connections served by {len(set(pids))} workers")
+    print(f"50 sequential connections served by {len(set(pids))} distinct workers")
+
+elif case == "fresh":  # --spare-workers 0
+    pids = [worker_pid() for _ in range(30)]
+    check(len(set(pids)) == 30, f"30 connections served by only {len(set(pids))} distinct workers")
+    print("every connection got a new worker")
+
+elif case == "kill-idle":  # --spare-workers 4
+    for _ in range(10):
+        worker_pid()
+    for round in range(6):
+        idle = [int(pid) for pid, stat in children()]
+        check(idle, "no idle worker to kill")
+        victim = idle[0]
+        os.kill(victim, signal.SIGKILL)
+        # Every later connection is served, whether or not the victim was reaped yet.
+        for i in range(20):
+            pid = worker_pid(1 + i % 2)
+            check(pid != victim, "a killed worker answered")
+    print("connections after SIGKILL of idle workers all served")
+
+elif case == "concurrent":  # --spare-workers 2
+    conns = [connect(port) for _ in range(40)]
+    for i, s in enumerate(conns):
+        s.sendall(frame(2, json.dumps({"func": "PUT", "params": {"obj": f"c{i}", "val": i}})))
+    for s in conns:
+        check(json.loads(recv_frame(s)[1])["status"] == "OK", "PUT on a concurrent connection")
+    pids = set()
+    for i, s in enumerate(conns):  # still open, each with its own worker
+        s.sendall(frame(2, '{"func": "STATS", "params": {}}'))
+        pids.add(json.loads(recv_frame(s)[1])["response"]["response"]["worker_pid"])
+    check(len(pids) == 40, f"40 open connections served by {len(pids)} workers")
+    for s in conns:
+        s.close()
+    print("40 concurrent persistent connections served by 40 workers")

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Worker reuse: a pool of idle workers serves sequential connections;
+# --spare-workers 0 forks per connection; killing idle workers loses no later
+# connection; more concurrent connections than spares are all served.
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT/test/shell"
+
+start_daemon --spare-workers 4
+python3 pool.py "$PORT" "$DAEMON_PID" reuse
+python3 pool.py "$PORT" "$DAEMON_PID" kill-idle
+grep -q 'killed by signal 9 (Killed) while idle' "$DAEMON_LOG" || fail "idle worker's death not logged"
+stop_daemon
+
+start_daemon --spare-workers 0
+python3 pool.py "$PORT" "$DAEMON_PID" fresh
+stop_daemon
+
+start_daemon --spare-workers 2
+python3 pool.py "$PORT" "$DAEMON_PID" concurrent
