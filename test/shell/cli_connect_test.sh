@@ -2,7 +2,8 @@
 # How shmkv finds and reaches the server: -h, -p, -s, -t, their SHMKV_*
 # variables, IPv6, and the errors when nothing answers in time.
 . "$(dirname "$0")/lib.sh"
-start_daemon
+sock=$WORK/shmkvd.sock
+start_daemon --socket "$sock"
 "$SHMKV" -p "$PORT" put k '"v"'
 unset SHMKV_HOST SHMKV_PORT SHMKV_SOCKET
 
@@ -41,9 +42,7 @@ expect_eq "$RC:$OUT" '0:"v"' "-h overrides SHMKV_HOST"
 SHMKV_HOST=localhost SHMKV_PORT=$PORT run_cli get k
 expect_eq "$RC:$OUT" '0:"v"' "a host name, tried at each of its addresses"
 
-# -s: a UNIX socket, here a relay to the daemon's port.
-sock=$WORK/shmkv.sock
-start_helper "$WORK/relay.ready" python3 "$ROOT/test/shell/fake_server.py" "$WORK/relay.ready" relay "$PORT" "$sock"
+# -s: the daemon's UNIX socket.
 run_cli -s "$sock" put viasocket '[1, 2]'
 expect_eq "$RC:$OUT$ERR" "0:" "put over a UNIX socket"
 run_cli -p "$PORT" get viasocket

@@ -1,11 +1,10 @@
-"""Stand-ins for shmkvd, for the shell tests of clients: each listens, writes
-its address to READY (by rename, so a reader never sees half of it) and serves
-until it is killed. Loopback and UNIX sockets only.
+"""Stand-ins for shmkvd, for the shell tests of clients: each listens on
+loopback, writes its port to READY (by rename, so a reader never sees half of
+it) and serves until it is killed.
 
-  fake_server.py READY relay PORT PATH   relay the UNIX socket PATH to 127.0.0.1:PORT
-  fake_server.py READY relay6 PORT       relay a port on ::1 to 127.0.0.1:PORT
-  fake_server.py READY silent            read requests, never answer
-  fake_server.py READY cut               answer each request with half a reply, then close
+  fake_server.py READY relay6 PORT   relay a port on ::1 to 127.0.0.1:PORT
+  fake_server.py READY silent        read requests, never answer
+  fake_server.py READY cut           answer a request with half a reply, then close
 """
 
 import os
@@ -67,12 +66,7 @@ def cut(client):
 
 
 def main():
-    if MODE == "relay":
-        port, path = int(sys.argv[3]), sys.argv[4]
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(path)
-        address = path
-    elif MODE == "relay6":
+    if MODE == "relay6":
         port = int(sys.argv[3])
         listener = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         listener.bind(("::1", 0))
@@ -85,7 +79,7 @@ def main():
     ready(address)
     while True:
         client, _ = listener.accept()
-        if MODE in ("relay", "relay6"):
+        if MODE == "relay6":
             target, args = relay, (client, port)
         else:
             target, args = {"silent": silent, "cut": cut}[MODE], (client,)
