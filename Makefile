@@ -1,6 +1,8 @@
 # shmkv: a shared-memory key-value daemon, its client and their tests.
 #
-#   make          build build/shmkvd, build/shmkv and build/unit_tests
+#   make          build build/shmkvd, build/shmkv, build/unit_tests, the
+#                 examples and the test helpers
+#   make examples build the C++ example, build/examples/client
 #   make run      install what is missing, build, run shmkvd on 127.0.0.1:4444
 #   make test     install what is missing, build, run every test (T=name: one)
 #   make lint     check the man pages, --help against them, and the units
@@ -29,6 +31,12 @@ LIB_OBJS  := $(LIB_SRCS:src/%.cpp=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard test/unit/*.cpp)
 UNIT_OBJS := $(UNIT_SRCS:test/unit/%.cpp=$(BUILD)/obj/unit/%.o)
 PROGRAMS  := $(BUILD)/shmkvd $(BUILD)/shmkv
+# Programs that link the library as a user's would: examples/*.cpp, and the
+# shell tests' helpers test/shell/*.cpp; the tests run both.
+EXAMPLE_SRCS := $(wildcard examples/*.cpp)
+EXAMPLES     := $(EXAMPLE_SRCS:examples/%.cpp=$(BUILD)/examples/%)
+HELPER_SRCS  := $(wildcard test/shell/*.cpp)
+HELPERS      := $(HELPER_SRCS:test/shell/%.cpp=$(BUILD)/test/%)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -39,8 +47,10 @@ UNITDIR := $(PREFIX)/lib/systemd/system
 SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
 UNITS   := shmkvd.service shmkvd.socket
 
-.PHONY: all run test deps lint clean install uninstall
-all: $(PROGRAMS) $(BUILD)/unit_tests
+.PHONY: all examples run test deps lint clean install uninstall
+all: $(PROGRAMS) $(BUILD)/unit_tests $(EXAMPLES) $(HELPERS)
+
+examples: $(EXAMPLES)
 
 $(BUILD)/libshmkv.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -54,6 +64,14 @@ $(BUILD)/shmkv: $(BUILD)/obj/shmkv.o $(BUILD)/libshmkv.a
 $(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libshmkv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(BUILD)/libshmkv.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test/%: $(BUILD)/obj/test/%.o $(BUILD)/libshmkv.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/obj/%.o: src/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
@@ -62,7 +80,16 @@ $(BUILD)/obj/unit/%.o: test/unit/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
 
+$(BUILD)/obj/examples/%.o: examples/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/test/%.o: test/shell/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/shmkvd.d $(BUILD)/obj/shmkv.d
+-include $(EXAMPLES:$(BUILD)/examples/%=$(BUILD)/obj/examples/%.d) $(HELPERS:$(BUILD)/test/%=$(BUILD)/obj/test/%.d)
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do \
