@@ -55,10 +55,12 @@ Status Batch::add(Kind kind, std::string_view func, std::string_view key, std::s
   return Status::ok();
 }
 
-Status Batch::get(std::string_view key) {
+Status Batch::add_key(Kind kind, std::string_view func, std::string_view key) {
   if (Status s = check_utf8("the key", key); !s) return s;
-  return add(Kind::kGet, "GET", key, fmt::format(R"({{"obj": {}}})", json::Quoted{key}));
+  return add(kind, func, key, fmt::format(R"({{"obj": {}}})", json::Quoted{key}));
 }
+
+Status Batch::get(std::string_view key) { return add_key(Kind::kGet, "GET", key); }
 
 Status Batch::put(std::string_view key, std::string_view value) {
   if (Status s = check_utf8("the key", key); !s) return s;
@@ -66,10 +68,7 @@ Status Batch::put(std::string_view key, std::string_view value) {
   return add(Kind::kPut, "PUT", key, fmt::format(R"({{"obj": {}, "val": {}}})", json::Quoted{key}, value));
 }
 
-Status Batch::del(std::string_view key) {
-  if (Status s = check_utf8("the key", key); !s) return s;
-  return add(Kind::kDel, "DELETE", key, fmt::format(R"({{"obj": {}}})", json::Quoted{key}));
-}
+Status Batch::del(std::string_view key) { return add_key(Kind::kDel, "DELETE", key); }
 
 Status Batch::call(std::string_view func, std::string_view params) {
   if (Status s = check_utf8("the function name", func); !s) return s;

@@ -85,6 +85,8 @@ class Batch {
 
   // add frames {"func": func, "params": params}; params is trusted JSON text.
   Status add(Kind kind, std::string_view func, std::string_view key, std::string_view params);
+  // add_key adds a request whose params are {"obj": key} (GET, DELETE).
+  Status add_key(Kind kind, std::string_view func, std::string_view key);
 
   std::string bytes_;  // the framed requests, in order
   std::vector<Entry> entries_;

@@ -40,16 +40,21 @@ Answer ok(std::string_view func, std::string_view response) {
   return reply(fmt::format(R"({{"status": "OK", "response": {{"func": "{}", "response": {}}}}})", func, response));
 }
 
+// listen_loopback listens on a free port of 127.0.0.1 and returns that port.
+std::uint16_t listen_loopback(int* fd) {
+  REQUIRE(net::listen_tcp("127.0.0.1", 0, 8, fd).is_ok());
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  getsockname(*fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  return ntohs(addr.sin_port);
+}
+
 // FakeServer listens on a free loopback port and serves one connection at a
 // time, answering each whole request body with answer(body).
 class FakeServer {
  public:
   explicit FakeServer(std::function<Answer(std::string_view body)> answer) : answer_(std::move(answer)) {
-    REQUIRE(net::listen_tcp("127.0.0.1", 0, 8, &listen_fd_).is_ok());
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    port_ = listen_loopback(&listen_fd_);
     thread_ = std::thread([this] { serve(); });
   }
   ~FakeServer() {
@@ -280,13 +285,9 @@ TEST_CASE("client: a batch gets its replies in order, and a lost connection says
 
 TEST_CASE("client: connecting to a port where nothing listens names the address") {
   int fd = -1;
-  REQUIRE(net::listen_tcp("127.0.0.1", 0, 1, &fd).is_ok());
-  sockaddr_in addr{};
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);  // the port is free now, and nothing listens on it
   client::Endpoint e;
-  e.port = ntohs(addr.sin_port);
+  e.port = listen_loopback(&fd);
+  close(fd);  // the port is free now, and nothing listens on it
   std::unique_ptr<client::Client> c;
   const Status s = client::Client::connect(e, &c);
   CHECK(s.code() == Status::Code::kIo);
