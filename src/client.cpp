@@ -243,7 +243,7 @@ Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_
   if (r.type().get(type)) return broken("no response");
   if (type == od::json_type::string) {
     if (r.get_string().get(said) || said != kUnknownFunction) return broken("an unexpected response");
-    result->status = Status::server(fmt::format("{} does not know {} (it needs a newer shmkvd)", name_, entry.func));
+    result->status = Status::server(fmt::format("{} does not know {}: it needs a newer shmkvd", name_, entry.func));
     return Status::ok();
   }
   std::string_view text;

@@ -73,6 +73,8 @@ int report(const Status& s, std::string_view where = "") {
     case Status::Code::kIo: hint = " (is shmkvd running there? choose it with -h and -p, or -s)"; break;
     case Status::Code::kTimeout: hint = " (is the server overloaded or stopped? wait longer with -t)"; break;
     case Status::Code::kCorrupt: hint = " (is that a shmkvd server? check -h, -p and -s)"; break;
+    // An error reply leaves the store as it was (PROTOCOL.md section 4).
+    case Status::Code::kServer: hint = " (nothing was changed; shmkvd's log may say more)"; break;
     default: break;
   }
   std::fflush(stdout);  // keep the order of output and errors on one terminal
