@@ -1,6 +1,6 @@
 # shmkv: a shared-memory key-value daemon, its client and their tests.
 #
-#   make          build build/shmkvd, build/shmkv and build/unit_tests
+#   make          build build/shmkvd, build/shmkv, build/shmkv-bench and build/unit_tests
 #   make run      install what is missing, build, run shmkvd on 127.0.0.1:4444
 #   make test     install what is missing, build, run every test (T=name: one)
 #   make lint     check the man pages, --help against them, and the units
@@ -24,11 +24,12 @@ endif
 PACKAGES := g++ make libboost1.81-dev libfmt-dev doctest-dev libsimdjson-dev \
             libsystemd-dev python3 mandoc man-db procps systemd
 
-LIB_SRCS  := $(filter-out src/shmkvd.cpp src/shmkv.cpp,$(wildcard src/*.cpp))
+MAIN_SRCS := src/shmkvd.cpp src/shmkv.cpp src/shmkv_bench.cpp
+LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard src/*.cpp))
 LIB_OBJS  := $(LIB_SRCS:src/%.cpp=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard test/unit/*.cpp)
 UNIT_OBJS := $(UNIT_SRCS:test/unit/%.cpp=$(BUILD)/obj/unit/%.o)
-PROGRAMS  := $(BUILD)/shmkvd $(BUILD)/shmkv
+PROGRAMS  := $(BUILD)/shmkvd $(BUILD)/shmkv $(BUILD)/shmkv-bench
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -51,6 +52,9 @@ $(BUILD)/shmkvd: $(BUILD)/obj/shmkvd.o $(BUILD)/libshmkv.a
 $(BUILD)/shmkv: $(BUILD)/obj/shmkv.o $(BUILD)/libshmkv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/shmkv-bench: $(BUILD)/obj/shmkv_bench.o $(BUILD)/libshmkv.a
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libshmkv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -62,7 +66,7 @@ $(BUILD)/obj/unit/%.o: test/unit/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
 
--include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/shmkvd.d $(BUILD)/obj/shmkv.d
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MAIN_SRCS:src/%.cpp=$(BUILD)/obj/%.d)
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do \
@@ -92,13 +96,15 @@ install: $(PROGRAMS)
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/shmkvd $(DESTDIR)$(SBINDIR)/shmkvd
 	install -m 0755 $(BUILD)/shmkv $(DESTDIR)$(BINDIR)/shmkv
+	install -m 0755 $(BUILD)/shmkv-bench $(DESTDIR)$(BINDIR)/shmkv-bench
 	for page in man/*.[178]; do install -m 0644 $$page $(DESTDIR)$(MANDIR)/man$${page##*.}/; done
 	for u in $(UNITS); do sed 's|@SBINDIR@|$(SBINDIR)|' examples/$$u > $(DESTDIR)$(UNITDIR)/$$u; \
 	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
 	install -m 0644 examples/shmkvd.sysusers $(DESTDIR)$(SYSUSERSDIR)/shmkvd.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/shmkvd $(DESTDIR)$(BINDIR)/shmkv $(DESTDIR)$(SYSUSERSDIR)/shmkvd.conf
+	rm -f $(DESTDIR)$(SBINDIR)/shmkvd $(DESTDIR)$(BINDIR)/shmkv $(DESTDIR)$(BINDIR)/shmkv-bench
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/shmkvd.conf
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 	for page in man/*.[178]; do rm -f $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page#man/}; done
 
