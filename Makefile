@@ -4,6 +4,7 @@
 #   make run      install what is missing, build, run shmkvd on 127.0.0.1:4444
 #   make test     install what is missing, build, run every test (T=name: one)
 #   make lint     check the man pages, --help against them, and the units
+#   make bench    shmkvd next to Redis; writes bench/results/latest.md
 #   make install  install under PREFIX (/usr/local), staged in DESTDIR
 #   make SANITIZE=1 ...   the same with ASan and UBSan, in build/sanitize
 
@@ -40,7 +41,10 @@ UNITDIR := $(PREFIX)/lib/systemd/system
 SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
 UNITS   := shmkvd.service shmkvd.socket
 
-.PHONY: all run test deps lint clean install uninstall
+# What make bench needs besides PACKAGES: Redis, to compare with.
+BENCH_PACKAGES := redis-server redis-tools
+
+.PHONY: all run test deps bench-deps bench lint clean install uninstall
 all: $(PROGRAMS) $(BUILD)/unit_tests
 
 $(BUILD)/libshmkv.a: $(LIB_OBJS)
@@ -68,8 +72,10 @@ $(BUILD)/obj/unit/%.o: test/unit/%.cpp
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MAIN_SRCS:src/%.cpp=$(BUILD)/obj/%.d)
 
-deps:
-	@missing=$$(for p in $(PACKAGES); do \
+deps: PKGS := $(PACKAGES)
+bench-deps: PKGS := $(BENCH_PACKAGES)
+deps bench-deps:
+	@missing=$$(for p in $(PKGS); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:" $$missing; \
@@ -86,6 +92,12 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) test/run-tests $(T)
+
+# bench starts its own shmkvd and redis-server on free loopback ports; it takes
+# a few minutes and writes bench/results/latest.md (see bench/run).
+bench: deps bench-deps
+	@$(MAKE) --no-print-directory $(PROGRAMS)
+	BUILD=$(BUILD) bench/run
 
 lint: deps
 	@$(MAKE) --no-print-directory $(PROGRAMS)
