@@ -135,17 +135,21 @@ int connect_one(int s, const addrinfo* addr, int timeout_ms) {
   return 0;
 }
 
-}  // namespace
-
-Status connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, int* fd) {
-  const std::string where = format_address(host, port);
+// lookup resolves host:port for a stream socket; free *found with freeaddrinfo.
+int lookup(const std::string& host, std::uint16_t port, addrinfo** found) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
+  return getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, found);
+}
+
+}  // namespace
+
+Status connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, int* fd) {
+  const std::string where = format_address(host, port);
   addrinfo* found = nullptr;
-  const std::string service = std::to_string(port);
-  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0)
+  if (int rc = lookup(host, port, &found); rc != 0)
     return Status::io(fmt::format("connect {}: {}", where, gai_strerror(rc)));
   int err = 0;
   for (const addrinfo* a = found; a; a = a->ai_next) {
@@ -175,13 +179,8 @@ Status connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, 
 
 Status resolve_tcp(const std::string& host, std::uint16_t port, Address* out) {
   const std::string where = format_address(host, port);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  const std::string service = std::to_string(port);
-  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0)
+  if (int rc = lookup(host, port, &found); rc != 0)
     return Status::io(fmt::format("resolve {}: {}", where, gai_strerror(rc)));
   std::memcpy(&out->storage, found->ai_addr, found->ai_addrlen);
   out->length = found->ai_addrlen;
