@@ -1,10 +1,13 @@
 # shmkv: a shared-memory key-value daemon, its client and their tests.
 #
-#   make          build build/shmkvd, build/shmkv and build/unit_tests
+#   make          build build/shmkvd, build/shmkv, build/shmkv-bench, build/unit_tests,
+#                 the examples and the test helpers
+#   make examples build the C++ example, build/examples/client
 #   make run      install what is missing, build, run shmkvd on 127.0.0.1:4444
 #   make test     install what is missing, build, run every test (T=name: one)
 #   make lint     check the man pages, --help against them, and the units
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (30) seconds
+#   make bench    shmkvd next to Redis; writes bench/results/latest.md
 #   make install  install under PREFIX (/usr/local), staged in DESTDIR
 #   make SANITIZE=1 ...   the same with ASan and UBSan, in build/sanitize
 
@@ -25,11 +28,18 @@ endif
 PACKAGES := g++ make libboost1.81-dev libfmt-dev doctest-dev libsimdjson-dev \
             libsystemd-dev python3 mandoc man-db procps systemd clang-14 libfuzzer-14-dev
 
-LIB_SRCS  := $(filter-out src/shmkvd.cpp src/shmkv.cpp,$(wildcard src/*.cpp))
+MAIN_SRCS := src/shmkvd.cpp src/shmkv.cpp src/shmkv_bench.cpp
+LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard src/*.cpp))
 LIB_OBJS  := $(LIB_SRCS:src/%.cpp=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard test/unit/*.cpp)
 UNIT_OBJS := $(UNIT_SRCS:test/unit/%.cpp=$(BUILD)/obj/unit/%.o)
-PROGRAMS  := $(BUILD)/shmkvd $(BUILD)/shmkv
+PROGRAMS  := $(BUILD)/shmkvd $(BUILD)/shmkv $(BUILD)/shmkv-bench
+# Programs that link the library as a user's would: examples/*.cpp, and the
+# shell tests' helpers test/shell/*.cpp; the tests run both.
+EXAMPLE_SRCS := $(wildcard examples/*.cpp)
+EXAMPLES     := $(EXAMPLE_SRCS:examples/%.cpp=$(BUILD)/examples/%)
+HELPER_SRCS  := $(wildcard test/shell/*.cpp)
+HELPERS      := $(HELPER_SRCS:test/shell/%.cpp=$(BUILD)/test/%)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -40,8 +50,13 @@ UNITDIR := $(PREFIX)/lib/systemd/system
 SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
 UNITS   := shmkvd.service shmkvd.socket
 
-.PHONY: all run test deps lint clean install uninstall fuzz fuzz-build
-all: $(PROGRAMS) $(BUILD)/unit_tests
+# What make bench needs besides PACKAGES: Redis, to compare with.
+BENCH_PACKAGES := redis-server redis-tools
+
+.PHONY: all examples run test deps bench-deps bench lint clean install uninstall fuzz fuzz-build
+all: $(PROGRAMS) $(BUILD)/unit_tests $(EXAMPLES) $(HELPERS)
+
+examples: $(EXAMPLES)
 
 $(BUILD)/libshmkv.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -52,7 +67,18 @@ $(BUILD)/shmkvd: $(BUILD)/obj/shmkvd.o $(BUILD)/libshmkv.a
 $(BUILD)/shmkv: $(BUILD)/obj/shmkv.o $(BUILD)/libshmkv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/shmkv-bench: $(BUILD)/obj/shmkv_bench.o $(BUILD)/libshmkv.a
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libshmkv.a
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(BUILD)/libshmkv.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test/%: $(BUILD)/obj/test/%.o $(BUILD)/libshmkv.a
+	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj/%.o: src/%.cpp
@@ -63,7 +89,16 @@ $(BUILD)/obj/unit/%.o: test/unit/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
 
--include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/shmkvd.d $(BUILD)/obj/shmkv.d
+$(BUILD)/obj/examples/%.o: examples/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/test/%.o: test/shell/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MAIN_SRCS:src/%.cpp=$(BUILD)/obj/%.d)
+-include $(EXAMPLES:$(BUILD)/examples/%=$(BUILD)/obj/examples/%.d) $(HELPERS:$(BUILD)/test/%=$(BUILD)/obj/test/%.d)
 
 # Fuzzing: libFuzzer targets built with clang, ASan and UBSan (any undefined
 # behaviour aborts), linked against the library compiled again with clang and
@@ -97,8 +132,10 @@ $(FUZZ_DIR)/target/%.o: test/fuzz/%.cpp
 
 -include $(FUZZ_OBJS:.o=.d) $(FUZZ_SRCS:test/fuzz/%.cpp=$(FUZZ_DIR)/target/%.d)
 
-deps:
-	@missing=$$(for p in $(PACKAGES); do \
+deps: PKGS := $(PACKAGES)
+bench-deps: PKGS := $(BENCH_PACKAGES)
+deps bench-deps:
+	@missing=$$(for p in $(PKGS); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:" $$missing; \
@@ -122,6 +159,12 @@ ifneq ($(SANITIZE),1)
 endif
 	@BUILD=$(BUILD) SANITIZED_BUILD=$(if $(T),,$(if $(filter 1,$(SANITIZE)),,build/sanitize)) test/run-tests $(T)
 
+# bench starts its own shmkvd and redis-server on free loopback ports; it takes
+# a few minutes and writes bench/results/latest.md (see bench/run).
+bench: deps bench-deps
+	@$(MAKE) --no-print-directory $(PROGRAMS)
+	BUILD=$(BUILD) bench/run
+
 lint: deps
 	@$(MAKE) --no-print-directory $(PROGRAMS)
 	BUILD=$(BUILD) test/check-docs
@@ -135,13 +178,15 @@ install: $(PROGRAMS)
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/shmkvd $(DESTDIR)$(SBINDIR)/shmkvd
 	install -m 0755 $(BUILD)/shmkv $(DESTDIR)$(BINDIR)/shmkv
+	install -m 0755 $(BUILD)/shmkv-bench $(DESTDIR)$(BINDIR)/shmkv-bench
 	for page in man/*.[178]; do install -m 0644 $$page $(DESTDIR)$(MANDIR)/man$${page##*.}/; done
 	for u in $(UNITS); do sed 's|@SBINDIR@|$(SBINDIR)|' examples/$$u > $(DESTDIR)$(UNITDIR)/$$u; \
 	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
 	install -m 0644 examples/shmkvd.sysusers $(DESTDIR)$(SYSUSERSDIR)/shmkvd.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/shmkvd $(DESTDIR)$(BINDIR)/shmkv $(DESTDIR)$(SYSUSERSDIR)/shmkvd.conf
+	rm -f $(DESTDIR)$(SBINDIR)/shmkvd $(DESTDIR)$(BINDIR)/shmkv $(DESTDIR)$(BINDIR)/shmkv-bench
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/shmkvd.conf
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 	for page in man/*.[178]; do rm -f $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page#man/}; done
 

@@ -156,4 +156,15 @@ Status check_value(std::string_view text) {
 
 void append_quoted(std::string& out, std::string_view s) { quote_to(std::back_inserter(out), s); }
 
+Status decode_string(std::string_view text, std::string* out) {
+  if (Status s = check_value(text); !s) return s;  // exactly one value, nothing after it
+  const simdjson::padded_string padded(text);
+  od::parser parser;
+  od::document doc;
+  std::string_view s;
+  if (parser.iterate(padded).get(doc) || doc.get_string().get(s)) return Status::invalid("not a JSON string");
+  out->assign(s);
+  return Status::ok();
+}
+
 }  // namespace shmkv::json

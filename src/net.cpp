@@ -59,12 +59,23 @@ Status listen_tcp(const std::string& address, std::uint16_t port, int backlog, i
   return Status::ok();
 }
 
+namespace {
+
+// unix_address fills *addr with path, which must fit sun_path.
+Status unix_address(const std::string& path, sockaddr_un* addr) {
+  *addr = sockaddr_un{};
+  addr->sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr->sun_path)
+    return Status::invalid(fmt::format("socket path {} is longer than {} bytes", path, sizeof addr->sun_path - 1));
+  std::memcpy(addr->sun_path, path.c_str(), path.size() + 1);
+  return Status::ok();
+}
+
+}  // namespace
+
 Status listen_unix(const std::string& path, unsigned mode, int backlog, int* fd) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path)
-    return Status::invalid(fmt::format("socket path {} is longer than {} bytes", path, sizeof addr.sun_path - 1));
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  sockaddr_un addr;
+  if (Status s = unix_address(path, &addr); !s) return s;
   struct stat st {};
   if (lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) return Status::io(fmt::format("{} exists and is not a socket", path));
@@ -124,17 +135,21 @@ int connect_one(int s, const addrinfo* addr, int timeout_ms) {
   return 0;
 }
 
-}  // namespace
-
-Status connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, int* fd) {
-  const std::string where = format_address(host, port);
+// lookup resolves host:port for a stream socket; free *found with freeaddrinfo.
+int lookup(const std::string& host, std::uint16_t port, addrinfo** found) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
+  return getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, found);
+}
+
+}  // namespace
+
+Status connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, int* fd) {
+  const std::string where = format_address(host, port);
   addrinfo* found = nullptr;
-  const std::string service = std::to_string(port);
-  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0)
+  if (int rc = lookup(host, port, &found); rc != 0)
     return Status::io(fmt::format("connect {}: {}", where, gai_strerror(rc)));
   int err = 0;
   for (const addrinfo* a = found; a; a = a->ai_next) {
@@ -160,6 +175,74 @@ Status connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, 
   freeaddrinfo(found);
   if (err == ETIMEDOUT) return Status::timeout(errno_text("connect " + where, err));
   return Status::io(errno_text("connect " + where, err));
+}
+
+Status connect_unix(const std::string& path, int timeout_ms, int* fd) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path)
+    return Status::invalid(
+        fmt::format("connect {}: a UNIX socket path has 1 to {} bytes", path, sizeof addr.sun_path - 1));
+  path.copy(addr.sun_path, path.size());
+  const int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Status::io(errno_text("socket " + path, errno));
+  // A blocking connect to a UNIX socket waits only while the listener's
+  // backlog is full, and Linux bounds that wait by SO_SNDTIMEO (then EAGAIN):
+  // setting the timeouts first bounds the connect as well.
+  if (timeout_ms > 0) {
+    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+  if (connect(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) {
+    const int err = errno;
+    close(s);
+    if (err == EAGAIN) return Status::timeout(fmt::format("connect {}: the server's backlog stayed full", path));
+    return Status::io(errno_text("connect " + path, err));
+  }
+  *fd = s;
+  return Status::ok();
+}
+
+Status resolve_tcp(const std::string& host, std::uint16_t port, Address* out) {
+  const std::string where = format_address(host, port);
+  addrinfo* found = nullptr;
+  if (int rc = lookup(host, port, &found); rc != 0)
+    return Status::io(fmt::format("resolve {}: {}", where, gai_strerror(rc)));
+  std::memcpy(&out->storage, found->ai_addr, found->ai_addrlen);
+  out->length = found->ai_addrlen;
+  out->text = where;
+  freeaddrinfo(found);
+  return Status::ok();
+}
+
+Status resolve_unix(const std::string& path, Address* out) {
+  sockaddr_un addr;
+  if (Status s = unix_address(path, &addr); !s) return s;
+  std::memcpy(&out->storage, &addr, sizeof addr);
+  out->length = sizeof addr;
+  out->text = path;
+  return Status::ok();
+}
+
+Status connect_start(const Address& address, int* fd, bool* in_progress) {
+  const int family = address.storage.ss_family;
+  const int s = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s < 0) return Status::io(errno_text("socket for " + address.text, errno));
+  if (family != AF_UNIX) set_nodelay(s);
+  *in_progress = false;
+  if (connect(s, reinterpret_cast<const sockaddr*>(&address.storage), address.length) < 0) {
+    const int err = errno;
+    if (err == EINPROGRESS) {
+      *in_progress = true;
+    } else {
+      close(s);
+      if (err == EAGAIN) return Status::busy(fmt::format("connect {}: the backlog is full", address.text));
+      return Status::io(errno_text("connect " + address.text, err));
+    }
+  }
+  *fd = s;
+  return Status::ok();
 }
 
 Status send_all(int fd, const char* data, std::size_t length) {

@@ -1,54 +1,168 @@
-// The client library: one persistent version-2 connection to shmkvd, with
-// typed calls for GET and PUT and a raw call for anything else. Every failure
-// is a Status value (timeout, connection lost, server error, protocol
-// violation); nothing here throws or exits.
+// The client library: one persistent version-2 connection to shmkvd, over TCP
+// or a UNIX socket, with typed calls (get, put, del, keys, stats), a raw call
+// for any request, and batches of requests pipelined in one write. Every
+// failure is a Status value; nothing here throws or exits. shmkv(1) uses it,
+// and so can any program that links build/libshmkv.a.
+//
+// What the Status of a call means:
+//   ok         done.
+//   kNotFound  get: the key is absent (or null is stored); del: it was absent.
+//   kInvalid   the arguments were refused before anything was sent: a value
+//              that is not one valid JSON value, text that is not UTF-8.
+//   kServer    the server answered with an error ({"status": "ERROR"}), or
+//              does not know the function.
+//   kTimeout   the server did not take a request or answer within timeout_ms.
+//   kIo        the connection could not be made, or was lost.
+//   kCorrupt   the server broke the protocol: a reply that is not shmkv's.
+// After kTimeout, kIo or kCorrupt the connection is closed, and so it is after
+// a server error (the server may close its side too); the next call connects
+// again. A connection the server closed while it was idle (--idle-timeout) is
+// reopened before a call sends anything. A request is never sent twice.
 #pragma once
 
 #include <simdjson.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shmkv/status.hpp"
 
 namespace shmkv::client {
 
+// Where the server is. A non-empty socket_path selects a UNIX stream socket,
+// and host and port are not used.
 struct Endpoint {
   std::string host = "127.0.0.1";
   std::uint16_t port = 4444;
-  int timeout_ms = 5000;  // for connecting, and for each read or write; 0: none
+  std::string socket_path;
+  // How long to wait to connect, and then for the server to take a request
+  // or to send more of a reply; 0: forever.
+  int timeout_ms = 5000;
+
+  // name returns "host:port", or the socket path, for messages.
+  std::string name() const;
+};
+
+// One page of keys in ascending byte order; more is true when further
+// matching keys exist (ask again with the last key as after).
+struct KeysPage {
+  std::vector<std::string> keys;
+  bool more = false;
+};
+
+// One STATS member: its name, and its value as JSON text.
+struct Stat {
+  std::string name;
+  std::string value;
+};
+
+// Batch holds requests to send together with Client::run: they go out in one
+// write and their replies come back in request order. Adding a request checks
+// it as the typed call would; a refused one (kInvalid) is not added.
+class Batch {
+ public:
+  Status get(std::string_view key);
+  Status put(std::string_view key, std::string_view value);
+  Status del(std::string_view key);
+  Status call(std::string_view func, std::string_view params);
+
+  std::size_t size() const { return entries_.size(); }
+  void clear();
+
+ private:
+  friend class Client;
+  enum class Kind { kGet, kPut, kDel, kKeys, kStats, kCall };
+  struct Entry {
+    Kind kind;
+    std::string func;
+    std::string key;  // for messages; empty for KEYS, STATS and call
+  };
+
+  // add frames {"func": func, "params": params}; params is trusted JSON text.
+  Status add(Kind kind, std::string_view func, std::string_view key, std::string_view params);
+  // add_key adds a request whose params are {"obj": key} (GET, DELETE).
+  Status add_key(Kind kind, std::string_view func, std::string_view key);
+
+  std::string bytes_;  // the framed requests, in order
+  std::vector<Entry> entries_;
+};
+
+// Result is the outcome of one request of a batch, as the typed call would
+// report it. text holds, for get: the value's JSON text; for call: the whole
+// reply body (also when status is kServer); otherwise nothing.
+struct Result {
+  Status status;
+  std::string text;
 };
 
 class Client {
  public:
+  // connect opens a connection to endpoint; *out is set only on success.
   static Status connect(const Endpoint& endpoint, std::unique_ptr<Client>* out);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // call sends {"func": func, "params": params} (params is JSON text) and sets
-  // *reply to the reply body as received.
-  Status call(std::string_view func, std::string_view params, std::string* reply);
-
-  // get sets *value to the JSON text of the value under key; not found when
-  // the server answers null (absent, or stored as null).
+  // get sets *value to the JSON text of the value under key, as it was
+  // stored; kNotFound when the server answers null.
   Status get(std::string_view key, std::string* value);
 
-  // put stores value (JSON text, which must be one valid JSON value) under key.
+  // put stores value, which must be exactly one valid JSON value, under key.
   Status put(std::string_view key, std::string_view value);
 
- private:
-  Client(int fd, std::string where) : fd_(fd), where_(std::move(where)) {}
-  Status roundtrip(std::string* reply);
-  // result parses a reply body into its status and response.response; the
-  // view is into parser_'s buffers.
-  Status result(std::string& reply, simdjson::ondemand::document* doc, simdjson::ondemand::value* out);
+  // del removes key; kNotFound when it was absent.
+  Status del(std::string_view key);
 
-  int fd_;
-  std::string where_;  // "host:port", for messages
-  std::string request_;
+  // keys fetches one page of the keys that start with prefix and sort after
+  // *after (from the first when after is empty), at most limit of them (0:
+  // the server's default, 1000). A page that breaks those promises (order,
+  // prefix, more with no keys) is kCorrupt, so paging always ends.
+  Status keys(std::string_view prefix, std::optional<std::string_view> after, int limit, KeysPage* page);
+
+  // stats sets *object to the JSON text of the server's STATS object.
+  Status stats(std::string* object);
+  // stats sets *stats to its members, in the server's order.
+  Status stats(std::vector<Stat>* stats);
+
+  // call sends {"func": func, "params": params} (params: JSON text) and sets
+  // *reply to the reply body; kServer, with *reply set, when its status is
+  // not "OK".
+  Status call(std::string_view func, std::string_view params, std::string* reply);
+
+  // run sends every request of batch in one write, as far as the socket
+  // takes it, and reads their replies in order into *results, one Result
+  // each. A refused request fails only its Result. The Status returned is a
+  // connection failure; then *results holds the replies that came before it.
+  Status run(const Batch& batch, std::vector<Result>* results);
+
+  // name returns where the server is, for messages.
+  const std::string& name() const { return name_; }
+
+ private:
+  explicit Client(const Endpoint& endpoint) : endpoint_(endpoint), name_(endpoint.name()) {}
+
+  Status open();
+  Status reopen_if_closed();
+  void close_connection();
+  // fail closes the connection after a broken exchange and returns s.
+  Status fail(Status s);
+  Status exchange(const Batch& batch, std::vector<Result>* results);
+  Status read_some(std::size_t replies, std::size_t expected);
+  Status take_replies(const Batch& batch, std::vector<Result>* results);
+  Status decode(const Batch::Entry& entry, std::size_t body_at, std::size_t length, Result* result);
+  // single runs a batch of one request and returns its outcome.
+  Status single(const Batch& batch, Result* result);
+
+  const Endpoint endpoint_;
+  const std::string name_;
+  int fd_ = -1;     // -1 between a failure and the next call
+  std::string in_;  // reply bytes read and not yet decoded; capacity keeps
+                    // simdjson::SIMDJSON_PADDING spare bytes after them
   simdjson::ondemand::parser parser_;
 };
 

@@ -66,6 +66,10 @@ OutputIt quote_to(OutputIt out, std::string_view s) {
 // append_quoted appends s to out as a JSON string literal.
 void append_quoted(std::string& out, std::string_view s);
 
+// decode_string sets *out to the characters of text, which must be exactly
+// one JSON string literal (quotes and escapes resolved); kInvalid otherwise.
+Status decode_string(std::string_view text, std::string* out);
+
 // Quoted formats as a JSON string literal: fmt::format("{}", Quoted{s}).
 struct Quoted {
   std::string_view text;

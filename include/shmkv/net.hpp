@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <string>
 
@@ -24,6 +26,32 @@ Status listen_unix(const std::string& path, unsigned mode, int backlog, int* fd)
 // giving up on each after timeout_ms. *fd is a blocking socket whose reads
 // and writes also time out after timeout_ms (0: never).
 Status connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, int* fd);
+
+// connect_unix connects to the UNIX stream socket at path, giving up after
+// timeout_ms when the listener's backlog is full. Like connect_tcp, *fd is a
+// blocking socket whose reads and writes time out after timeout_ms (0: never).
+Status connect_unix(const std::string& path, int timeout_ms, int* fd);
+
+// Address is a server's address resolved once, for a program that connects to
+// it many times without blocking (shmkv-bench): TCP or a UNIX socket.
+struct Address {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  std::string text;  // "host:port" or the socket's path, for messages
+};
+
+// resolve_tcp sets *out to the first address host resolves to, with port.
+Status resolve_tcp(const std::string& host, std::uint16_t port, Address* out);
+
+// resolve_unix sets *out to the UNIX socket at path.
+Status resolve_unix(const std::string& path, Address* out);
+
+// connect_start creates a non-blocking close-on-exec socket, with Nagle off
+// for TCP, and starts connecting it to address. *fd is set on success, and
+// *in_progress says whether the connection is still being made: the socket
+// turns writable when it is done, and the first write reports any failure.
+// A UNIX socket whose backlog is full fails with kBusy: try again later.
+Status connect_start(const Address& address, int* fd, bool* in_progress);
 
 // send_all writes all of data, looping over partial writes, without SIGPIPE.
 Status send_all(int fd, const char* data, std::size_t length);

@@ -11,6 +11,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 make -s -C "$ROOT" install BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr/local >/dev/null
 expected="usr/local/bin/shmkv
+usr/local/bin/shmkv-bench
 usr/local/lib/systemd/system/shmkvd.service
 usr/local/lib/systemd/system/shmkvd.socket
 usr/local/lib/sysusers.d/shmkvd.conf

@@ -15,10 +15,12 @@ NAME=shmkv-test-$$-$RANDOM
 PORT=
 DAEMON_PID=
 DAEMON_LOG=$WORK/daemon.log
+HELPER_PIDS=()
 
 cleanup() {
   local rc=$?
   stop_daemon || true
+  stop_helpers
   # A sanitized daemon reports its findings in the log; any one fails the test.
   if [ -f "$DAEMON_LOG" ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$DAEMON_LOG"; then
     echo "FAIL: the sanitizers reported in the daemon's log:" >&2
@@ -99,4 +101,38 @@ stop_daemon() {
   DAEMON_STATUS=0
   wait "$DAEMON_PID" || DAEMON_STATUS=$?
   DAEMON_PID=
+}
+
+# start_helper READY COMMAND...: start a helper (such as a fake server) in the
+# background and wait at most 10 s until it has written the file READY; it is
+# killed when the test ends.
+start_helper() {
+  local ready=$1 i
+  shift
+  "$@" &
+  HELPER_PIDS+=($!)
+  for i in $(seq 200); do
+    [ -s "$ready" ] && return 0
+    kill -0 "${HELPER_PIDS[-1]}" 2>/dev/null || fail "helper '$*' exited before it was ready"
+    sleep 0.05
+  done
+  fail "helper '$*' was not ready within 10 s"
+}
+
+stop_helpers() {
+  local pid
+  for pid in "${HELPER_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  HELPER_PIDS=()
+}
+
+# run_cli ARGS...: run shmkv with ARGS (and the caller's standard input); sets
+# OUT, ERR and RC.
+run_cli() {
+  RC=0
+  "$SHMKV" "$@" >"$WORK/out" 2>"$WORK/err" || RC=$?
+  OUT=$(cat "$WORK/out")
+  ERR=$(cat "$WORK/err")
 }

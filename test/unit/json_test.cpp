@@ -32,3 +32,12 @@ TEST_CASE("json::append_quoted escapes what JSON requires and passes UTF-8 throu
   CHECK(out == "\"a\\\"b\\\\c\\n\\t\\u0001 \xe2\x98\x83\"");
   CHECK(fmt::format("{}", json::Quoted{"x"}) == "\"x\"");
 }
+
+TEST_CASE("json::decode_string resolves a JSON string literal, and nothing else") {
+  std::string out;
+  REQUIRE(json::decode_string("\"a\\nb \\u2603 \\\"\"", &out).is_ok());
+  CHECK(out == "a\nb \xe2\x98\x83 \"");
+  CHECK(json::decode_string("1", &out).code() == Status::Code::kInvalid);
+  CHECK(json::decode_string("\"a\" \"b\"", &out).code() == Status::Code::kInvalid);
+  CHECK(json::decode_string("\"\\ud800\"", &out).code() == Status::Code::kInvalid);
+}
