@@ -8,6 +8,7 @@
 #   make lint     check the man pages, --help against them, and the units
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (30) seconds
 #   make bench    shmkvd next to Redis; writes bench/results/latest.md
+#   make bench-store  the store alone, in-process: bytes per key, 1M/1K GET ratio
 #   make install  install under PREFIX (/usr/local), staged in DESTDIR
 #   make SANITIZE=1 ...   the same with ASan and UBSan, in build/sanitize
 
@@ -53,8 +54,8 @@ UNITS   := shmkvd.service shmkvd.socket
 # What make bench needs besides PACKAGES: Redis, to compare with.
 BENCH_PACKAGES := redis-server redis-tools
 
-.PHONY: all examples run test deps bench-deps bench lint clean install uninstall fuzz fuzz-build
-all: $(PROGRAMS) $(BUILD)/unit_tests $(EXAMPLES) $(HELPERS)
+.PHONY: all examples run test deps bench-deps bench bench-store lint clean install uninstall fuzz fuzz-build
+all: $(PROGRAMS) $(BUILD)/unit_tests $(EXAMPLES) $(HELPERS) $(BUILD)/store_micro
 
 examples: $(EXAMPLES)
 
@@ -73,6 +74,9 @@ $(BUILD)/shmkv-bench: $(BUILD)/obj/shmkv_bench.o $(BUILD)/libshmkv.a
 $(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libshmkv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/store_micro: $(BUILD)/obj/bench/store_micro.o $(BUILD)/libshmkv.a
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(BUILD)/libshmkv.a
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -89,6 +93,10 @@ $(BUILD)/obj/unit/%.o: test/unit/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
 
+$(BUILD)/obj/bench/%.o: bench/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
 $(BUILD)/obj/examples/%.o: examples/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
@@ -98,6 +106,7 @@ $(BUILD)/obj/test/%.o: test/shell/%.cpp
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MAIN_SRCS:src/%.cpp=$(BUILD)/obj/%.d)
+-include $(BUILD)/obj/bench/store_micro.d
 -include $(EXAMPLES:$(BUILD)/examples/%=$(BUILD)/obj/examples/%.d) $(HELPERS:$(BUILD)/test/%=$(BUILD)/obj/test/%.d)
 
 # Fuzzing: libFuzzer targets built with clang, ASan and UBSan (any undefined
@@ -164,6 +173,12 @@ endif
 bench: deps bench-deps
 	@$(MAKE) --no-print-directory $(PROGRAMS)
 	BUILD=$(BUILD) bench/run
+
+# bench-store measures the store in-process (bench/store_micro.cpp): a
+# minute or two, no servers, nothing written.
+bench-store: deps
+	@$(MAKE) --no-print-directory $(BUILD)/store_micro
+	$(BUILD)/store_micro
 
 lint: deps
 	@$(MAKE) --no-print-directory $(PROGRAMS)

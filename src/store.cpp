@@ -2,7 +2,6 @@
 
 #include "shmkv/store.hpp"
 
-#include <boost/container/throw_exception.hpp>
 #include <fmt/format.h>
 
 #include <fcntl.h>
@@ -12,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 
 namespace shmkv::store {
 
@@ -31,19 +31,24 @@ Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<St
       bi::permissions owner_only(0600);
       bi::managed_shared_memory created(bi::create_only, name.c_str(), size, nullptr, owner_only);
       seg.memory.swap(created);
-      seg.root = seg.memory.construct<Root>(kRootName)(seg.memory.get_segment_manager());
+      seg.root = seg.memory.construct<Root>(kRootName)();
       store->created_ = true;
     }
     if (!seg.root) {
-      seg.root = seg.memory.find<Root>(kRootName).first;
-      if (!seg.root)
+      // Found as bytes, not as a Root: another format's root has another
+      // size, which a typed find would assert on. Its header says which.
+      const auto [bytes, length] = seg.memory.find<unsigned char>(kRootName);
+      if (!bytes)
         return Status::corrupt(fmt::format("shared memory segment {} holds no shmkv store", name));
-      if (seg.root->magic != kMagic || seg.root->format != kFormat ||
-          seg.root->boost_version != BOOST_VERSION)
+      RootHeader header{};
+      if (length >= sizeof header) std::memcpy(&header, bytes, sizeof header);
+      if (header.magic != kMagic || header.format != kFormat || header.boost_version != BOOST_VERSION ||
+          length != sizeof(Root))
         return Status::corrupt(fmt::format(
             "shared memory segment {} has store format {} made with Boost {}, this shmkvd reads format "
             "{} with Boost {}",
-            name, seg.root->format, seg.root->boost_version, kFormat, BOOST_VERSION));
+            name, header.format, header.boost_version, kFormat, BOOST_VERSION));
+      seg.root = reinterpret_cast<Root*>(bytes);
     }
   } catch (const bi::interprocess_exception& e) {
     return Status::io(fmt::format("shared memory segment {}: {}", name, e.what()));
@@ -102,7 +107,8 @@ Status Store::get(std::string_view key, std::string* value) {
     Lock lock(root.mutex);
     auto it = root.map.find(key);
     if (it == root.map.end()) return Status::not_found();
-    value->assign(it->second.data(), it->second.size());
+    const std::string_view stored = it->value();
+    value->assign(stored.data(), stored.size());
     return Status::ok();
   } catch (const bi::interprocess_exception& e) {
     return Status::io(fmt::format("store lock: {}", e.what()));
@@ -114,21 +120,21 @@ Status Store::put(std::string_view key, std::string_view value) {
   SegmentManager* manager = segment_->memory.get_segment_manager();
   try {
     Lock lock(root.mutex);
-    // Every allocation happens before the map changes, so a full segment
-    // (bad_alloc) leaves the old entry exactly as it was.
-    ShmString stored(value.data(), value.size(), manager);
-    auto it = root.map.find(key);
-    if (it != root.map.end()) {
-      it->second.swap(stored);  // the old value is freed with `stored`
-    } else {
-      root.map.emplace(ShmString(key.data(), key.size(), manager), std::move(stored));
+    Map::insert_commit_data position;
+    const auto [it, absent] = root.map.insert_check(key, position);
+    // The new node is allocated before the tree changes, so a full segment
+    // leaves the old entry exactly as it was.
+    Node* node = node_make(manager, key, value);
+    if (!node) return Status::full();
+    if (absent) {
+      root.map.insert_commit(*node, position);
       root.key_count.store(root.map.size(), std::memory_order_relaxed);
+    } else {
+      Node& old = *it;
+      root.map.replace_node(it, *node);
+      node_free(manager, &old);
     }
     return Status::ok();
-  } catch (const bi::bad_alloc&) {
-    return Status::full();
-  } catch (const boost::container::length_error_t&) {  // longer than the segment could ever hold
-    return Status::full();
   } catch (const bi::interprocess_exception& e) {
     return Status::io(fmt::format("store lock: {}", e.what()));
   }
@@ -140,7 +146,9 @@ Status Store::del(std::string_view key) {
     Lock lock(root.mutex);
     auto it = root.map.find(key);
     if (it == root.map.end()) return Status::not_found();
+    Node& node = *it;
     root.map.erase(it);
+    node_free(segment_->memory.get_segment_manager(), &node);
     root.key_count.store(root.map.size(), std::memory_order_relaxed);
     return Status::ok();
   } catch (const bi::interprocess_exception& e) {
@@ -158,7 +166,7 @@ Status Store::scan(std::string_view prefix, const std::string_view* after, std::
     auto it = (after && *after >= prefix) ? root.map.upper_bound(*after) : root.map.lower_bound(prefix);
     std::size_t bytes = 0;
     for (; it != root.map.end(); ++it) {
-      std::string_view key = KeyLess::view(it->first);
+      const std::string_view key = it->key();
       if (key.substr(0, prefix.size()) != prefix) break;
       if (page->keys.size() == limit || (!page->keys.empty() && bytes + key.size() > max_bytes)) {
         page->more = true;

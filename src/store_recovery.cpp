@@ -41,6 +41,57 @@ struct Bounds {
   }
 };
 
+using NodeTraits = Map::node_traits;
+using NodePtr = NodeTraits::node_ptr;
+
+// TreeWalk visits a tree that no lock protects in key order, checking every
+// link before it follows it: each node it reaches lies inside the segment,
+// and it takes at most `budget` steps, so neither a wild pointer nor a cycle
+// sends it outside the segment or round forever. It follows the steps of
+// boost::intrusive's bstree_algorithms::next_node.
+class TreeWalk {
+ public:
+  TreeWalk(const Bounds& bounds, NodePtr header, std::size_t budget)
+      : bounds_(bounds), header_(header), budget_(budget) {}
+
+  // first and next return the node reached, the header at the end, or null
+  // when a link is broken or the budget spent.
+  NodePtr first() { return step(header_) ? NodeTraits::get_left(header_) : NodePtr(); }
+
+  NodePtr next(NodePtr n) {
+    if (!step(n)) return {};
+    if (NodePtr right = NodeTraits::get_right(n)) {
+      n = right;
+      for (;;) {
+        if (!step(n)) return {};
+        NodePtr left = NodeTraits::get_left(n);
+        if (!left) return n;
+        n = left;
+      }
+    }
+    NodePtr parent = NodeTraits::get_parent(n);
+    for (;;) {
+      if (!step(parent)) return {};
+      if (n != NodeTraits::get_right(parent)) break;
+      n = parent;
+      parent = NodeTraits::get_parent(parent);
+    }
+    return NodeTraits::get_right(n) != parent ? parent : n;
+  }
+
+ private:
+  // step checks one link before the walk reads the node it points to.
+  bool step(NodePtr n) {
+    if (budget_ == 0 || !n || !bounds_.holds(n.get(), sizeof(*n))) return false;
+    --budget_;
+    return true;
+  }
+
+  Bounds bounds_;
+  NodePtr header_;
+  std::size_t budget_;
+};
+
 }  // namespace
 
 Status Store::salvage_into(const std::string& new_name, std::size_t* copied) {
@@ -48,27 +99,37 @@ Status Store::salvage_into(const std::string& new_name, std::size_t* copied) {
   const Root& old = *segment_->root;
   const Bounds bounds{static_cast<const char*>(segment_->memory.get_address()),
                       static_cast<const char*>(segment_->memory.get_address()) + segment_->memory.get_size()};
-  // The map's own count bounds the walk, so a cycle cannot make it endless.
+  // The tree's own count bounds the walk, so a cycle cannot make it endless:
+  // an in-order walk crosses each link at most twice, and reads each node at
+  // most three times per crossing.
   const std::size_t expected = old.map.size();
+  if (expected > segment_->memory.get_size() / sizeof(Node))
+    return Status::corrupt(fmt::format("the map counts {} entries, more than the segment can hold", expected));
   try {
     bi::shared_memory_object::remove(new_name.c_str());
     bi::permissions owner_only(0600);
     bi::managed_shared_memory fresh(bi::create_only, new_name.c_str(), segment_->memory.get_size(), nullptr,
                                     owner_only);
-    Root* root = fresh.construct<Root>(kRootName)(fresh.get_segment_manager());
+    Root* root = fresh.construct<Root>(kRootName)();
     SegmentManager* manager = fresh.get_segment_manager();
+    const NodePtr header = old.map.end().pointed_node();
+    TreeWalk walk(bounds, header, 8 * (expected + 2));
     std::string_view previous;
     bool first = true;
-    for (auto it = old.map.begin(); it != old.map.end(); ++it) {
+    for (NodePtr n = walk.first();; n = walk.next(n)) {
+      if (!n) return Status::corrupt(fmt::format("a map link after entry {} is broken", *copied));
+      if (n == header) break;
       if (*copied > expected) return Status::corrupt("the map has more entries than it counts (a cycle?)");
-      if (!bounds.holds(&*it, sizeof(Entry))) return Status::corrupt("a map node lies outside the segment");
-      const std::string_view key = KeyLess::view(it->first);
-      const std::string_view value = KeyLess::view(it->second);
-      if (!bounds.holds(key.data(), key.size()) || !bounds.holds(value.data(), value.size()))
-        return Status::corrupt(fmt::format("entry {} points outside the segment", *copied));
+      const Node* node = Map::value_traits::to_value_ptr(n).get();
+      if (!bounds.holds(node, sizeof(Node))) return Status::corrupt("a map node lies outside the segment");
+      if (!bounds.holds(node->tail(), node->key_size) ||
+          !bounds.holds(node->tail() + node->key_size, node->value_size))
+        return Status::corrupt(fmt::format("entry {} runs past the segment's end", *copied));
+      const std::string_view key = node->key();
       if (!first && !(previous < key)) return Status::corrupt(fmt::format("keys out of order at entry {}", *copied));
-      root->map.emplace_hint(root->map.end(), ShmString(key.data(), key.size(), manager),
-                             ShmString(value.data(), value.size(), manager));
+      Node* copy = node_make(manager, key, node->value());
+      if (!copy) return Status::corrupt(fmt::format("salvage into {}: no room for entry {}", new_name, *copied));
+      root->map.insert(root->map.end(), *copy);  // ascending keys: the end is the right place
       previous = key;
       first = false;
       ++*copied;

@@ -1,5 +1,10 @@
+// As in src/store_layout.hpp: every user of managed_shared_memory agrees on it.
+#define BOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC 2u
+
 #include "shmkv/store.hpp"
 
+#include <boost/interprocess/managed_shared_memory.hpp>
+#include <boost/version.hpp>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -8,7 +13,11 @@
 
 #include <csignal>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <random>
+#include <set>
 
 using namespace shmkv;
 
@@ -206,4 +215,182 @@ TEST_CASE("store: a lock held by a live process is busy, not broken") {
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   close(ready[0]);
+}
+
+namespace {
+
+// scan_all pages through every key starting with prefix, limit at a time.
+std::vector<std::string> scan_all(store::Store& s, std::string_view prefix, std::size_t limit) {
+  std::vector<std::string> keys;
+  store::Page page;
+  std::string cursor;
+  bool first = true;
+  for (;;) {
+    const std::string_view after = cursor;
+    REQUIRE(s.scan(prefix, first ? nullptr : &after, limit, 1 << 20, &page).is_ok());
+    keys.insert(keys.end(), page.keys.begin(), page.keys.end());
+    if (!page.more) return keys;
+    REQUIRE_FALSE(page.keys.empty());
+    cursor = page.keys.back();
+    first = false;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("store: an overwrite that finds the segment full keeps the old value") {
+  TestSegment seg;
+  auto s = open(seg.name, store::kMinimumSize);
+  int stored = 0;
+  for (;; ++stored) {
+    Status st = s->put(fmt::format("key{}", stored), fmt::format("value{}", stored));
+    if (!st) {
+      REQUIRE(st.code() == Status::Code::kFull);
+      break;
+    }
+  }
+  REQUIRE(stored > 10);
+  // The replacement node is allocated before the old one is unlinked: with
+  // no room for it, nothing changes.
+  Status full = s->put("key3", std::string(4096, 'x'));
+  CHECK(full.code() == Status::Code::kFull);
+  std::string value;
+  REQUIRE(s->get("key3", &value).is_ok());
+  CHECK(value == "value3");
+  CHECK(s->counts().keys == std::size_t(stored));
+  // An overwrite of the same size fits where the old node is freed after.
+  REQUIRE(s->del("key0").is_ok());
+  REQUIRE(s->put("key3", "VALUE3").is_ok());
+  REQUIRE(s->get("key3", &value).is_ok());
+  CHECK(value == "VALUE3");
+  CHECK(s->counts().keys == std::size_t(stored) - 1);
+  for (int i = 1; i < stored; ++i) {
+    REQUIRE(s->get(fmt::format("key{}", i), &value).is_ok());
+    CHECK(value == (i == 3 ? std::string("VALUE3") : fmt::format("value{}", i)));
+  }
+}
+
+TEST_CASE("store: keys with bytes of 0x80 and above sort after ASCII, shorter before longer") {
+  TestSegment seg;
+  auto s = open(seg.name);
+  const std::vector<std::string> sorted = {
+      std::string("\0", 1), "A", "a", std::string("a\0", 2), "a~", "a\x7f", "a\x80", "a\xff", "z", "\x7f",
+      "\x80", "\xc3\xa9", "\xff", "\xff\xff"};
+  std::vector<std::string> shuffled = sorted;
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(7));
+  for (const auto& k : shuffled) REQUIRE(s->put(k, k + "!").is_ok());
+  CHECK(scan_all(*s, "", 100) == sorted);
+  CHECK(scan_all(*s, "", 3) == sorted);
+  CHECK(scan_all(*s, "a", 2) == std::vector<std::string>(sorted.begin() + 2, sorted.begin() + 8));
+  std::string value;
+  for (const auto& k : sorted) {
+    REQUIRE(s->get(k, &value).is_ok());
+    CHECK(value == k + "!");
+  }
+  CHECK(s->counts().keys == sorted.size());
+}
+
+TEST_CASE("store: many keys with shared prefixes scan in byte order, page by page") {
+  TestSegment seg;
+  auto s = open(seg.name, 8 << 20);
+  // Keys built from pieces that are prefixes of one another, so that the
+  // order hangs on lengths and on bytes past a shared prefix.
+  const std::vector<std::string> pieces = {"a", "ab", "b", "/", std::string("\0", 1), "\xff", "\x80" "a"};
+  std::mt19937 rng(42);
+  std::set<std::string> expected;  // std::string's order: bytes as unsigned char, then length
+  while (expected.size() < 3000) {
+    std::string key = "p";
+    const int parts = int(rng() % 6);
+    for (int i = 0; i < parts; ++i) key += pieces[rng() % pieces.size()];
+    expected.insert(key);
+  }
+  std::vector<std::string> order(expected.begin(), expected.end());
+  std::shuffle(order.begin(), order.end(), rng);
+  for (const auto& k : order) REQUIRE(s->put(k, "v").is_ok());
+  for (std::size_t i = 0; i < order.size(); i += 3) REQUIRE(s->put(order[i], "overwritten").is_ok());
+  CHECK(s->counts().keys == expected.size());
+  const std::vector<std::string> all(expected.begin(), expected.end());
+  CHECK(scan_all(*s, "", 17) == all);
+  for (const std::string& prefix :
+       std::vector<std::string>{"pa", "pab", "p/", std::string("p\0", 2), "p\xff", "p\x80" "a", "q"}) {
+    std::vector<std::string> want;
+    for (const auto& k : all)
+      if (k.compare(0, prefix.size(), prefix) == 0) want.push_back(k);
+    CHECK_MESSAGE(scan_all(*s, prefix, 5) == want, "prefix ", prefix);
+  }
+  // Deleting every other key leaves the rest in order.
+  std::vector<std::string> kept;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (i % 2) REQUIRE(s->del(all[i]).is_ok());
+    else kept.push_back(all[i]);
+  }
+  CHECK(scan_all(*s, "", 64) == kept);
+  CHECK(s->counts().keys == kept.size());
+}
+
+TEST_CASE("store: salvage copies every entry of the tree, sizes and bytes intact") {
+  TestSegment seg;
+  TestSegment fresh;
+  auto s = open(seg.name, 8 << 20);
+  std::map<std::string, std::string> want;
+  std::mt19937 rng(3);
+  for (int i = 0; i < 4000; ++i) {
+    std::string key = fmt::format("k{}", rng() % 5000);
+    if (i % 7 == 0) key += std::string("\0\xff", 2);
+    std::string value(rng() % 200, char('a' + i % 26));
+    if (i % 500 == 0) value.assign(20000, 'L');
+    REQUIRE(s->put(key, value).is_ok());
+    want[key] = value;
+  }
+  REQUIRE(s->put("", "empty key").is_ok());
+  want[""] = "empty key";
+  REQUIRE(s->put("empty value", "").is_ok());
+  want["empty value"] = "";
+  for (auto it = want.begin(); it != want.end();) {  // and some deletes
+    if (rng() % 4 == 0) {
+      REQUIRE(s->del(it->first).is_ok());
+      it = want.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::size_t copied = 0;
+  REQUIRE(s->salvage_into(fresh.name, &copied).is_ok());
+  CHECK(copied == want.size());
+  auto copy = open(fresh.name);
+  CHECK_FALSE(copy->created());
+  CHECK(copy->counts().keys == want.size());
+  CHECK(copy->key_count() == want.size());
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : want) {
+    keys.push_back(k);
+    std::string value = "unset";
+    REQUIRE(copy->get(k, &value).is_ok());
+    CHECK(value == v);
+  }
+  CHECK(scan_all(*copy, "", 100) == keys);
+  // The copy is a working store.
+  REQUIRE(copy->put("k1", "new").is_ok());
+  REQUIRE(copy->del(want.begin()->first).is_ok());
+}
+
+TEST_CASE("store: a segment whose root has another format is refused with its format named") {
+  TestSegment seg;
+  {
+    // A root as format 1 laid it out: the same header, a different body.
+    struct OldRoot {
+      std::uint64_t magic = 0x73686d6b762d6b76;
+      std::uint32_t format = 1;
+      std::uint32_t boost_version = BOOST_VERSION;
+      char body[136] = {};
+    };
+    boost::interprocess::managed_shared_memory old(boost::interprocess::create_only, seg.name.c_str(), 1 << 20);
+    old.construct<OldRoot>("shmkv.root")();
+  }
+  std::unique_ptr<store::Store> s;
+  Status status = store::Store::open(seg.name, 1 << 20, &s);
+  CHECK(status.code() == Status::Code::kCorrupt);
+  CHECK(status.message().find("has store format 1 made with Boost") != std::string::npos);
+  CHECK(status.message().find("this shmkvd reads format 2") != std::string::npos);
+  CHECK(s == nullptr);
 }
