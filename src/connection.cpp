@@ -90,18 +90,14 @@ void Handler::serve(int fd) {
   const std::string peer = log::enabled(log::Level::kDebug) ? net::peer_name(fd) : std::string();
   log::debug("connection from {}", peer);
 
+  // A new connection's first request is usually there already: read at
+  // once. After a reply the client usually waits for it before it sends
+  // more: wait before reading again, rather than spend a read on EAGAIN.
+  bool wait_first = false;
   for (;;) {
-    // Read first, and wait only when nothing is there: a request usually
-    // arrives with the connection or right after the last reply.
-    const ssize_t n = read(fd, buffer + used, usable - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN) {
-        log::debug("{}: read: {}", peer, std::strerror(errno));
-        return;
-      }
+    if (wait_first) {
       switch (wait_readable(fd, settings_, used > 0)) {
-        case Wait::kReadable: continue;
+        case Wait::kReadable: break;
         case Wait::kStop: return;
         case Wait::kIdle:
           log::debug("{}: idle, closing", peer);
@@ -110,6 +106,16 @@ void Handler::serve(int fd) {
           log::error("poll: {}", std::strerror(errno));
           return;
       }
+    }
+    const ssize_t n = read(fd, buffer + used, usable - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) {
+        log::debug("{}: read: {}", peer, std::strerror(errno));
+        return;
+      }
+      wait_first = true;
+      continue;
     }
     if (n == 0) {
       if (used > 0) {  // the client stopped inside a message
@@ -145,6 +151,7 @@ void Handler::serve(int fd) {
     used -= start;
     // Stopping: what was read is answered; a message begun is finished.
     if (*settings_.stop && used == 0) return;
+    wait_first = true;
   }
 }
 

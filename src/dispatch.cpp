@@ -14,7 +14,7 @@ namespace shmkv::dispatch {
 
 void Dispatcher::handle(std::int32_t version, const char* body, std::size_t length, std::size_t capacity,
                         std::string& out) {
-  board_.requests_total.fetch_add(1, std::memory_order_relaxed);
+  (options_.slot ? options_.slot->requests : board_.requests_total).fetch_add(1, std::memory_order_relaxed);
   request::Request req;
   if (Status s = parser_.parse(body, length, capacity, &req); !s) {
     log::debug("bad request: {}", s.message());
@@ -126,7 +126,7 @@ void Dispatcher::stats(std::int32_t version, std::string& out) {
   s.store_free_bytes = counts.free_bytes;
   s.connections_active = board_.active();
   s.connections_total = board_.connections_total.load();
-  s.requests_total = board_.requests_total.load();
+  s.requests_total = board_.requests();
   s.uptime_seconds = std::time(nullptr) - board_.started;
   s.pid = board_.daemon_pid;
   s.worker_pid = getpid();

@@ -9,11 +9,14 @@
 namespace shmkv::scoreboard {
 
 Scoreboard* Scoreboard::create(std::size_t slots) {
-  const std::size_t bytes = sizeof(Scoreboard) + slots * sizeof(Slot);
+  // The slots follow the header, at the first offset their alignment allows
+  // (mmap returns page-aligned memory).
+  const std::size_t header = (sizeof(Scoreboard) + alignof(Slot) - 1) / alignof(Slot) * alignof(Slot);
+  const std::size_t bytes = header + slots * sizeof(Slot);
   void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) return nullptr;
   auto* board = new (memory) Scoreboard;
-  board->slots_ = new (static_cast<char*>(memory) + sizeof(Scoreboard)) Slot[slots];
+  board->slots_ = new (static_cast<char*>(memory) + header) Slot[slots];
   board->slot_count_ = slots;
   board->daemon_pid = getpid();
   board->started = std::time(nullptr);
@@ -31,6 +34,7 @@ int Scoreboard::reserve(State initial) {
 }
 
 void Scoreboard::release(int slot) {
+  requests_total.fetch_add(slots_[slot].requests.exchange(0));
   slots_[slot].pid.store(0);
   slots_[slot].state.store(State::kFree);
 }
@@ -38,6 +42,12 @@ void Scoreboard::release(int slot) {
 void Scoreboard::set_failed(const char* why) {
   std::snprintf(failure, sizeof failure, "%s", why);
   health.store(Health::kFailed);
+}
+
+std::uint64_t Scoreboard::requests() const {
+  std::uint64_t n = requests_total.load();
+  for (std::size_t i = 0; i < slot_count_; ++i) n += slots_[i].requests.load(std::memory_order_relaxed);
+  return n;
 }
 
 std::size_t Scoreboard::count(State state) const {

@@ -27,9 +27,12 @@ enum class Health : std::uint32_t {
   kFailed,      // recovery failed: the store is not served (see failure)
 };
 
-struct Slot {
+// A slot has a cache line of its own: each worker writes its own slot on
+// every request, and sharing lines would bounce them between the cores.
+struct alignas(64) Slot {
   std::atomic<pid_t> pid{0};
   std::atomic<State> state{State::kFree};
+  std::atomic<std::uint64_t> requests{0};  // answered by this slot's worker
 };
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<State>::is_always_lock_free,
@@ -56,7 +59,10 @@ class Scoreboard {
   std::time_t started = 0;
   // Counted by the workers.
   std::atomic<std::uint64_t> connections_total{0};
+  // Requests answered by workers that have exited (release() adds their
+  // slot's count); requests() adds the live workers'.
   std::atomic<std::uint64_t> requests_total{0};
+  std::uint64_t requests() const;
   // Written by the parent only.
   std::atomic<Health> health{Health::kOk};
   char failure[240] = {};  // why health is kFailed; written before health
