@@ -25,7 +25,9 @@
 // accepting every connection and handing it to an idle worker over a
 // socketpair (SCM_RIGHTS), costs six wake-ups per connection where this one
 // costs one, and measured at 0.6x the Python server on a skeleton against
-// 1.04x for this one; see the note on issue 5 for the real server's figures.
+// 1.04x for this one. In this server (make bench, 2 cores, 16 clients of one
+// request each): 24,000 connections a second, against 4,050 with a fresh
+// fork per connection (--spare-workers 0).
 //
 // Signals. Handlers only set flags. SIGCHLD, SIGTERM and SIGINT stay blocked
 // except inside ppoll(), which unblocks them atomically, so no signal can
