@@ -81,8 +81,4 @@ void close_all(std::vector<Listener>& listeners) {
   listeners.clear();
 }
 
-void close_fds(const std::vector<Listener>& listeners) {
-  for (const Listener& l : listeners) close(l.fd);
-}
-
 }  // namespace shmkv::listeners

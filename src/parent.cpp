@@ -33,11 +33,12 @@ constexpr int kSalvageTimeoutMs = 30000;
 // use g_stop as their own stop flag.
 volatile sig_atomic_t g_stop = 0;
 volatile sig_atomic_t g_child_exited = 0;
-volatile sig_atomic_t g_pool_short = 0;  // a worker took the last idle slot
 
 void on_stop(int) { g_stop = 1; }
 void on_child(int) { g_child_exited = 1; }
-void on_pool_short(int) { g_pool_short = 1; }
+// SIGUSR1 (a worker took the last idle slot) needs no flag: the loop counts
+// idle workers afresh each time round, and the signal's job is to wake it.
+void on_pool_short(int) {}
 
 void set_handler(int sig, void (*handler)(int)) {
   struct sigaction sa {};
@@ -111,7 +112,6 @@ int Parent::run() {
   const timespec status_interval{1, 0};
   const auto max_children = static_cast<std::size_t>(config_.max_children);
   while (!g_stop) {
-    g_pool_short = 0;
     std::size_t idle = board_.count(State::kIdle);
     // Keep one worker waiting in accept() while there is room for it.
     if (config_.spare_workers > 0 && idle == 0 && workers_.size() < max_children) {

@@ -22,8 +22,8 @@ struct Listener {
 Status open_all(const daemon_config::Config& config, std::vector<Listener>* out, bool* activated);
 
 // close_all closes the listeners and removes the socket files we created.
-// Workers call close_fds instead: the files are the parent's to remove.
+// The parent only: workers keep the listeners to accept on, and the files
+// are the parent's to remove.
 void close_all(std::vector<Listener>& listeners);
-void close_fds(const std::vector<Listener>& listeners);
 
 }  // namespace shmkv::listeners
