@@ -27,6 +27,7 @@ int Scoreboard::reserve(State initial) {
   for (std::size_t i = 0; i < slot_count_; ++i) {
     if (slots_[i].state.load() == State::kFree) {
       slots_[i].state.store(initial);
+      if (i >= used_.load()) used_.store(i + 1);
       return static_cast<int>(i);
     }
   }
@@ -46,13 +47,15 @@ void Scoreboard::set_failed(const char* why) {
 
 std::uint64_t Scoreboard::requests() const {
   std::uint64_t n = requests_total.load();
-  for (std::size_t i = 0; i < slot_count_; ++i) n += slots_[i].requests.load(std::memory_order_relaxed);
+  const std::size_t used = used_.load();
+  for (std::size_t i = 0; i < used; ++i) n += slots_[i].requests.load(std::memory_order_relaxed);
   return n;
 }
 
 std::size_t Scoreboard::count(State state) const {
   std::size_t n = 0;
-  for (std::size_t i = 0; i < slot_count_; ++i)
+  const std::size_t used = used_.load();
+  for (std::size_t i = 0; i < used; ++i)
     if (slots_[i].state.load(std::memory_order_relaxed) == state) ++n;
   return n;
 }

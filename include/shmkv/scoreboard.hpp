@@ -50,8 +50,8 @@ class Scoreboard {
   void release(int slot);
   Slot& slot(int index) { return slots_[index]; }
 
-  // count counts the slots in a state; a scan of at most --max-children
-  // atomics, done once per connection, not per request.
+  // count counts the slots in a state: a scan of the slots ever used, done
+  // twice per connection in a worker, never per request.
   std::size_t count(State state) const;
 
   // Constant after start-up.
@@ -80,6 +80,10 @@ class Scoreboard {
 
   std::size_t slot_count_ = 0;
   Slot* slots_ = nullptr;  // slot_count_ slots, right after this object
+  // One past the highest slot ever reserved. reserve() takes the lowest free
+  // slot, so the scans stop here rather than touch a cache line for every
+  // possible worker; set by the parent, read by everyone.
+  std::atomic<std::size_t> used_{0};
 };
 
 }  // namespace shmkv::scoreboard
