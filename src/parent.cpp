@@ -25,10 +25,6 @@ namespace {
 
 using scoreboard::State;
 
-// The longest a salvage may take before it is judged stuck (a cycle in a
-// damaged map, say): ample for a 1 GiB store.
-constexpr int kSalvageTimeoutMs = 30000;
-
 // Set by the handlers, acted on by the loop. Workers inherit the handlers and
 // use g_stop as their own stop flag.
 volatile sig_atomic_t g_stop = 0;
@@ -284,7 +280,7 @@ void Parent::recover() {
   stop_workers(std::chrono::milliseconds(1000));
   store_crashed_ = false;  // deaths while stopping are covered by this rebuild
   std::size_t keys = 0;
-  const Status s = recovery::rebuild(&store_, kSalvageTimeoutMs, &keys);
+  const Status s = recovery::rebuild(&store_, recovery::kSalvageTimeoutMs, &keys);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   if (!s) {
     board_.set_failed(s.message().c_str());

@@ -92,7 +92,7 @@ Status check_health(std::unique_ptr<store::Store>& store) {
   if (s || s.code() != Status::Code::kCorrupt) return s;
   log::error("{}: rebuilding it before serving", s.message());
   std::size_t keys = 0;
-  if (Status r = recovery::rebuild(&store, 30000, &keys); !r)
+  if (Status r = recovery::rebuild(&store, recovery::kSalvageTimeoutMs, &keys); !r)
     return Status::corrupt(fmt::format("store {} cannot be served: {}; remove it with --remove-store to start "
                                        "empty", store->name(), r.message()));
   log::warning("store {} rebuilt: {} keys copied into a fresh segment", store->name(), keys);

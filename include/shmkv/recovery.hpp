@@ -12,6 +12,10 @@
 
 namespace shmkv::recovery {
 
+// The longest a salvage may take before it is judged stuck (a cycle in a
+// damaged map, say): ample for a 1 GiB store.
+inline constexpr int kSalvageTimeoutMs = 30000;
+
 // check tells whether the store's lock is usable (ok), unusable (kCorrupt),
 // or held by a live process for longer than timeout_ms (kBusy).
 Status check(store::Store& store, int timeout_ms);
