@@ -109,6 +109,27 @@ double gets_per_second(store::Store& s, const std::vector<char>& keys) {
   return count / took.count();
 }
 
+// batched_gets_per_second does the same gets in get_many batches of
+// `batch`, as a worker does for a pipelined run of GETs.
+double batched_gets_per_second(store::Store& s, const std::vector<char>& keys, std::size_t batch) {
+  const std::size_t count = keys.size() / kKeySize;
+  std::vector<store::Store::Lookup> lookups(batch);
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < count; i += batch) {
+    const std::size_t n = std::min(batch, count - i);
+    for (std::size_t j = 0; j < n; ++j) lookups[j].key = std::string_view(&keys[(i + j) * kKeySize], kKeySize);
+    Status st = s.get_many(lookups.data(), n);
+    for (std::size_t j = 0; j < n; ++j) {
+      if (!st || !lookups[j].found || lookups[j].value.size() != kValueSize) {
+        std::fprintf(stderr, "store_micro: get_many: %s\n", st.message().c_str());
+        std::exit(1);
+      }
+    }
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  return count / took.count();
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -168,6 +189,10 @@ int main(int argc, char** argv) {
     ratio.push_back(b / s);
     std::printf("round %d: %.1f bytes per key; GET %.0f/s with %zu keys, %.0f/s with %zu keys: %.2fx\n", round,
                 per_key.back(), b, opt.keys, s, opt.small, b / s);
+    const double bb = batched_gets_per_second(*big.store, big_keys, 16);
+    const double sb = batched_gets_per_second(*small.store, small_keys, 16);
+    std::printf("round %d: batches of 16: GET %.0f/s with %zu keys, %.0f/s with %zu keys: %.2fx\n", round, bb,
+                opt.keys, sb, opt.small, bb / sb);
     std::fflush(stdout);
   }
   std::printf("median of %d: %.1f bytes per key (%zu-byte keys, %zu-byte values); GET %.0f/s with %zu keys, "

@@ -58,7 +58,7 @@ std::string usage() {
          "  -s, --socket PATH           listen on a UNIX socket at PATH too\n"
          "      --socket-mode MODE      octal mode of the UNIX socket (default 0660)\n"
          "  -n, --name NAME             shared memory segment name (default shmkv)\n"
-         "  -m, --memory SIZE           segment size for a new store, K/M/G suffixes (default 64M)\n"
+         "  -m, --memory SIZE           segment size for a new store, 64K to 32G (default 64M)\n"
          "      --max-message SIZE      largest request body accepted (default 1M)\n"
          "      --max-children N        most workers at once; then new clients wait (default 512)\n"
          "      --spare-workers N       idle workers kept for new connections, 0 for a fork\n"
@@ -140,7 +140,8 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
         break;
       case 'm':
         if (Status s = parse_size(arg, &config->memory); !s) return Status::invalid("--memory: " + s.message());
-        if (config->memory < store::kMinimumSize) return Status::invalid("--memory must be at least 64K");
+        if (config->memory < store::kMinimumSize || config->memory > store::kMaximumSize)
+          return Status::invalid("--memory must be from 64K to 32G");
         break;
       case kMaxMessage:
         if (Status s = parse_size(arg, &config->max_message); !s)

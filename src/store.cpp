@@ -12,10 +12,18 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <random>
 
 namespace shmkv::store {
 
 namespace bi = boost::interprocess;
+
+Root* construct_root(bi::managed_shared_memory& memory, std::size_t keys) {
+  Root* root = memory.construct<Root>(kRootName)();
+  if (!IndexView(root->index, memory.get_segment_manager()).init(keys, std::random_device{}()))
+    throw std::bad_alloc();
+  return root;
+}
 
 Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out) {
   std::unique_ptr<Store> store(new Store);
@@ -29,9 +37,11 @@ Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<St
     } catch (const bi::interprocess_exception& e) {
       if (e.get_error_code() != bi::not_found_error) throw;
       bi::permissions owner_only(0600);
+      if (size > kMaximumSize)
+        return Status::invalid(fmt::format("a store can be at most {} GiB", kMaximumSize >> 30));
       bi::managed_shared_memory created(bi::create_only, name.c_str(), size, nullptr, owner_only);
       seg.memory.swap(created);
-      seg.root = seg.memory.construct<Root>(kRootName)();
+      seg.root = construct_root(seg.memory, 0);
       store->created_ = true;
     }
     if (!seg.root) {
@@ -103,11 +113,13 @@ Store::~Store() {
 
 Status Store::get(std::string_view key, std::string* value) {
   Root& root = *segment_->root;
+  IndexView index(root.index, segment_->memory.get_segment_manager());
+  const std::uint32_t hash = index.hash(key);
   try {
     Lock lock(root.mutex);
-    auto it = root.map.find(key);
-    if (it == root.map.end()) return Status::not_found();
-    const std::string_view stored = it->value();
+    const Node* node = index.find(key, hash, nullptr);
+    if (!node) return Status::not_found();
+    const std::string_view stored = node->value();
     value->assign(stored.data(), stored.size());
     return Status::ok();
   } catch (const bi::interprocess_exception& e) {
@@ -115,24 +127,55 @@ Status Store::get(std::string_view key, std::string* value) {
   }
 }
 
+Status Store::get_many(Lookup* lookups, std::size_t count) {
+  Root& root = *segment_->root;
+  IndexView index(root.index, segment_->memory.get_segment_manager());
+  for (std::size_t done = 0; done < count;) {
+    const std::size_t n = std::min(count - done, IndexView::kBatch);
+    Lookup* batch = lookups + done;
+    std::string_view keys[IndexView::kBatch];
+    std::uint32_t hashes[IndexView::kBatch];
+    for (std::size_t i = 0; i < n; ++i) {
+      keys[i] = batch[i].key;
+      hashes[i] = index.hash(keys[i]);
+    }
+    try {
+      Lock lock(root.mutex);
+      const Node* found[IndexView::kBatch];
+      index.find_many(keys, hashes, n, found);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch[i].found = found[i] != nullptr;
+        if (found[i]) batch[i].value.assign(found[i]->value());
+      }
+    } catch (const bi::interprocess_exception& e) {
+      return Status::io(fmt::format("store lock: {}", e.what()));
+    }
+    done += n;
+  }
+  return Status::ok();
+}
+
 Status Store::put(std::string_view key, std::string_view value) {
   Root& root = *segment_->root;
   SegmentManager* manager = segment_->memory.get_segment_manager();
+  IndexView index(root.index, manager);
+  const std::uint32_t hash = index.hash(key);
   try {
     Lock lock(root.mutex);
-    Map::insert_commit_data position;
-    const auto [it, absent] = root.map.insert_check(key, position);
-    // The new node is allocated before the tree changes, so a full segment
+    Ref* link = nullptr;
+    Node* old = index.find(key, hash, &link);
+    // The new node is allocated before the map changes, so a full segment
     // leaves the old entry exactly as it was.
-    Node* node = node_make(manager, key, value);
+    Node* node = node_make(manager, key, value, hash);
     if (!node) return Status::full();
-    if (absent) {
-      root.map.insert_commit(*node, position);
-      root.key_count.store(root.map.size(), std::memory_order_relaxed);
+    if (old) {
+      root.map.replace_node(Map::s_iterator_to(*old), *node);
+      index.replace(link, old, node);
+      node_free(manager, old);
     } else {
-      Node& old = *it;
-      root.map.replace_node(it, *node);
-      node_free(manager, &old);
+      root.map.insert(*node);
+      root.key_count.store(root.map.size(), std::memory_order_relaxed);
+      index.link(node, root.map.size());
     }
     return Status::ok();
   } catch (const bi::interprocess_exception& e) {
@@ -142,13 +185,17 @@ Status Store::put(std::string_view key, std::string_view value) {
 
 Status Store::del(std::string_view key) {
   Root& root = *segment_->root;
+  SegmentManager* manager = segment_->memory.get_segment_manager();
+  IndexView index(root.index, manager);
+  const std::uint32_t hash = index.hash(key);
   try {
     Lock lock(root.mutex);
-    auto it = root.map.find(key);
-    if (it == root.map.end()) return Status::not_found();
-    Node& node = *it;
-    root.map.erase(it);
-    node_free(segment_->memory.get_segment_manager(), &node);
+    Ref* link = nullptr;
+    Node* node = index.find(key, hash, &link);
+    if (!node) return Status::not_found();
+    index.unlink(link, node);
+    root.map.erase(Map::s_iterator_to(*node));
+    node_free(manager, node);
     root.key_count.store(root.map.size(), std::memory_order_relaxed);
     return Status::ok();
   } catch (const bi::interprocess_exception& e) {

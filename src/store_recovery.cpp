@@ -110,8 +110,9 @@ Status Store::salvage_into(const std::string& new_name, std::size_t* copied) {
     bi::permissions owner_only(0600);
     bi::managed_shared_memory fresh(bi::create_only, new_name.c_str(), segment_->memory.get_size(), nullptr,
                                     owner_only);
-    Root* root = fresh.construct<Root>(kRootName)();
+    Root* root = construct_root(fresh, expected);
     SegmentManager* manager = fresh.get_segment_manager();
+    IndexView index(root->index, manager);
     const NodePtr header = old.map.end().pointed_node();
     TreeWalk walk(bounds, header, 8 * (expected + 2));
     std::string_view previous;
@@ -127,9 +128,10 @@ Status Store::salvage_into(const std::string& new_name, std::size_t* copied) {
         return Status::corrupt(fmt::format("entry {} runs past the segment's end", *copied));
       const std::string_view key = node->key();
       if (!first && !(previous < key)) return Status::corrupt(fmt::format("keys out of order at entry {}", *copied));
-      Node* copy = node_make(manager, key, node->value());
+      Node* copy = node_make(manager, key, node->value(), index.hash(key));
       if (!copy) return Status::corrupt(fmt::format("salvage into {}: no room for entry {}", new_name, *copied));
       root->map.insert(root->map.end(), *copy);  // ascending keys: the end is the right place
+      index.link(copy, root->map.size());
       previous = key;
       first = false;
       ++*copied;

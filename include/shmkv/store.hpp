@@ -17,6 +17,7 @@ namespace shmkv::store {
 
 inline constexpr std::size_t kDefaultSize = std::size_t(64) << 20;
 inline constexpr std::size_t kMinimumSize = std::size_t(64) << 10;
+inline constexpr std::size_t kMaximumSize = std::size_t(32) << 30;  // what the hash index can address
 
 struct Counts {
   std::size_t keys = 0;
@@ -60,6 +61,19 @@ class Store {
   // get copies the value stored under key into *value, or returns not found
   // and leaves *value unchanged.
   Status get(std::string_view key, std::string* value);
+
+  // Lookup is one key of a get_many, and what was found for it.
+  struct Lookup {
+    std::string_view key;
+    std::string value;  // the value, when found
+    bool found = false;
+  };
+
+  // get_many does a get for every lookup in one hold of the lock, with
+  // their cache misses overlapped rather than taken one after another: in a
+  // store of a million keys a pipelined batch of GETs costs little more than
+  // one.
+  Status get_many(Lookup* lookups, std::size_t count);
 
   // put stores value under key, replacing any earlier value. When the segment
   // has no room it returns kFull and the earlier value, if any, is kept.

@@ -70,7 +70,9 @@ TEST_CASE("daemon_config: usage errors say what to give instead") {
   daemon_config::Action action;
   CHECK(parse({"--port", "70000"}, &config, &action).message() ==
         "--port takes a whole number from 0 to 65535, not '70000'");
-  CHECK(parse({"--memory", "1K"}, &config, &action).message() == "--memory must be at least 64K");
+  CHECK(parse({"--memory", "1K"}, &config, &action).message() == "--memory must be from 64K to 32G");
+  CHECK(parse({"--memory", "33G"}, &config, &action).message() == "--memory must be from 64K to 32G");
+  CHECK(parse({"--memory", "32G"}, &config, &action).is_ok());
   CHECK(parse({"--name", "a/b"}, &config, &action).message() == "--name takes a non-empty name without '/'");
   CHECK(parse({"--frob"}, &config, &action).message() == "unknown option --frob");
   CHECK(parse({"--port"}, &config, &action).message() == "--port needs a value");

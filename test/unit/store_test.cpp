@@ -391,6 +391,57 @@ TEST_CASE("store: a segment whose root has another format is refused with its fo
   Status status = store::Store::open(seg.name, 1 << 20, &s);
   CHECK(status.code() == Status::Code::kCorrupt);
   CHECK(status.message().find("has store format 1 made with Boost") != std::string::npos);
-  CHECK(status.message().find("this shmkvd reads format 2") != std::string::npos);
+  CHECK(status.message().find("this shmkvd reads format 3") != std::string::npos);
   CHECK(s == nullptr);
+}
+
+TEST_CASE("store: random puts, overwrites and deletes agree with a std::map, across index growth") {
+  // 30,000 keys outgrow the index's first 1,024 buckets several times over;
+  // every operation's answer and the final contents are checked against a
+  // model, through both ways in: get (the index) and scan (the tree).
+  TestSegment seg;
+  auto s = open(seg.name, std::size_t(16) << 20);
+  std::map<std::string, std::string> model;
+  std::mt19937 rng(20261125);
+  std::uniform_int_distribution<int> key_of(0, 29'999);
+  std::uniform_int_distribution<int> op_of(0, 9);
+  std::string value;
+  for (int i = 0; i < 120'000; ++i) {
+    const std::string key = fmt::format("k{}", key_of(rng));
+    const int op = op_of(rng);
+    if (op < 6) {
+      const std::string v = fmt::format("[{}]", i);
+      REQUIRE(s->put(key, v).is_ok());
+      model[key] = v;
+    } else if (op < 8) {
+      const bool present = model.erase(key) == 1;
+      CHECK(s->del(key).is_ok() == present);
+    } else {
+      const auto it = model.find(key);
+      Status st = s->get(key, &value);
+      REQUIRE(st.is_ok() == (it != model.end()));
+      if (it != model.end()) CHECK(value == it->second);
+    }
+  }
+  CHECK(s->counts().keys == model.size());
+  std::vector<std::string> keys;
+  for (const auto& [key, v] : model) {
+    keys.push_back(key);
+    REQUIRE(s->get(key, &value).is_ok());
+    CHECK(value == v);
+  }
+  CHECK(scan_all(*s, "", 1000) == keys);
+  for (int k = 0; k < 30'000; ++k) {
+    const std::string key = fmt::format("k{}", k);
+    if (!model.count(key)) CHECK(s->get(key, &value).is_not_found());
+  }
+}
+
+TEST_CASE("store: a store larger than the index can address is refused before it is made") {
+  TestSegment seg;
+  std::unique_ptr<store::Store> s;
+  Status status = store::Store::open(seg.name, store::kMaximumSize + 1, &s);
+  CHECK(status.code() == Status::Code::kInvalid);
+  CHECK(status.message() == "a store can be at most 32 GiB");
+  CHECK_FALSE(store::Store::exists(seg.name));
 }
