@@ -129,22 +129,25 @@ void Handler::serve(int fd) {
     // Answer every whole message buffered so far; send the replies together.
     bool closing = false;
     std::size_t start = 0;
+    messages_.clear();
+    frame::DecodeResult m;
     while (!closing) {
       const std::string_view pending(buffer + start, used - start);
-      frame::DecodeResult m = frame::decode(pending, settings_.max_message);
+      m = frame::decode(pending, settings_.max_message);
       if (m.what == frame::Decoded::kNeedMore) break;
       if (m.what == frame::Decoded::kBadHeader) {
         log::warning("closing connection from {}: {} (bytes: {})", net::peer_name(fd), m.error,
                      excerpt(pending));
-        reply::error(out_, m.version, m.error);
         closing = true;
         break;
       }
       const std::size_t room = capacity_ - (start + frame::kHeaderSize);
-      dispatcher_.handle(m.version, m.body.data(), m.body.size(), room, out_);
+      messages_.push_back({m.version, m.body.data(), m.body.size(), room});
       start += m.consumed;
       if (m.version == frame::kVersionOneShot) closing = true;
     }
+    dispatcher_.handle(messages_.data(), messages_.size(), out_);
+    if (m.what == frame::Decoded::kBadHeader) reply::error(out_, m.version, m.error);
     if (!out_.empty() && !send_replies(fd)) return;
     if (closing) return;
     std::memmove(buffer, buffer + start, used - start);

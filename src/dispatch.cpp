@@ -12,27 +12,45 @@
 
 namespace shmkv::dispatch {
 
-void Dispatcher::handle(std::int32_t version, const char* body, std::size_t length, std::size_t capacity,
-                        std::string& out) {
+void Dispatcher::handle(const Message* messages, std::size_t count, std::string& out) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const Message& m = messages[i];
+    request::Request req;
+    if (Status s = prepare(m, &req); !s) {
+      flush_gets(out);
+      reply::error(out, m.version, s.message());
+    } else if (req.func == request::Func::kGet) {
+      queue_get(m.version, req.key, out);
+    } else {
+      flush_gets(out);
+      execute(m.version, req, out);
+    }
+  }
+  flush_gets(out);
+}
+
+Status Dispatcher::prepare(const Message& m, request::Request* req) {
   (options_.slot ? options_.slot->requests : board_.requests_total).fetch_add(1, std::memory_order_relaxed);
-  request::Request req;
-  if (Status s = parser_.parse(body, length, capacity, &req); !s) {
+  if (Status s = parser_.parse(m.body, m.length, m.capacity, req); !s) {
     log::debug("bad request: {}", s.message());
-    reply::error(out, version, s.message());
-    return;
+    return s;
   }
   // A store that recovery could not rebuild is not served: say why, rather
   // than answer from data that may be wrong.
-  if (req.func != request::Func::kUnknown && req.func != request::Func::kStats &&
+  if (req->func != request::Func::kUnknown && req->func != request::Func::kStats &&
       board_.health.load() != scoreboard::Health::kOk) {
-    reply::error(out, version,
-                 board_.health.load() == scoreboard::Health::kFailed
-                     ? fmt::format("store unavailable: recovery failed: {}", board_.failure)
-                     : std::string("store unavailable: recovering from a crashed worker; retry"));
-    return;
+    return Status::server(board_.health.load() == scoreboard::Health::kFailed
+                              ? fmt::format("store unavailable: recovery failed: {}", board_.failure)
+                              : std::string("store unavailable: recovering from a crashed worker; retry"));
   }
+  return Status::ok();
+}
+
+void Dispatcher::execute(std::int32_t version, const request::Request& req, std::string& out) {
   switch (req.func) {
-    case request::Func::kGet: return get(version, req, out);
+    case request::Func::kGet:
+      queue_get(version, req.key, out);
+      return flush_gets(out);
     case request::Func::kPut: return put(version, req, out);
     case request::Func::kDelete: return del(version, req, out);
     case request::Func::kKeys: return keys(version, req, out);
@@ -45,22 +63,38 @@ void Dispatcher::handle(std::int32_t version, const char* body, std::size_t leng
   }
 }
 
-void Dispatcher::get(std::int32_t version, const request::Request& req, std::string& out) {
+void Dispatcher::queue_get(std::int32_t version, std::string_view key, std::string& out) {
+  if (queued_ == kMaxQueuedGets) flush_gets(out);
+  if (queued_ == lookups_.size()) {  // grows to the longest run seen, then stays
+    lookups_.emplace_back();
+    queued_keys_.emplace_back();
+    queued_versions_.emplace_back();
+  }
+  queued_keys_[queued_].assign(key);
+  queued_versions_[queued_] = version;
+  ++queued_;
+}
+
+void Dispatcher::flush_gets(std::string& out) {
+  if (queued_ == 0) return;
+  for (std::size_t i = 0; i < queued_; ++i) lookups_[i].key = queued_keys_[i];
   Status s;
   {
     InStore in_store(options_.slot);
-    s = store_.get(req.key, &value_);
+    s = store_.get_many(lookups_.data(), queued_);
   }
-  if (s.is_ok()) {
-    const std::string_view value(value_);
-    reply::get(out, version, req.key, &value);
-  } else if (s.is_not_found()) {
-    reply::get(out, version, req.key, nullptr);
-  } else {
-    log::error("GET: {}", s.message());
-    reply::error(out, version, s.message());
+  for (std::size_t i = 0; i < queued_; ++i) {
+    const store::Store::Lookup& l = lookups_[i];
+    if (!s) {
+      log::error("GET: {}", s.message());
+      reply::error(out, queued_versions_[i], s.message());
+      continue;
+    }
+    const std::string_view value(l.value);
+    reply::get(out, queued_versions_[i], l.key, l.found ? &value : nullptr);
+    log::debug("GET {} -> {}", l.key, l.found ? "found" : "not found");
   }
-  log::debug("GET {} -> {}", req.key, s.is_ok() ? "found" : s.message());
+  queued_ = 0;
 }
 
 void Dispatcher::put(std::int32_t version, const request::Request& req, std::string& out) {

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "shmkv/dispatch.hpp"
 #include "shmkv/scoreboard.hpp"
@@ -44,6 +45,7 @@ class Handler {
   const std::size_t capacity_;     // header + max message + simdjson's padding
   std::unique_ptr<char[]> buffer_;
   std::string out_;                // replies not yet written
+  std::vector<dispatch::Message> messages_;  // the whole messages of one read
   dispatch::Dispatcher dispatcher_;
 };
 

@@ -1,18 +1,28 @@
-// Dispatch: answers one request body against the store, appending the framed
-// reply to an output buffer. It owns the per-connection parser and scratch
-// space, so the steady state allocates nothing per request.
+// Dispatch: answers request bodies against the store, appending the framed
+// replies to an output buffer in order. It owns the per-connection parser and
+// scratch space, so the steady state allocates nothing per request.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shmkv/request.hpp"
 #include "shmkv/scoreboard.hpp"
 #include "shmkv/store.hpp"
 
 namespace shmkv::dispatch {
+
+// Message is one framed request: its body is followed by
+// simdjson::SIMDJSON_PADDING readable bytes, counted in capacity.
+struct Message {
+  std::int32_t version;
+  const char* body;
+  std::size_t length;
+  std::size_t capacity;
+};
 
 class Dispatcher {
  public:
@@ -27,14 +37,24 @@ class Dispatcher {
   Dispatcher(store::Store& store, scoreboard::Scoreboard& board, const Options& options)
       : store_(store), board_(board), options_(options), parser_(options.debug_commands) {}
 
-  // handle answers the request in body (followed by simdjson::SIMDJSON_PADDING
-  // readable bytes, counted in capacity) and appends the reply, framed with
-  // version, to out. Every outcome, bad input included, is a reply.
-  void handle(std::int32_t version, const char* body, std::size_t length, std::size_t capacity,
-              std::string& out);
+  // handle answers the messages, in order, appending each reply, framed with
+  // its message's version, to out. Every outcome, bad input included, is a
+  // reply. A run of GETs is looked up in one batch (Store::get_many): what a
+  // pipelining client gains from one read and one write per batch, it gains
+  // from the store too.
+  void handle(const Message* messages, std::size_t count, std::string& out);
+  void handle(const Message& message, std::string& out) { handle(&message, 1, out); }
 
  private:
-  void get(std::int32_t version, const request::Request& req, std::string& out);
+  // prepare counts and parses a message and checks that the store can be
+  // served; an error says what to reply instead.
+  Status prepare(const Message& message, request::Request* req);
+  void execute(std::int32_t version, const request::Request& req, std::string& out);
+
+  // queue_get holds a GET back for the batch; flush_gets looks up and
+  // answers what is held back, in order, before any other reply.
+  void queue_get(std::int32_t version, std::string_view key, std::string& out);
+  void flush_gets(std::string& out);
   void put(std::int32_t version, const request::Request& req, std::string& out);
   void del(std::int32_t version, const request::Request& req, std::string& out);
   void keys(std::int32_t version, const request::Request& req, std::string& out);
@@ -61,6 +81,14 @@ class Dispatcher {
   request::Parser parser_;
   std::string value_;  // scratch copy of a value read from the store
   store::Page page_;   // scratch page of a KEYS scan
+
+  // The GETs held back: their versions, and their keys (copies: a key with
+  // escapes lives in the parser's scratch, which the next parse reuses).
+  static constexpr std::size_t kMaxQueuedGets = 64;
+  std::vector<store::Store::Lookup> lookups_;
+  std::vector<std::string> queued_keys_;
+  std::vector<std::int32_t> queued_versions_;
+  std::size_t queued_ = 0;
 };
 
 }  // namespace shmkv::dispatch

@@ -152,7 +152,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   for (std::int32_t version : {frame::kVersionOneShot, frame::kVersionPersistent}) {
     std::string out;
-    f.dispatcher->handle(version, body.get(), size, capacity, out);
+    f.dispatcher->handle({version, body.get(), size, capacity}, out);
     const Reply reply = check_reply(f, out, version);
     if (!parsed) {
       require(reply.status == "ERROR", "a body the parser refuses gets an error", parsed.message());

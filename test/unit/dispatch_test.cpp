@@ -28,10 +28,29 @@ struct Harness {
   }
   ~Harness() { store::Store::remove(name); }
 
+  // call_all answers the bodies as one pipelined read, returning the replies.
+  std::vector<std::string> call_all(std::vector<std::string> bodies) {
+    std::vector<dispatch::Message> messages;
+    for (std::string& body : bodies) {
+      body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+      messages.push_back({2, body.data(), body.size(), body.capacity()});
+    }
+    std::string out;
+    dispatcher->handle(messages.data(), messages.size(), out);
+    std::vector<std::string> replies;
+    for (std::string_view rest(out); !rest.empty();) {
+      const frame::DecodeResult r = frame::decode(rest, SIZE_MAX);
+      REQUIRE(r.what == frame::Decoded::kMessage);
+      replies.emplace_back(r.body);
+      rest.remove_prefix(r.consumed);
+    }
+    return replies;
+  }
+
   std::string call(std::string body, std::int32_t version = 2) {
     body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
     std::string out;
-    dispatcher->handle(version, body.data(), body.size(), body.capacity(), out);
+    dispatcher->handle({version, body.data(), body.size(), body.capacity()}, out);
     const frame::DecodeResult r = frame::decode(out, SIZE_MAX);
     REQUIRE(r.what == frame::Decoded::kMessage);
     CHECK(r.version == version);
@@ -171,4 +190,44 @@ TEST_CASE("dispatch: DEBUG holds the lock when enabled") {
         R"({"status": "OK", "response": {"func": "DEBUG", "response": "ok"}})");
   CHECK(h.call(R"({"func": "DEBUG", "params": {"hold_lock_ms": 60001}})") ==
         R"({"status": "ERROR", "error": "DEBUG takes {\"hold_lock_ms\": 0..60000} or {\"crash\": \"in_store\"}"})");
+}
+
+TEST_CASE("dispatch: a pipelined batch is answered in order, each GET seeing the writes before it") {
+  Harness h;
+  auto get = [](std::string_view key) { return fmt::format(R"({{"func": "GET", "params": {{"obj": "{}"}}}})", key); };
+  auto put = [](std::string_view key, int v) {
+    return fmt::format(R"({{"func": "PUT", "params": {{"obj": "{}", "val": {}}}}})", key, v);
+  };
+  auto got = [](std::string_view key, std::string_view v) {
+    return fmt::format(R"({{"status": "OK", "response": {{"func": "GET", "response": {{"obj": "{}", "val": {}}}}}}})",
+                       key, v);
+  };
+  std::vector<std::string> bodies = {put("a", 1), get("a"), get(R"(a\u0062)"), put("ab", 2), get("ab"),
+                                     R"({"func": "GET", "params": {"obj": 7}})", get("a"),
+                                     R"({"func": "DELETE", "params": {"obj": "a"}})", get("a")};
+  std::vector<std::string> want = {
+      R"({"status": "OK", "response": {"func": "PUT", "response": {"obj": "a", "response": "ok"}}})",
+      got("a", "1"),
+      got("ab", "null"),
+      R"({"status": "OK", "response": {"func": "PUT", "response": {"obj": "ab", "response": "ok"}}})",
+      got("ab", "2"),
+      "",  // an error, checked below
+      got("a", "1"),
+      R"({"status": "OK", "response": {"func": "DELETE", "response": {"obj": "a", "response": "ok"}}})",
+      got("a", "null")};
+  // A run of GETs longer than one batch, with every tenth key present.
+  for (int i = 0; i < 150; i += 10) h.call(put(fmt::format("k{}", i), i));
+  for (int i = 0; i < 150; ++i) {
+    bodies.push_back(get(fmt::format("k{}", i)));
+    want.push_back(got(fmt::format("k{}", i), i % 10 == 0 ? std::to_string(i) : "null"));
+  }
+  const std::vector<std::string> replies = h.call_all(bodies);
+  REQUIRE(replies.size() == want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    CAPTURE(i);
+    if (want[i].empty())
+      CHECK(replies[i].find(R"({"status": "ERROR", "error": )") == 0);
+    else
+      CHECK(replies[i] == want[i]);
+  }
 }
