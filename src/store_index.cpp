@@ -2,7 +2,7 @@
 
 #include <boost/container_hash/hash.hpp>
 
-#include <bit>
+#include <algorithm>
 #include <new>
 
 namespace shmkv::store {
@@ -26,7 +26,11 @@ std::uint32_t IndexView::hash(std::string_view key) const {
 }
 
 Node* IndexView::find(std::string_view key, std::uint32_t hash, Ref** link) const {
-  Ref* at = bucket(hash);
+  if (Node* n = search(bucket(hash), key, hash, link)) return n;
+  return index_.old_count ? search(old_bucket(hash), key, hash, link) : nullptr;
+}
+
+Node* IndexView::search(Ref* at, std::string_view key, std::uint32_t hash, Ref** link) const {
   while (*at) {
     Node* n = node(*at);
     if (n->hash == hash && n->key() == key) {
@@ -52,33 +56,50 @@ void IndexView::link(Node* n, std::size_t keys) {
   Ref* head = bucket(n->hash);
   n->next = *head;
   *head = ref(n);
-  if (keys > std::size_t(index_.bucket_count) * kMaxChain && index_.bucket_count < (std::uint32_t(1) << 31)) grow();
+  move_some();
+  if (index_.old_count == 0 && keys > std::size_t(index_.bucket_count) * kMaxChain &&
+      index_.bucket_count < (std::uint32_t(1) << 31))
+    start_growth();
 }
 
-// grow doubles the buckets and moves every node to its new chain, in one
-// step under the lock: at a million keys that is some tens of milliseconds,
-// once per doubling.
-void IndexView::grow() {
-  const std::uint32_t old_count = index_.bucket_count;
-  const std::uint32_t new_count = old_count * 2;
-  void* memory = manager_->allocate(std::size_t(new_count) * sizeof(Ref), std::nothrow);
+// start_growth doubles the buckets; the nodes move over in move_some.
+void IndexView::start_growth() {
+  const std::uint32_t count = index_.bucket_count * 2;
+  void* memory = manager_->allocate(std::size_t(count) * sizeof(Ref), std::nothrow);
   if (!memory) return;
-  Ref* fresh = static_cast<Ref*>(memory);
-  std::memset(fresh, 0, std::size_t(new_count) * sizeof(Ref));
-  Ref* old = index_.buckets.get();
-  for (std::uint32_t b = 0; b < old_count; ++b) {
-    for (Ref r = old[b]; r;) {
+  std::memset(memory, 0, std::size_t(count) * sizeof(Ref));
+  index_.old_buckets = index_.buckets;
+  index_.old_count = index_.bucket_count;
+  index_.moved = 0;
+  index_.buckets = static_cast<Ref*>(memory);
+  index_.bucket_count = count;
+}
+
+// move_some moves the nodes of a few old buckets to the new ones: with two
+// keys per bucket at the start and a growth every doubling of the keys, the
+// move is over long before the next one is due.
+void IndexView::move_some() {
+  constexpr std::uint32_t kBucketsPerStep = 8;
+  if (index_.old_count == 0) return;
+  Ref* old = index_.old_buckets.get();
+  const std::uint32_t end = std::min(index_.old_count, index_.moved + kBucketsPerStep);
+  for (; index_.moved < end; ++index_.moved) {
+    for (Ref r = old[index_.moved]; r;) {
       Node* n = node(r);
       const Ref next = n->next;
-      Ref* head = fresh + (n->hash & (new_count - 1));
+      Ref* head = bucket(n->hash);
       n->next = *head;
       *head = r;
       r = next;
     }
+    old[index_.moved] = 0;
   }
-  index_.buckets = fresh;
-  index_.bucket_count = new_count;
-  manager_->deallocate(old);
+  if (index_.moved == index_.old_count) {
+    manager_->deallocate(old);
+    index_.old_buckets = nullptr;
+    index_.old_count = 0;
+    index_.moved = 0;
+  }
 }
 
 }  // namespace shmkv::store

@@ -112,6 +112,12 @@ constexpr std::uint32_t kMaxChain = 2;  // the index doubles beyond this many ke
 struct Index {
   bi::offset_ptr<Ref> buckets;  // bucket_count Refs, 0 for an empty bucket
   std::uint32_t bucket_count = 0;  // a power of two
+  // While the index grows, the old buckets' nodes move to the new buckets a
+  // few buckets per change, rather than all at once under the lock (some
+  // tens of milliseconds per million keys); a search looks in both.
+  bi::offset_ptr<Ref> old_buckets;
+  std::uint32_t old_count = 0;  // 0 when no move is under way
+  std::uint32_t moved = 0;      // old buckets emptied so far
   std::uint64_t seed = 0;  // chosen at random per store, so that colliding keys cannot be precomputed
 };
 
@@ -139,11 +145,15 @@ class IndexView {
   void find_many(const std::string_view* keys, const std::uint32_t* hashes, std::size_t count,
                  const Node** found) const;
 
-  // link adds an unlinked node; then the index grows when `keys` keys make
-  // its chains too long, unless the segment has no room (the chains then
-  // stay long, and lookups slower, until there is).
+  // link adds an unlinked node; then the index starts to grow when `keys`
+  // keys make its chains too long, unless the segment has no room (the
+  // chains then stay long, and lookups slower, until there is). link and
+  // unlink each move a few buckets of a growth under way.
   void link(Node* node, std::size_t keys);
-  void unlink(Ref* link, Node* node) { *link = node->next; }
+  void unlink(Ref* link, Node* node) {
+    *link = node->next;
+    move_some();
+  }
   void replace(Ref* link, Node* old_node, Node* new_node) {
     new_node->next = old_node->next;
     *link = ref(new_node);
@@ -153,7 +163,10 @@ class IndexView {
   Ref ref(const Node* node) const { return static_cast<Ref>((reinterpret_cast<const char*>(node) - base_) / kRefUnit); }
   Node* node(Ref r) const { return reinterpret_cast<Node*>(base_ + std::size_t(r) * kRefUnit); }
   Ref* bucket(std::uint32_t hash) const { return index_.buckets.get() + (hash & (index_.bucket_count - 1)); }
-  void grow();
+  Ref* old_bucket(std::uint32_t hash) const { return index_.old_buckets.get() + (hash & (index_.old_count - 1)); }
+  Node* search(Ref* at, std::string_view key, std::uint32_t hash, Ref** link) const;
+  void start_growth();
+  void move_some();
 
   Index& index_;
   char* base_;
