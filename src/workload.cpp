@@ -73,7 +73,33 @@ Verdict wrong(std::string* why, std::string_view what, std::string_view body) {
 
 }  // namespace
 
+Checker::Checker(std::string_view put_value) {
+  if (json::check_value(put_value)) put_value_ = put_value;
+}
+
+// is_exact_answer says whether body is, byte for byte, the reply shmkvd
+// sends to request: a few compares, where parsing a reply took about 100 ns
+// of the client's 6 us per request. The parts compared are all valid JSON
+// (put_value_ is checked when set), so a match is a reply that the parse
+// below would accept; anything else (other spacing, a value stored by
+// another client) is left to the parse.
+bool Checker::is_exact_answer(const Request& request, std::string_view body) const {
+  const KeyText key = key_text(request.key);
+  auto take = [&body](std::string_view part) {
+    if (!body.starts_with(part)) return false;
+    body.remove_prefix(part.size());
+    return true;
+  };
+  if (request.op == Op::kPut)
+    return take(R"({"status": "OK", "response": {"func": "PUT", "response": {"obj": ")") && take(key.view()) &&
+           take(R"(", "response": "ok"}}})") && body.empty();
+  return !put_value_.empty() && take(R"({"status": "OK", "response": {"func": "GET", "response": {"obj": ")") &&
+         take(key.view()) && take(R"(", "val": )") && (take(put_value_) || take("null")) && take("}}}") &&
+         body.empty();
+}
+
 Verdict Checker::check(const Request& request, std::string_view body, std::string* why) {
+  if (is_exact_answer(request, body)) return Verdict::kOk;
   od::document doc;
   const simdjson::padded_string_view padded(body.data(), body.size(), body.size() + simdjson::SIMDJSON_PADDING);
   if (parser_.iterate(padded).get(doc)) return wrong(why, "reply is not JSON", body);
