@@ -172,6 +172,9 @@ TEST_CASE("workload: a checker that knows the stored value judges replies as the
   CHECK(judge(checker, get, head + R"("xxxx"}}}x)") == Verdict::kWrong);
   CHECK(judge(checker, get, head + R"("xxxy"}}})") == Verdict::kOk);  // parsed: any valid value
   CHECK(judge(checker, get, head + R"("xxxx}}})") == Verdict::kWrong);
+  CHECK(judge(checker, get, head + R"("xxxx"}})") == Verdict::kWrong);  // cut short
+  CHECK(judge(checker, get, head + R"("xxxx"[}}})") == Verdict::kWrong);
+  CHECK(judge(checker, get, head + R"("xxxy"}}} [)") == Verdict::kWrong);  // junk after it
   CHECK(judge(checker, put, head + R"("xxxx"}}})") == Verdict::kWrong);
   CHECK(judge(checker, put, R"({"status": "OK", "response": {"func": "PUT", "response": {"obj": ")" + key +
                                 R"(", "response": "ok"}}})") == Verdict::kOk);
