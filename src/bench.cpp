@@ -72,6 +72,7 @@ class Runner {
         stop_(stop),
         result_(result),
         generator_(options.workload),
+        checker_(generator_.value()),
         version_(options.mode == Mode::kConn ? frame::kVersionOneShot : frame::kVersionPersistent),
         pipeline_(options.mode == Mode::kConn ? 1 : static_cast<std::size_t>(options.pipeline)),
         conns_(static_cast<std::size_t>(options.connections)) {}

@@ -154,7 +154,33 @@ Status check_value(std::string_view text) {
   return Status::ok();
 }
 
-void append_quoted(std::string& out, std::string_view s) { quote_to(std::back_inserter(out), s); }
+namespace {
+
+// append_escaped appends the escape sequence of one character (quote_to's
+// output without its quotes: at most 8 bytes in all).
+void append_escaped(std::string& out, char c) {
+  char quoted[8];
+  const char* end = quote_to(quoted, std::string_view(&c, 1));
+  out.append(quoted + 1, static_cast<std::size_t>(end - 1 - (quoted + 1)));
+}
+
+}  // namespace
+
+// append_quoted copies each run of characters that need no escape at once;
+// keys seldom have any, so that is usually one append.
+void append_quoted(std::string& out, std::string_view s) {
+  out.push_back('"');
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.substr(from, i - from));
+    append_escaped(out, s[i]);
+    from = i + 1;
+  }
+  out.append(s.substr(from));
+  out.push_back('"');
+}
 
 Status decode_string(std::string_view text, std::string* out) {
   if (Status s = check_value(text); !s) return s;  // exactly one value, nothing after it

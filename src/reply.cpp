@@ -15,19 +15,24 @@ using json::Quoted;
 // The spacing (", " and ": ") is that of Python's json.dumps, which the
 // original server used; clients that compare bytes see no difference.
 
+// GET and PUT replies are most of the traffic, so they are put together with
+// appends: fmt's format-string interpretation was 150 ns of the 200 ns each
+// took, on a path whose whole user-space share is about 1 us per request.
 void get(std::string& out, std::int32_t version, std::string_view key, const std::string_view* value) {
   const std::size_t header = frame::begin(out, version);
-  fmt::format_to(std::back_inserter(out),
-                 R"({{"status": "OK", "response": {{"func": "GET", "response": {{"obj": {}, "val": {}}}}}}})",
-                 Quoted{key}, value ? *value : std::string_view("null"));
+  out.append(R"({"status": "OK", "response": {"func": "GET", "response": {"obj": )");
+  json::append_quoted(out, key);
+  out.append(R"(, "val": )");
+  out.append(value ? *value : std::string_view("null"));
+  out.append("}}}");
   frame::finish(out, header);
 }
 
 void put(std::string& out, std::int32_t version, std::string_view key) {
   const std::size_t header = frame::begin(out, version);
-  fmt::format_to(std::back_inserter(out),
-                 R"({{"status": "OK", "response": {{"func": "PUT", "response": {{"obj": {}, "response": "ok"}}}}}})",
-                 Quoted{key});
+  out.append(R"({"status": "OK", "response": {"func": "PUT", "response": {"obj": )");
+  json::append_quoted(out, key);
+  out.append(R"(, "response": "ok"}}})");
   frame::finish(out, header);
 }
 

@@ -71,12 +71,54 @@ Verdict wrong(std::string* why, std::string_view what, std::string_view body) {
   return Verdict::kWrong;
 }
 
+// is_valid_object says whether the document is one JSON object, valid
+// throughout, with nothing after it. On-Demand reads only what it is asked
+// for, and would otherwise take a reply cut short, or followed by junk, for
+// the answer; the parse is now only for replies that are not exactly
+// shmkvd's, so checking all of it costs next to nothing.
+bool is_valid_object(od::document& doc) {
+  od::json_type type;
+  if (doc.type().get(type) || type != od::json_type::object) return false;
+  od::value root;
+  if (doc.get_value().get(root) || json::validate(root)) return false;
+  const char* trailing = nullptr;
+  return doc.current_location().get(trailing) != simdjson::SUCCESS;
+}
+
 }  // namespace
 
+Checker::Checker(std::string_view put_value) {
+  if (json::check_value(put_value)) put_value_ = put_value;
+}
+
+// is_exact_answer says whether body is, byte for byte, the reply shmkvd
+// sends to request: a few compares, where parsing a reply took about 100 ns
+// of the client's 6 us per request. The parts compared are all valid JSON
+// (put_value_ is checked when set), so a match is a reply that the parse
+// below would accept; anything else (other spacing, a value stored by
+// another client) is left to the parse.
+bool Checker::is_exact_answer(const Request& request, std::string_view body) const {
+  const KeyText key = key_text(request.key);
+  auto take = [&body](std::string_view part) {
+    if (!body.starts_with(part)) return false;
+    body.remove_prefix(part.size());
+    return true;
+  };
+  if (request.op == Op::kPut)
+    return take(R"({"status": "OK", "response": {"func": "PUT", "response": {"obj": ")") && take(key.view()) &&
+           take(R"(", "response": "ok"}}})") && body.empty();
+  return !put_value_.empty() && take(R"({"status": "OK", "response": {"func": "GET", "response": {"obj": ")") &&
+         take(key.view()) && take(R"(", "val": )") && (take(put_value_) || take("null")) && take("}}}") &&
+         body.empty();
+}
+
 Verdict Checker::check(const Request& request, std::string_view body, std::string* why) {
+  if (is_exact_answer(request, body)) return Verdict::kOk;
   od::document doc;
   const simdjson::padded_string_view padded(body.data(), body.size(), body.size() + simdjson::SIMDJSON_PADDING);
-  if (parser_.iterate(padded).get(doc)) return wrong(why, "reply is not JSON", body);
+  if (parser_.iterate(padded).get(doc) || !is_valid_object(doc))
+    return wrong(why, "reply is not JSON (one valid object)", body);
+  doc.rewind();
   std::string_view status;
   // On-Demand parses lazily: text that is not JSON at all fails here.
   if (doc["status"].get_string().get(status)) return wrong(why, "reply is not JSON with a status", body);

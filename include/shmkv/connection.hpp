@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,10 @@ class Handler {
  public:
   // slot is the worker's scoreboard slot (null in tests).
   Handler(store::Store& store, scoreboard::Scoreboard& board, const Settings& settings, scoreboard::Slot* slot);
+  ~Handler();
+
+  Handler(const Handler&) = delete;
+  Handler& operator=(const Handler&) = delete;
 
   // serve answers requests on fd, a non-blocking socket, until the client
   // closes, a version-1 request has been answered, the framing breaks, the
@@ -39,7 +44,13 @@ class Handler {
   void serve(int fd);
 
  private:
+  enum class Wait { kReadable, kStop, kIdle, kFailed };
+
   bool send_replies(int fd);
+  Wait wait_readable(int fd, bool mid_message);
+  bool arm_idle_timer();
+  bool idle_expired(std::uint64_t began_ns);
+  std::uint64_t idle_timeout_ns() const { return std::uint64_t(settings_.idle_timeout_ms) * 1'000'000; }
 
   const Settings settings_;
   const std::size_t capacity_;     // header + max message + simdjson's padding
@@ -47,6 +58,8 @@ class Handler {
   std::string out_;                // replies not yet written
   std::vector<dispatch::Message> messages_;  // the whole messages of one read
   dispatch::Dispatcher dispatcher_;
+  int timer_fd_ = -1;         // the idle timer (a timerfd), made at the first wait
+  bool timer_armed_ = false;  // armed for the connection being served
 };
 
 }  // namespace shmkv::connection

@@ -73,6 +73,12 @@ enum class Verdict {
 // Checker judges reply bodies; it owns the JSON parser it reuses for each.
 class Checker {
  public:
+  // put_value is the JSON text the Generator's PUTs store (its value()): a
+  // GET reply carrying it, or null, byte for byte as shmkvd formats it, is
+  // recognised without parsing. Empty, or not one valid JSON value: every
+  // reply is parsed.
+  explicit Checker(std::string_view put_value = {});
+
   // check says whether body is the successful reply to request: status "OK",
   // the function asked for, the key asked for, and for a GET a value (any
   // valid JSON value, null for an absent key), for a PUT the response "ok".
@@ -82,7 +88,10 @@ class Checker {
   Verdict check(const Request& request, std::string_view body, std::string* why);
 
  private:
+  bool is_exact_answer(const Request& request, std::string_view body) const;
+
   simdjson::ondemand::parser parser_;
+  std::string put_value_;  // valid JSON, or empty
 };
 
 }  // namespace shmkv::workload

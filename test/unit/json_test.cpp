@@ -33,6 +33,18 @@ TEST_CASE("json::append_quoted escapes what JSON requires and passes UTF-8 throu
   CHECK(fmt::format("{}", json::Quoted{"x"}) == "\"x\"");
 }
 
+TEST_CASE("json::append_quoted writes what Quoted formats, for every byte and mixes of runs") {
+  for (int c = 0; c < 256; ++c) {
+    const std::string s = std::string("ab") + static_cast<char>(c) + "cd" + static_cast<char>(c);
+    std::string out = "x";
+    json::append_quoted(out, s);
+    CHECK(out == "x" + fmt::format("{}", json::Quoted{s}));
+  }
+  std::string out;
+  json::append_quoted(out, "");
+  CHECK(out == "\"\"");
+}
+
 TEST_CASE("json::decode_string resolves a JSON string literal, and nothing else") {
   std::string out;
   REQUIRE(json::decode_string("\"a\\nb \\u2603 \\\"\"", &out).is_ok());

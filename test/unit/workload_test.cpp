@@ -152,3 +152,33 @@ TEST_CASE("workload: replies that do not answer the request are wrong") {
   CHECK(check(put, R"({"status": "OK", "response": {"func": "PUT", "response": "ERROR - Function doesn't exist"}})",
               &why) == Verdict::kWrong);
 }
+
+TEST_CASE("workload: a checker that knows the stored value judges replies as the parse does") {
+  const workload::Request get{Op::kGet, 7};
+  const workload::Request put{Op::kPut, 7};
+  const std::string key(workload::key_text(7).view());
+  const std::string head = R"({"status": "OK", "response": {"func": "GET", "response": {"obj": ")" + key + R"(", "val": )";
+  auto judge = [](workload::Checker& checker, const workload::Request& r, const std::string& body) {
+    std::string padded = body;
+    padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    std::string why;
+    return checker.check(r, std::string_view(padded.data(), body.size()), &why);
+  };
+  workload::Checker checker(R"("xxxx")");
+  CHECK(judge(checker, get, head + R"("xxxx"}}})") == Verdict::kOk);
+  CHECK(judge(checker, get, head + "null}}}") == Verdict::kOk);
+  CHECK(judge(checker, get, head + R"([1, 2]}}})") == Verdict::kOk);  // another client's value: parsed
+  CHECK(judge(checker, get, head + R"("xxxx"}}} )") == Verdict::kOk);  // trailing blank: parsed
+  CHECK(judge(checker, get, head + R"("xxxx"}}}x)") == Verdict::kWrong);
+  CHECK(judge(checker, get, head + R"("xxxy"}}})") == Verdict::kOk);  // parsed: any valid value
+  CHECK(judge(checker, get, head + R"("xxxx}}})") == Verdict::kWrong);
+  CHECK(judge(checker, get, head + R"("xxxx"}})") == Verdict::kWrong);  // cut short
+  CHECK(judge(checker, get, head + R"("xxxx"[}}})") == Verdict::kWrong);
+  CHECK(judge(checker, get, head + R"("xxxy"}}} [)") == Verdict::kWrong);  // junk after it
+  CHECK(judge(checker, put, head + R"("xxxx"}}})") == Verdict::kWrong);
+  CHECK(judge(checker, put, R"({"status": "OK", "response": {"func": "PUT", "response": {"obj": ")" + key +
+                                R"(", "response": "ok"}}})") == Verdict::kOk);
+  // A value that is not JSON is never taken as the answer unparsed.
+  workload::Checker broken(R"("xx)");
+  CHECK(judge(broken, get, head + R"("xx}}})") == Verdict::kWrong);
+}
