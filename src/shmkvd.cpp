@@ -21,12 +21,23 @@
 // epoll set with EPOLLEXCLUSIVE so that a connection wakes one of them. The
 // worker that takes the last idle slot tells the parent (SIGUSR1), which forks
 // a spare; the parent accepts and forks for a connection itself only when no
-// worker is idle and no spare could be had. The other design, the parent
-// accepting every connection and handing it to an idle worker over a
-// socketpair (SCM_RIGHTS), costs six wake-ups per connection where this one
-// costs one, and measured at 0.6x the Python server on a skeleton against
-// 1.04x for this one. In this server (make bench, 2 cores, 16 clients of one
-// request each): 24,000 connections a second, against 4,050 with a fresh
+// worker is idle and no spare could be had.
+//
+// The other design, the parent accepting every connection and handing it to
+// an idle worker over a socketpair (SCM_RIGHTS), measured at 0.6x the Python
+// server on a no-JSON skeleton against 1.04x for this one. Built in this
+// server too (branch handoff-experiment, 238593e; 2-core machine, quiet,
+// medians of 3 interleaved rounds against this design at the same commit):
+// 16 one-request clients 24,700 connections a second against 23,900 (1.03x:
+// both at the machine's limit); one client 11,300 against 13,300 (0.85x, p50
+// 71 us against 59), with the daemon's context switches per connection at
+// 2.0 against 1.0, since the parent wakes for every connection; and after
+// the 16 clients its pool held 12 to 16 workers where this one kept 6 to 8,
+// as it forks whenever no worker happens to be idle at accept time. It also
+// loses a connection handed to an idle worker that was killed but not
+// yet reaped, where here an unaccepted connection waits in the listen queue
+// for the next worker. This design in make bench (2 cores, 16 clients of one
+// request each): 24,800 connections a second, against 4,100 with a fresh
 // fork per connection (--spare-workers 0).
 //
 // Signals. Handlers only set flags. SIGCHLD, SIGTERM and SIGINT stay blocked
