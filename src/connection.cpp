@@ -125,7 +125,11 @@ bool Handler::send_replies(int fd) {
       return false;
     }
   }
-  out_.clear();
+  // Replies to a pipelined batch of big values can take many megabytes: let
+  // them go, rather than keep them for the worker's life.
+  constexpr std::size_t kRepliesKept = std::size_t(1) << 20;
+  if (out_.capacity() > kRepliesKept) std::string().swap(out_);
+  else out_.clear();
   return true;
 }
 

@@ -94,6 +94,10 @@ void Dispatcher::flush_gets(std::string& out) {
     reply::get(out, queued_versions_[i], l.key, l.found ? &value : nullptr);
     log::debug("GET {} -> {}", l.key, l.found ? "found" : "not found");
   }
+  for (std::size_t i = 0; i < queued_; ++i) {
+    if (lookups_[i].value.capacity() > kScratchKept) std::string().swap(lookups_[i].value);
+    if (queued_keys_[i].capacity() > kScratchKept) std::string().swap(queued_keys_[i]);
+  }
   queued_ = 0;
 }
 

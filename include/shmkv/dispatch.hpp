@@ -79,12 +79,14 @@ class Dispatcher {
   scoreboard::Scoreboard& board_;
   const Options options_;
   request::Parser parser_;
-  std::string value_;  // scratch copy of a value read from the store
   store::Page page_;   // scratch page of a KEYS scan
 
   // The GETs held back: their versions, and their keys (copies: a key with
   // escapes lives in the parser's scratch, which the next parse reuses).
   static constexpr std::size_t kMaxQueuedGets = 64;
+  // Scratch above this size is let go after its batch, so that a batch of
+  // big values does not stay with the worker for good.
+  static constexpr std::size_t kScratchKept = std::size_t(64) << 10;
   std::vector<store::Store::Lookup> lookups_;
   std::vector<std::string> queued_keys_;
   std::vector<std::int32_t> queued_versions_;
