@@ -16,15 +16,11 @@ void Dispatcher::handle(const Message* messages, std::size_t count, std::string&
   for (std::size_t i = 0; i < count; ++i) {
     const Message& m = messages[i];
     request::Request req;
-    if (Status s = prepare(m, &req); !s) {
-      flush_gets(out);
-      reply::error(out, m.version, s.message());
-    } else if (req.func == request::Func::kGet) {
-      queue_get(m.version, req.key, out);
-    } else {
-      flush_gets(out);
-      execute(m.version, req, out);
-    }
+    const Status s = prepare(m, &req);
+    // Every reply but a GET's answers the GETs held back first, in order.
+    if (!s || req.func != request::Func::kGet) flush_gets(out);
+    if (!s) reply::error(out, m.version, s.message());
+    else execute(m.version, req, out);
   }
   flush_gets(out);
 }
@@ -48,9 +44,7 @@ Status Dispatcher::prepare(const Message& m, request::Request* req) {
 
 void Dispatcher::execute(std::int32_t version, const request::Request& req, std::string& out) {
   switch (req.func) {
-    case request::Func::kGet:
-      queue_get(version, req.key, out);
-      return flush_gets(out);
+    case request::Func::kGet: return queue_get(version, req.key, out);  // answered by flush_gets
     case request::Func::kPut: return put(version, req, out);
     case request::Func::kDelete: return del(version, req, out);
     case request::Func::kKeys: return keys(version, req, out);

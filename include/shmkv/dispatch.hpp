@@ -49,6 +49,7 @@ class Dispatcher {
   // prepare counts and parses a message and checks that the store can be
   // served; an error says what to reply instead.
   Status prepare(const Message& message, request::Request* req);
+  // execute answers a parsed request, or for a GET holds it back.
   void execute(std::int32_t version, const request::Request& req, std::string& out);
 
   // queue_get holds a GET back for the batch; flush_gets looks up and
