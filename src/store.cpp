@@ -112,19 +112,11 @@ Store::~Store() {
 }
 
 Status Store::get(std::string_view key, std::string* value) {
-  Root& root = *segment_->root;
-  IndexView index(root.index, segment_->memory.get_segment_manager());
-  const std::uint32_t hash = index.hash(key);
-  try {
-    Lock lock(root.mutex);
-    const Node* node = index.find(key, hash, nullptr);
-    if (!node) return Status::not_found();
-    const std::string_view stored = node->value();
-    value->assign(stored.data(), stored.size());
-    return Status::ok();
-  } catch (const bi::interprocess_exception& e) {
-    return Status::io(fmt::format("store lock: {}", e.what()));
-  }
+  Lookup lookup{key};
+  if (Status s = get_many(&lookup, 1); !s) return s;
+  if (!lookup.found) return Status::not_found();
+  *value = std::move(lookup.value);
+  return Status::ok();
 }
 
 Status Store::get_many(Lookup* lookups, std::size_t count) {
