@@ -88,10 +88,11 @@ class Checker {
   Verdict check(const Request& request, std::string_view body, std::string* why);
 
  private:
-  bool is_exact_answer(const Request& request, std::string_view body) const;
+  bool is_exact_answer(const Request& request, std::string_view body);
 
   simdjson::ondemand::parser parser_;
   std::string put_value_;  // valid JSON, or empty
+  std::string expected_;   // scratch: the exact reply, framed
 };
 
 }  // namespace shmkv::workload
