@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 
-from wire import call, check, connect, frame, recv_frame
+from wire import call, check, connect, frame, recv_frame, worker_pid
 
 port = int(sys.argv[1])
 
@@ -52,8 +52,7 @@ put_all("a", 300)
 
 # 1. SIGKILL while holding the lock.
 holder = connect(port)
-holder.sendall(frame(2, '{"func": "STATS", "params": {}}'))
-victim = json.loads(recv_frame(holder)[1])["response"]["response"]["worker_pid"]
+victim = worker_pid(holder)
 holder.sendall(frame(2, '{"func": "DEBUG", "params": {"hold_lock_ms": 20000}}'))
 time.sleep(0.3)
 os.kill(victim, signal.SIGKILL)

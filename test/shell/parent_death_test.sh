@@ -68,12 +68,11 @@ PY
 
 # Now kill the parent and a worker that holds the store lock, together.
 python3 - "$PORT" "$DAEMON_PID" <<'PY'
-import json, os, signal, sys, time
-from wire import connect, frame, recv_frame
+import os, signal, sys, time
+from wire import connect, frame, worker_pid
 port, parent = int(sys.argv[1]), int(sys.argv[2])
 s = connect(port)
-s.sendall(frame(2, '{"func": "STATS", "params": {}}'))
-worker = json.loads(recv_frame(s)[1])["response"]["response"]["worker_pid"]
+worker = worker_pid(s)
 s.sendall(frame(2, '{"func": "DEBUG", "params": {"hold_lock_ms": 30000}}'))
 time.sleep(0.3)
 os.kill(parent, signal.SIGKILL)

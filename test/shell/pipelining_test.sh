@@ -11,7 +11,7 @@ python3 pipelining.py "$PORT"
 # kept, they would hold some 120 MB of the worker's own memory).
 python3 - "$PORT" <<'PY'
 import json, sys
-from wire import check, connect, frame, recv_frame
+from wire import check, connect, frame, recv_frame, worker_pid
 big = "x" * 1_000_000
 with connect(int(sys.argv[1])) as s:
     s.sendall(frame(2, json.dumps({"func": "PUT", "params": {"obj": "big", "val": big}})))
@@ -20,9 +20,7 @@ with connect(int(sys.argv[1])) as s:
     for i in range(60):
         reply = json.loads(recv_frame(s)[1])
         check(reply["response"]["response"]["val"] == big, f"GET {i} of the batch: wrong value")
-    s.sendall(frame(2, json.dumps({"func": "STATS", "params": {}})))
-    pid = json.loads(recv_frame(s)[1])["response"]["response"]["worker_pid"]
-    with open(f"/proc/{pid}/status") as f:
+    with open(f"/proc/{worker_pid(s)}/status") as f:
         anon_kb = next(int(line.split()[1]) for line in f if line.startswith("RssAnon:"))
     check(anon_kb < 32 * 1024, f"the worker keeps {anon_kb} kB of its own after the batch")
     print(f"60 pipelined GETs of 1 MB answered; the worker keeps {anon_kb} kB")

@@ -9,6 +9,7 @@ import sys
 import time
 
 from wire import call, check, connect, frame, recv_frame
+from wire import worker_pid as connection_worker_pid
 
 port, daemon_pid, case = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 
@@ -54,8 +55,7 @@ elif case == "concurrent":  # --spare-workers 2
         check(json.loads(recv_frame(s)[1])["status"] == "OK", "PUT on a concurrent connection")
     pids = set()
     for i, s in enumerate(conns):  # still open, each with its own worker
-        s.sendall(frame(2, '{"func": "STATS", "params": {}}'))
-        pids.add(json.loads(recv_frame(s)[1])["response"]["response"]["worker_pid"])
+        pids.add(connection_worker_pid(s))
     check(len(pids) == 40, f"40 open connections served by {len(pids)} workers")
     for s in conns:
         s.close()

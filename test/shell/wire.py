@@ -58,6 +58,12 @@ def call(port, body, version=2):
         return json.loads(reply)
 
 
+def worker_pid(sock):
+    """The pid of the worker serving the open connection sock (STATS)."""
+    sock.sendall(frame(2, '{"func": "STATS", "params": {}}'))
+    return json.loads(recv_frame(sock)[1])["response"]["response"]["worker_pid"]
+
+
 def ok_body(func, response):
     """The exact reply bytes the original server sent (json.dumps defaults)."""
     return json.dumps({"status": "OK", "response": {"func": func, "response": response}}).encode()
