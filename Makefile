@@ -9,12 +9,28 @@
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (30) seconds
 #   make bench    shmkvd next to Redis; writes bench/results/latest.md
 #   make bench-store  the store alone, in-process: bytes per key, 1M/1K GET ratio
+#                 (bench/store_microbench.cpp)
 #   make install  install under PREFIX (/usr/local), staged in DESTDIR
 #   make SANITIZE=1 ...   the same with ASan and UBSan, in build/sanitize
+#
+# Sources: src/daemon (shmkvd), src/cli (shmkv), src/loadgen (shmkv-bench),
+# each with its main.cpp, over what they share: src/common, src/protocol,
+# src/store and src/client. include/shmkv holds only the library's public
+# headers. Every source but the three mains goes into build/libshmkv.a.
+
+# Builds use every core. Make 4.3 does not show a command line's -j here, so
+# the top-level make sets it and sub-makes share its job server.
+ifeq ($(MAKELEVEL),0)
+MAKEFLAGS += -j$(shell nproc)
+endif
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
-CXXFLAGS += -std=c++20 -Wall -Wextra -Wpedantic -Iinclude -MMD -MP
+CXXFLAGS += -std=c++20 -Wall -Wextra -Wpedantic -MMD -MP
+# Every translation unit that instantiates Boost.Interprocess's managed segment
+# must agree on this: a restarted daemon must not hang five minutes on a
+# segment whose creator died while initialising it, so give up after two seconds.
+CPPFLAGS += -Iinclude -Isrc -DBOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC=2u
 LDLIBS   := -lsimdjson -lfmt -lsystemd -lrt -lpthread
 
 BUILD := build
@@ -29,8 +45,8 @@ endif
 PACKAGES := g++ make libboost1.81-dev libfmt-dev doctest-dev libsimdjson-dev \
             libsystemd-dev python3 mandoc man-db procps systemd clang-14 libfuzzer-14-dev
 
-MAIN_SRCS := src/shmkvd.cpp src/shmkv.cpp src/shmkv_bench.cpp
-LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard src/*.cpp))
+MAIN_SRCS := src/daemon/main.cpp src/cli/main.cpp src/loadgen/main.cpp
+LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard src/*/*.cpp))
 LIB_OBJS  := $(LIB_SRCS:src/%.cpp=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard test/unit/*.cpp)
 UNIT_OBJS := $(UNIT_SRCS:test/unit/%.cpp=$(BUILD)/obj/unit/%.o)
@@ -55,26 +71,26 @@ UNITS   := shmkvd.service shmkvd.socket
 BENCH_PACKAGES := redis-server redis-tools
 
 .PHONY: all examples run test deps bench-deps bench bench-store lint clean install uninstall fuzz fuzz-build
-all: $(PROGRAMS) $(BUILD)/unit_tests $(EXAMPLES) $(HELPERS) $(BUILD)/store_micro
+all: $(PROGRAMS) $(BUILD)/unit_tests $(EXAMPLES) $(HELPERS) $(BUILD)/store_microbench
 
 examples: $(EXAMPLES)
 
 $(BUILD)/libshmkv.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/shmkvd: $(BUILD)/obj/shmkvd.o $(BUILD)/libshmkv.a
+$(BUILD)/shmkvd: $(BUILD)/obj/daemon/main.o $(BUILD)/libshmkv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/shmkv: $(BUILD)/obj/shmkv.o $(BUILD)/libshmkv.a
+$(BUILD)/shmkv: $(BUILD)/obj/cli/main.o $(BUILD)/libshmkv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/shmkv-bench: $(BUILD)/obj/shmkv_bench.o $(BUILD)/libshmkv.a
+$(BUILD)/shmkv-bench: $(BUILD)/obj/loadgen/main.o $(BUILD)/libshmkv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libshmkv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/store_micro: $(BUILD)/obj/bench/store_micro.o $(BUILD)/libshmkv.a
+$(BUILD)/store_microbench: $(BUILD)/obj/bench/store_microbench.o $(BUILD)/libshmkv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(BUILD)/libshmkv.a
@@ -87,26 +103,29 @@ $(BUILD)/test/%: $(BUILD)/obj/test/%.o $(BUILD)/libshmkv.a
 
 $(BUILD)/obj/%.o: src/%.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -c -o $@ $<
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/unit/%.o: test/unit/%.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -c -o $@ $<
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/bench/%.o: bench/%.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -c -o $@ $<
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/examples/%.o: examples/%.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -c -o $@ $<
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/test/%.o: test/shell/%.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -c -o $@ $<
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MAIN_SRCS:src/%.cpp=$(BUILD)/obj/%.d)
--include $(BUILD)/obj/bench/store_micro.d
+-include $(BUILD)/obj/bench/store_microbench.d
+# Objects of the examples and helpers are intermediate files of a chain of
+# pattern rules; keeping them means a second make has nothing to do.
+.SECONDARY:
 -include $(EXAMPLES:$(BUILD)/examples/%=$(BUILD)/obj/examples/%.d) $(HELPERS:$(BUILD)/test/%=$(BUILD)/obj/test/%.d)
 
 # Fuzzing: libFuzzer targets built with clang, ASan and UBSan (any undefined
@@ -116,7 +135,7 @@ $(BUILD)/obj/test/%.o: test/shell/%.cpp
 FUZZ_CXX      := clang++-14
 FUZZ_DIR      := build/fuzz
 FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CXXFLAGS := -O1 -g -fno-omit-frame-pointer -std=c++20 -Wall -Wextra -Iinclude -MMD -MP \
+FUZZ_CXXFLAGS := -O1 -g -fno-omit-frame-pointer -std=c++20 -Wall -Wextra $(CPPFLAGS) -MMD -MP \
                  $(FUZZ_SANITIZE) -fsanitize=fuzzer-no-link
 FUZZ_SECONDS  ?= 30
 FUZZ_OBJS     := $(LIB_SRCS:src/%.cpp=$(FUZZ_DIR)/obj/%.o)
@@ -162,23 +181,28 @@ run: deps
 # shell scenario against the sanitized programs (skipped with T=name). The
 # fuzz targets are built with everything else unless T names another test.
 test: deps
-	@$(MAKE) --no-print-directory all $(if $(filter-out fuzz,$(T)),,fuzz-build)
-ifneq ($(SANITIZE),1)
-	@[ -n "$(T)" ] || $(MAKE) --no-print-directory SANITIZE=1 all
-endif
+	@$(MAKE) --no-print-directory test-builds
 	@BUILD=$(BUILD) SANITIZED_BUILD=$(if $(T),,$(if $(filter 1,$(SANITIZE)),,build/sanitize)) test/run-tests $(T)
 
+# The builds make test runs against, side by side under one job server.
+.PHONY: test-builds test-build-plain test-build-sanitized
+test-builds: test-build-plain $(if $(T)$(filter 1,$(SANITIZE)),,test-build-sanitized)
+test-build-plain:
+	@$(MAKE) --no-print-directory all $(if $(filter-out fuzz,$(T)),,fuzz-build)
+test-build-sanitized:
+	@$(MAKE) --no-print-directory SANITIZE=1 $(PROGRAMS:$(BUILD)/%=build/sanitize/%) build/sanitize/unit_tests
+
 # bench starts its own shmkvd and redis-server on free loopback ports; it takes
-# a few minutes and writes bench/results/latest.md (see bench/run).
+# a few minutes and writes bench/results/latest.md (see bench/compare-servers).
 bench: deps bench-deps
 	@$(MAKE) --no-print-directory $(PROGRAMS)
-	BUILD=$(BUILD) bench/run
+	BUILD=$(BUILD) bench/compare-servers
 
-# bench-store measures the store in-process (bench/store_micro.cpp): a
+# bench-store measures the store in-process (bench/store_microbench.cpp): a
 # minute or two, no servers, nothing written.
 bench-store: deps
-	@$(MAKE) --no-print-directory $(BUILD)/store_micro
-	$(BUILD)/store_micro
+	@$(MAKE) --no-print-directory $(BUILD)/store_microbench
+	$(BUILD)/store_microbench
 
 lint: deps
 	@$(MAKE) --no-print-directory $(PROGRAMS)

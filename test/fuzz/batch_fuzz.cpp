@@ -1,5 +1,5 @@
-// libFuzzer target for pipelined dispatch (src/dispatch.cpp's batching of
-// GETs, src/store.cpp's get_many): each input is several request bodies, one
+// libFuzzer target for pipelined dispatch (src/daemon/dispatch.cpp's batching of
+// GETs, src/store/store.cpp's get_many): each input is several request bodies, one
 // per line, as one read of a pipelining client would bring them. They are
 // answered twice, over two stores that start alike: as one batch, and one by
 // one. The replies must be the same bytes, and the stores must end alike, so
@@ -20,12 +20,12 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include "shmkv/dispatch.hpp"
-#include "shmkv/frame.hpp"
-#include "shmkv/log.hpp"
-#include "shmkv/request.hpp"
-#include "shmkv/scoreboard.hpp"
-#include "shmkv/store.hpp"
+#include "daemon/dispatch.hpp"
+#include "protocol/frame.hpp"
+#include "common/log.hpp"
+#include "protocol/request.hpp"
+#include "daemon/scoreboard.hpp"
+#include "store/store.hpp"
 
 using namespace shmkv;
 

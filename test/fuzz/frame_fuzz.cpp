@@ -1,4 +1,4 @@
-// libFuzzer target for the frame decoder (src/frame.cpp): arbitrary bytes are
+// libFuzzer target for the frame decoder (src/protocol/frame.cpp): arbitrary bytes are
 // decoded message after message, as the connection loop does with what it has
 // read, under several maximum message sizes, and every result is checked
 // against the contract in frame.hpp. Built by `make fuzz`.
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "shmkv/frame.hpp"
+#include "protocol/frame.hpp"
 
 using namespace shmkv;
 

@@ -1,5 +1,5 @@
-// libFuzzer target for request parsing and dispatch (src/request.cpp,
-// src/json.cpp, src/dispatch.cpp, src/reply.cpp, src/store.cpp): each input is
+// libFuzzer target for request parsing and dispatch (src/protocol/request.cpp,
+// src/protocol/json.cpp, src/daemon/dispatch.cpp, src/protocol/reply.cpp, src/store/store.cpp): each input is
 // one request body, answered by a Dispatcher over an in-process store in
 // version 1 and then version 2. Every reply must be one whole frame of the
 // request's version whose body is valid JSON with a "status" member, an error
@@ -20,13 +20,13 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include "shmkv/dispatch.hpp"
-#include "shmkv/frame.hpp"
-#include "shmkv/json.hpp"
-#include "shmkv/log.hpp"
-#include "shmkv/request.hpp"
-#include "shmkv/scoreboard.hpp"
-#include "shmkv/store.hpp"
+#include "daemon/dispatch.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/json.hpp"
+#include "common/log.hpp"
+#include "protocol/request.hpp"
+#include "daemon/scoreboard.hpp"
+#include "store/store.hpp"
 
 using namespace shmkv;
 

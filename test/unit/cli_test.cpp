@@ -1,4 +1,4 @@
-#include "shmkv/cli.hpp"
+#include "cli/cli.hpp"
 
 #include <doctest/doctest.h>
 

@@ -17,8 +17,8 @@
 #include <string>
 #include <thread>
 
-#include "shmkv/frame.hpp"
-#include "shmkv/net.hpp"
+#include "protocol/frame.hpp"
+#include "common/net.hpp"
 
 using namespace shmkv;
 

@@ -1,4 +1,4 @@
-#include "shmkv/daemon_config.hpp"
+#include "daemon/daemon_config.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,11 +1,11 @@
-#include "shmkv/dispatch.hpp"
+#include "daemon/dispatch.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "shmkv/frame.hpp"
-#include "shmkv/json.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/json.hpp"
 #include "shmkv/version.hpp"
 
 

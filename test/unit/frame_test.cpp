@@ -1,4 +1,4 @@
-#include "shmkv/frame.hpp"
+#include "protocol/frame.hpp"
 
 #include <doctest/doctest.h>
 

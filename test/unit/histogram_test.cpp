@@ -1,4 +1,4 @@
-#include "shmkv/histogram.hpp"
+#include "loadgen/histogram.hpp"
 
 #include <doctest/doctest.h>
 

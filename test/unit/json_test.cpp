@@ -1,4 +1,4 @@
-#include "shmkv/json.hpp"
+#include "protocol/json.hpp"
 
 #include <doctest/doctest.h>
 

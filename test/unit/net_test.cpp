@@ -1,4 +1,4 @@
-#include "shmkv/net.hpp"
+#include "common/net.hpp"
 
 #include <doctest/doctest.h>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "shmkv/request.hpp"
+#include "protocol/request.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,4 @@
-// As in src/store_layout.hpp: every user of managed_shared_memory agrees on it.
-#define BOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC 2u
-
-#include "shmkv/store.hpp"
+#include "store/store.hpp"
 
 #include <boost/interprocess/managed_shared_memory.hpp>
 #include <boost/version.hpp>

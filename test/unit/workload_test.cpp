@@ -1,12 +1,12 @@
-#include "shmkv/workload.hpp"
+#include "loadgen/workload.hpp"
 
 #include <doctest/doctest.h>
 
 #include <set>
 #include <string>
 
-#include "shmkv/frame.hpp"
-#include "shmkv/reply.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/reply.hpp"
 
 using namespace shmkv;
 using workload::Op;

@@ -1,0 +1,242 @@
+#include "cli/cli.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fmt/format.h>
+#include <optional>
+
+#include "protocol/json.hpp"
+
+namespace shmkv::cli {
+namespace {
+
+// What each command accepts. The last of a command's arguments is "rest"
+// when, on a line of standard input, it takes the rest of the line (JSON and
+// text hold blanks).
+struct Spec {
+  std::string_view name;
+  Verb verb;
+  std::string_view option;  // the command's one flag ("" for none)
+  std::string_view short_option;
+  std::size_t min_args;
+  std::size_t max_args;
+  bool rest;
+  std::string_view takes;  // for the usage message
+};
+
+constexpr Spec kSpecs[] = {
+    {"get", Verb::kGet, "--raw", "-r", 1, 1, false, "one KEY: get [-r] KEY"},
+    {"put", Verb::kPut, "--string", "", 2, 2, true, "a KEY and a value: put KEY JSON, or put --string KEY TEXT"},
+    {"del", Verb::kDel, "", "", 1, 1, false, "one KEY: del KEY"},
+    {"keys", Verb::kKeys, "", "", 0, 1, false, "at most one PREFIX: keys [PREFIX]"},
+    {"stats", Verb::kStats, "--json", "", 0, 0, false, "no argument: stats [--json]"},
+    {"call", Verb::kCall, "", "", 1, 2, true, "a FUNC and optional PARAMS: call FUNC [PARAMS]"},
+};
+
+// The words of a command: program arguments, or a line cut at blanks.
+struct Word {
+  std::string_view text;
+  std::size_t offset = 0;  // where it starts in the line
+  bool quoted = false;     // a JSON string on a line
+};
+
+class Words {
+ public:
+  explicit Words(const std::vector<std::string_view>& args) {
+    for (std::string_view a : args) words_.push_back(Word{a});
+  }
+
+  explicit Words(std::string_view line) : line_(line), from_line_(true) {
+    constexpr std::string_view kBlanks = " \t";
+    std::size_t i = line.find_first_not_of(kBlanks);
+    while (i != std::string_view::npos) {
+      std::size_t end = i;
+      if (line[i] == '"') {  // to the closing quote, skipping escaped characters
+        for (end = i + 1; end < line.size() && line[end] != '"'; ++end)
+          if (line[end] == '\\') ++end;
+        end = std::min(end + 1, line.size());
+      }
+      end = std::min(line.find_first_of(kBlanks, end), line.size());
+      words_.push_back(Word{line.substr(i, end - i), i, line[i] == '"'});
+      i = line.find_first_not_of(kBlanks, end);
+    }
+  }
+
+  std::size_t size() const { return words_.size(); }
+  bool from_line() const { return from_line_; }
+  const Word& operator[](std::size_t i) const { return words_[i]; }
+
+  // take sets *out to word i, with a quoted word decoded.
+  Status take(std::size_t i, std::string* out) const {
+    const Word& w = words_[i];
+    if (!w.quoted) {
+      out->assign(w.text);
+      return Status::ok();
+    }
+    if (json::decode_string(w.text, out)) return Status::ok();
+    return Status::invalid(fmt::format("{} is not a valid JSON string", w.text));
+  }
+
+  // rest returns word i as it is: on a line, with everything after it.
+  std::string_view rest(std::size_t i) const { return from_line_ ? line_.substr(words_[i].offset) : words_[i].text; }
+
+ private:
+  std::vector<Word> words_;
+  std::string_view line_;
+  bool from_line_ = false;
+};
+
+Status parse(const Words& words, Command* out) {
+  *out = Command{};
+  if (words.size() == 0) return Status::invalid("no command given");
+  const std::string_view name = words[0].text;
+  const Spec* spec = std::find_if(std::begin(kSpecs), std::end(kSpecs), [&](const Spec& s) { return s.name == name; });
+  if (spec == std::end(kSpecs)) return Status::invalid(fmt::format("unknown command '{}'", name));
+  out->verb = spec->verb;
+
+  std::size_t i = 1;
+  for (; i < words.size() && !words[i].quoted; ++i) {
+    const std::string_view w = words[i].text;
+    if (w == "--") {
+      ++i;
+      break;
+    }
+    if (spec->option.empty() || (w != spec->option && w != spec->short_option)) break;
+    if (spec->verb == Verb::kGet) out->raw = true;
+    if (spec->verb == Verb::kPut) out->string = true;
+    if (spec->verb == Verb::kStats) out->json = true;
+  }
+  std::size_t count = words.size() - i;
+  if (spec->rest && words.from_line()) count = std::min(count, spec->max_args);
+  if (count < spec->min_args || count > spec->max_args)
+    return Status::invalid(fmt::format("{} takes {}", spec->name, spec->takes));
+  for (std::size_t j = 0; j < count; ++j) {
+    if (spec->rest && j + 1 == spec->max_args) {
+      out->args.emplace_back(words.rest(i + j));
+    } else {
+      out->args.emplace_back();
+      if (Status s = words.take(i + j, &out->args.back()); !s) return s;
+    }
+  }
+  return Status::ok();
+}
+
+Status read_all(std::FILE* in, std::string* out) {
+  out->clear();
+  char buffer[65536];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, in)) > 0) out->append(buffer, n);
+  if (std::ferror(in)) return Status::io(errno_text("read standard input", errno));
+  return Status::ok();
+}
+
+void print_line(std::FILE* out, std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), out);
+  std::fputc('\n', out);
+}
+
+// printable returns a JSON value for people: a string's characters, any
+// other value's JSON text.
+std::string printable(std::string_view json) {
+  std::string text;
+  if (!json.empty() && json.front() == '"' && json::decode_string(json, &text)) return text;
+  return std::string(json);
+}
+
+// kKeysPage is how many keys one KEYS request asks for: the server's default.
+constexpr int kKeysPage = 1000;
+
+Status list_keys(client::Client& client, std::string_view prefix, std::FILE* out) {
+  client::KeysPage page;
+  std::string after;
+  do {
+    std::optional<std::string_view> cursor;
+    if (!page.keys.empty()) cursor = after;
+    if (Status s = client.keys(prefix, cursor, kKeysPage, &page); !s) return s;
+    for (const std::string& key : page.keys) print_line(out, key);
+    if (!page.keys.empty()) after = page.keys.back();
+  } while (page.more);
+  return Status::ok();
+}
+
+Status print_stats(client::Client& client, bool as_json, std::FILE* out) {
+  if (as_json) {
+    std::string object;
+    if (Status s = client.stats(&object); !s) return s;
+    print_line(out, object);
+    return Status::ok();
+  }
+  std::vector<client::Stat> stats;
+  if (Status s = client.stats(&stats); !s) return s;
+  std::size_t width = 0;
+  for (const client::Stat& stat : stats) width = std::max(width, stat.name.size());
+  for (const client::Stat& stat : stats) fmt::print(out, "{:<{}} {}\n", stat.name, width, printable(stat.value));
+  return Status::ok();
+}
+
+}  // namespace
+
+Status parse_args(const std::vector<std::string_view>& words, Command* out) { return parse(Words(words), out); }
+
+Status parse_line(std::string_view line, Command* out, bool* blank) {
+  const Words words(line);
+  *blank = words.size() == 0 || words[0].text.front() == '#';
+  if (*blank) return Status::ok();
+  return parse(words, out);
+}
+
+Status prepare(Command* command, std::FILE* in) {
+  std::vector<std::string>& args = command->args;
+  // The first argument is the KEY, PREFIX or FUNC; JSON is checked below.
+  if (!args.empty() && !simdjson::validate_utf8(args[0].data(), args[0].size())) {
+    const char* what = command->verb == Verb::kKeys ? "PREFIX" : command->verb == Verb::kCall ? "FUNC" : "KEY";
+    return Status::invalid(fmt::format("{} is not valid UTF-8", what));
+  }
+  if (command->verb == Verb::kCall) {
+    if (args.size() == 1) args.emplace_back("{}");
+    if (Status s = json::check_value(args[1]); !s) return Status::invalid("PARAMS for call: " + s.message());
+  }
+  if (command->verb != Verb::kPut) return Status::ok();
+
+  std::string& value = args[1];
+  if (value == "-") {
+    if (!in) return Status::invalid("put KEY - reads standard input, which holds the commands here");
+    if (Status s = read_all(in, &value); !s) return s;
+  }
+  if (command->string) {
+    if (!simdjson::validate_utf8(value.data(), value.size())) return Status::invalid("TEXT for put is not valid UTF-8");
+    std::string quoted;
+    json::append_quoted(quoted, value);
+    value = std::move(quoted);
+    return Status::ok();
+  }
+  if (Status s = json::check_value(value); !s) return Status::invalid("JSON value for put: " + s.message());
+  return Status::ok();
+}
+
+Status run(client::Client& client, const Command& command, std::FILE* out) {
+  const std::vector<std::string>& args = command.args;
+  switch (command.verb) {
+    case Verb::kGet: {
+      std::string value;
+      if (Status s = client.get(args[0], &value); !s) return s;
+      print_line(out, command.raw ? printable(value) : value);
+      return Status::ok();
+    }
+    case Verb::kPut: return client.put(args[0], args[1]);
+    case Verb::kDel: return client.del(args[0]);
+    case Verb::kKeys: return list_keys(client, args.empty() ? "" : args[0], out);
+    case Verb::kStats: return print_stats(client, command.json, out);
+    case Verb::kCall: {
+      std::string reply;
+      const Status s = client.call(args[0], args[1], &reply);
+      if (!reply.empty()) print_line(out, reply);
+      return s;
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace shmkv::cli

@@ -1,0 +1,384 @@
+#include "shmkv/client.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fmt/format.h>
+#include <iterator>
+
+#include "protocol/frame.hpp"
+#include "protocol/json.hpp"
+#include "common/net.hpp"
+
+namespace shmkv::client {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+// The largest request or reply handled: the server's largest --max-message,
+// with room for the reply's envelope around a value of that size.
+constexpr std::size_t kMaxMessage = (std::size_t(1) << 30) + (std::size_t(1) << 20);
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+// The reply the original server gives to a function it does not know.
+constexpr std::string_view kUnknownFunction = "ERROR - Function doesn't exist";
+
+Status check_utf8(std::string_view what, std::string_view text) {
+  if (simdjson::validate_utf8(text.data(), text.size())) return Status::ok();
+  return Status::invalid(fmt::format("{} is not valid UTF-8", what));
+}
+
+std::string seconds(int ms) { return fmt::format("{:g} s", ms / 1000.0); }
+
+}  // namespace
+
+std::string Endpoint::name() const {
+  return socket_path.empty() ? net::format_address(host, port) : socket_path;
+}
+
+// --- Batch -------------------------------------------------------------------
+
+Status Batch::add(Kind kind, std::string_view func, std::string_view key, std::string_view params) {
+  const std::size_t header = frame::begin(bytes_, frame::kVersionPersistent);
+  fmt::format_to(std::back_inserter(bytes_), R"({{"func": {}, "params": {}}})", json::Quoted{func}, params);
+  const std::size_t length = bytes_.size() - header - frame::kHeaderSize;
+  if (length > kMaxMessage) {
+    bytes_.resize(header);
+    return Status::invalid(fmt::format("a request of {} bytes is larger than any server accepts", length));
+  }
+  frame::finish(bytes_, header);
+  entries_.push_back(Entry{kind, std::string(func), std::string(key)});
+  return Status::ok();
+}
+
+Status Batch::add_key(Kind kind, std::string_view func, std::string_view key) {
+  if (Status s = check_utf8("the key", key); !s) return s;
+  return add(kind, func, key, fmt::format(R"({{"obj": {}}})", json::Quoted{key}));
+}
+
+Status Batch::get(std::string_view key) { return add_key(Kind::kGet, "GET", key); }
+
+Status Batch::put(std::string_view key, std::string_view value) {
+  if (Status s = check_utf8("the key", key); !s) return s;
+  if (Status s = json::check_value(value); !s) return s;
+  return add(Kind::kPut, "PUT", key, fmt::format(R"({{"obj": {}, "val": {}}})", json::Quoted{key}, value));
+}
+
+Status Batch::del(std::string_view key) { return add_key(Kind::kDel, "DELETE", key); }
+
+Status Batch::call(std::string_view func, std::string_view params) {
+  if (Status s = check_utf8("the function name", func); !s) return s;
+  if (Status s = json::check_value(params); !s) return s;
+  return add(Kind::kCall, func, "", params);
+}
+
+void Batch::clear() {
+  bytes_.clear();
+  entries_.clear();
+}
+
+// --- The connection ----------------------------------------------------------
+
+Status Client::connect(const Endpoint& endpoint, std::unique_ptr<Client>* out) {
+  std::unique_ptr<Client> client(new Client(endpoint));
+  if (Status s = client->open(); !s) return s;
+  *out = std::move(client);
+  return Status::ok();
+}
+
+Client::~Client() { close_connection(); }
+
+Status Client::open() {
+  in_.clear();
+  if (endpoint_.socket_path.empty())
+    return net::connect_tcp(endpoint_.host, endpoint_.port, endpoint_.timeout_ms, &fd_);
+  return net::connect_unix(endpoint_.socket_path, endpoint_.timeout_ms, &fd_);
+}
+
+void Client::close_connection() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  in_.clear();
+}
+
+Status Client::fail(Status s) {
+  close_connection();
+  return s;
+}
+
+// Between calls the server sends nothing, so a connection with something to
+// read has been closed by the server (its idle timeout) or has gone wrong;
+// either way it is replaced before anything is sent on it.
+Status Client::reopen_if_closed() {
+  if (fd_ >= 0) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 0) == 0) return Status::ok();
+    close_connection();
+  }
+  return open();
+}
+
+Status Client::run(const Batch& batch, std::vector<Result>* results) {
+  results->clear();
+  if (batch.entries_.empty()) return Status::ok();
+  if (Status s = reopen_if_closed(); !s) return s;
+  results->reserve(batch.entries_.size());
+  if (Status s = exchange(batch, results); !s) return s;
+  // After an error reply the server may close its side (it does after a
+  // request it cannot frame); start the next call on a fresh connection
+  // rather than race that close.
+  if (std::any_of(results->begin(), results->end(),
+                  [](const Result& r) { return r.status.code() == Status::Code::kServer; }))
+    close_connection();
+  return Status::ok();
+}
+
+// exchange writes the batch and reads its replies at the same time, so that a
+// batch larger than the socket buffers cannot deadlock against a server that
+// stops reading while its replies wait to be read. Each wait is bounded by
+// the timeout: the server must make progress that often.
+Status Client::exchange(const Batch& batch, std::vector<Result>* results) {
+  const std::string& out = batch.bytes_;
+  const std::size_t expected = batch.entries_.size();
+  std::size_t sent = 0;
+  bool can_write = true;  // false once the server stopped taking requests
+  while (results->size() < expected) {
+    if (can_write && sent < out.size()) {
+      const ssize_t n = send(fd_, out.data() + sent, out.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n >= 0) sent += static_cast<std::size_t>(n);
+      // The server closed its side; a reply it sent first may still be read.
+      else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) can_write = false;
+    }
+    const bool writing = can_write && sent < out.size();
+    pollfd p{fd_, static_cast<short>(POLLIN | (writing ? POLLOUT : 0)), 0};
+    const int ready = poll(&p, 1, endpoint_.timeout_ms > 0 ? endpoint_.timeout_ms : -1);
+    if (ready < 0 && errno != EINTR) return fail(Status::io(errno_text("poll " + name_, errno)));
+    if (ready == 0) {
+      if (writing)
+        return fail(Status::timeout(fmt::format("{} took no request for {}", name_, seconds(endpoint_.timeout_ms))));
+      return fail(Status::timeout(fmt::format("no reply from {} within {}", name_, seconds(endpoint_.timeout_ms))));
+    }
+    if (ready > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
+      if (Status s = read_some(results->size(), expected); !s) return s;
+      if (Status s = take_replies(batch, results); !s) return s;
+    }
+  }
+  return Status::ok();
+}
+
+// read_some appends what the socket has to in_, keeping SIMDJSON_PADDING
+// spare bytes of capacity after it for the parser.
+Status Client::read_some(std::size_t replies, std::size_t expected) {
+  const std::size_t used = in_.size();
+  in_.resize(used + kReadChunk + simdjson::SIMDJSON_PADDING);
+  const ssize_t n = recv(fd_, in_.data() + used, kReadChunk, MSG_DONTWAIT);
+  const int err = errno;
+  in_.resize(used + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+  if (n > 0 || (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))) return Status::ok();
+  if (n < 0) return fail(Status::io(errno_text("read from " + name_, err)));
+  if (used > 0) return fail(Status::io(fmt::format("{} closed the connection in the middle of a reply", name_)));
+  if (expected == 1) return fail(Status::io(fmt::format("{} closed the connection before replying", name_)));
+  return fail(Status::io(fmt::format("{} closed the connection after {} of {} replies", name_, replies, expected)));
+}
+
+// take_replies decodes every whole reply at the front of in_ and drops its bytes.
+Status Client::take_replies(const Batch& batch, std::vector<Result>* results) {
+  std::size_t start = 0;
+  Status status;
+  while (status && results->size() < batch.entries_.size()) {
+    const frame::DecodeResult m = frame::decode(std::string_view(in_).substr(start), kMaxMessage);
+    if (m.what == frame::Decoded::kNeedMore) break;
+    if (m.what == frame::Decoded::kBadHeader) {
+      status = Status::corrupt(fmt::format("{} broke the protocol: {} in a reply header", name_, m.error));
+    } else if (m.version != frame::kVersionPersistent) {
+      status = Status::corrupt(
+          fmt::format("{} broke the protocol: a version-2 request answered in version {}", name_, m.version));
+    } else {
+      Result result;
+      status = decode(batch.entries_[results->size()], start + frame::kHeaderSize, m.body.size(), &result);
+      if (status) results->push_back(std::move(result));
+      start += m.consumed;
+    }
+  }
+  in_.erase(0, start);
+  return status ? status : fail(status);
+}
+
+// decode reads the reply body at in_[body_at] into *result. It fails only
+// when the reply breaks the protocol; what the server said about the request
+// (an error, not found) goes to result->status.
+Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_t length, Result* result) {
+  const std::string_view body(in_.data() + body_at, length);
+  auto broken = [&](std::string_view what) {
+    return Status::corrupt(fmt::format("{} broke the protocol: {} in the reply {:.200}", name_, what, body));
+  };
+  od::document doc;
+  od::object top;
+  std::string_view status;
+  if (parser_.iterate(body.data(), length, in_.capacity() - body_at).get(doc) || doc.get_object().get(top) ||
+      top["status"].get_string().get(status))
+    return broken("no status");
+  if (entry.kind == Batch::Kind::kCall) result->text.assign(body);
+  if (status != "OK") {
+    std::string_view message;
+    if (top["error"].get_string().get(message)) message = "(no message)";
+    result->status = Status::server(fmt::format("{} refused {}: {}", name_, entry.func, message));
+    return Status::ok();
+  }
+  if (entry.kind == Batch::Kind::kCall) return Status::ok();
+
+  od::object response;
+  std::string_view func;
+  od::value r;
+  if (top["response"].get_object().get(response) || response["func"].get_string().get(func) ||
+      response["response"].get(r))
+    return broken("no response");
+  if (func != entry.func) return broken(fmt::format("a {} reply to {} (out of order?)", func, entry.func));
+  od::json_type type;
+  std::string_view said;
+  if (r.type().get(type)) return broken("no response");
+  if (type == od::json_type::string) {
+    if (r.get_string().get(said) || said != kUnknownFunction) return broken("an unexpected response");
+    result->status = Status::server(fmt::format("{} does not know {}: it needs a newer shmkvd", name_, entry.func));
+    return Status::ok();
+  }
+  std::string_view text;
+  switch (entry.kind) {
+    case Batch::Kind::kGet: {
+      od::value val;
+      if (r["val"].get(val) || json::raw_text(val, &text)) return broken("no value");
+      if (text == "null") result->status = Status::not_found(fmt::format("{} is not set", json::Quoted{entry.key}));
+      else result->text.assign(text);
+      return Status::ok();
+    }
+    case Batch::Kind::kPut:
+    case Batch::Kind::kDel:
+      if (r["response"].get_string().get(said)) return broken("no response");
+      if (said == "ok") return Status::ok();
+      if (entry.kind != Batch::Kind::kDel || said != "not found") return broken("an unexpected response");
+      result->status = Status::not_found(fmt::format("{} is not set", json::Quoted{entry.key}));
+      return Status::ok();
+    case Batch::Kind::kKeys:
+    case Batch::Kind::kStats: {
+      od::object object;
+      if (r.get_object().get(object) || object.raw_json().get(text)) return broken("no object");
+      result->text.assign(text);
+      return Status::ok();
+    }
+    case Batch::Kind::kCall: break;
+  }
+  return Status::ok();
+}
+
+// --- Calls -------------------------------------------------------------------
+
+Status Client::single(const Batch& batch, Result* result) {
+  std::vector<Result> results;
+  const Status s = run(batch, &results);
+  if (results.empty()) return s;
+  *result = std::move(results.front());
+  return result->status;
+}
+
+Status Client::get(std::string_view key, std::string* value) {
+  Batch batch;
+  if (Status s = batch.get(key); !s) return s;
+  Result result;
+  if (Status s = single(batch, &result); !s) return s;
+  *value = std::move(result.text);
+  return Status::ok();
+}
+
+Status Client::put(std::string_view key, std::string_view value) {
+  Batch batch;
+  if (Status s = batch.put(key, value); !s) return s;
+  Result result;
+  return single(batch, &result);
+}
+
+Status Client::del(std::string_view key) {
+  Batch batch;
+  if (Status s = batch.del(key); !s) return s;
+  Result result;
+  return single(batch, &result);
+}
+
+Status Client::call(std::string_view func, std::string_view params, std::string* reply) {
+  Batch batch;
+  if (Status s = batch.call(func, params); !s) return s;
+  Result result;
+  const Status s = single(batch, &result);
+  *reply = std::move(result.text);
+  return s;
+}
+
+Status Client::keys(std::string_view prefix, std::optional<std::string_view> after, int limit, KeysPage* page) {
+  if (Status s = check_utf8("the prefix", prefix); !s) return s;
+  if (after) {
+    if (Status s = check_utf8("the after key", *after); !s) return s;
+  }
+  if (limit < 0) return Status::invalid("the limit of a KEYS page is from 1 to 100000");
+  std::string params = fmt::format(R"({{"prefix": {})", json::Quoted{prefix});
+  if (after) fmt::format_to(std::back_inserter(params), R"(, "after": {})", json::Quoted{*after});
+  if (limit > 0) fmt::format_to(std::back_inserter(params), R"(, "limit": {})", limit);
+  params += '}';
+  Batch batch;
+  if (Status s = batch.add(Batch::Kind::kKeys, "KEYS", "", params); !s) return s;
+  Result result;
+  if (Status s = single(batch, &result); !s) return s;
+
+  auto broken = [&](std::string_view what) {
+    return Status::corrupt(fmt::format("{} broke the protocol: {} in the KEYS response {:.200}", name_, what, result.text));
+  };
+  const simdjson::padded_string text(result.text);
+  od::document doc;
+  od::array keys;
+  if (parser_.iterate(text).get(doc) || doc["keys"].get_array().get(keys)) return broken("no keys");
+  page->keys.clear();
+  for (auto element : keys) {
+    std::string_view key;
+    if (element.get_string().get(key)) return broken("a key that is not a string");
+    if (key.substr(0, prefix.size()) != prefix) return broken("a key without the prefix");
+    const std::optional<std::string_view> previous =
+        page->keys.empty() ? after : std::optional<std::string_view>(page->keys.back());
+    if (previous && key <= *previous) return broken("keys out of order");
+    page->keys.emplace_back(key);
+  }
+  if (doc["more"].get_bool().get(page->more)) return broken("no more");
+  if (page->more && page->keys.empty()) return broken("more keys promised on an empty page");
+  return Status::ok();
+}
+
+Status Client::stats(std::string* object) {
+  Batch batch;
+  if (Status s = batch.add(Batch::Kind::kStats, "STATS", "", "{}"); !s) return s;
+  Result result;
+  if (Status s = single(batch, &result); !s) return s;
+  *object = std::move(result.text);
+  return Status::ok();
+}
+
+Status Client::stats(std::vector<Stat>* stats) {
+  std::string object;
+  if (Status s = this->stats(&object); !s) return s;
+  const simdjson::padded_string text(object);
+  od::document doc;
+  od::object members;
+  stats->clear();
+  if (parser_.iterate(text).get(doc) || doc.get_object().get(members))
+    return Status::corrupt(fmt::format("{} sent STATS that are not an object: {:.200}", name_, object));
+  for (auto member : members) {
+    od::field field;
+    std::string_view name, value;
+    if (std::move(member).get(field) || field.unescaped_key().get(name) || json::raw_text(field.value(), &value))
+      return Status::corrupt(fmt::format("{} sent malformed STATS: {:.200}", name_, object));
+    stats->push_back(Stat{std::string(name), std::string(value)});
+  }
+  return Status::ok();
+}
+
+}  // namespace shmkv::client

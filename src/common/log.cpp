@@ -1,0 +1,96 @@
+#include "common/log.hpp"
+
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <chrono>
+#include <cstdio>
+
+namespace shmkv::log {
+namespace {
+
+// Both set once at start-up, before any fork, and inherited by the workers.
+Level g_level = Level::kInfo;
+enum class Sink { kStderr, kJournal, kSyslog } g_sink = Sink::kStderr;
+
+int syslog_priority(Level level) {
+  switch (level) {
+    case Level::kError: return LOG_ERR;
+    case Level::kWarning: return LOG_WARNING;
+    case Level::kInfo: return LOG_INFO;
+    case Level::kDebug: return LOG_DEBUG;
+  }
+  return LOG_INFO;
+}
+
+const char* name_of(Level level) {
+  switch (level) {
+    case Level::kError: return "error";
+    case Level::kWarning: return "warning";
+    case Level::kInfo: return "info";
+    case Level::kDebug: return "debug";
+  }
+  return "?";
+}
+
+}  // namespace
+
+bool parse_level(std::string_view text, Level* out) {
+  for (Level l : {Level::kError, Level::kWarning, Level::kInfo, Level::kDebug}) {
+    if (text == name_of(l)) {
+      *out = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+void set_level(Level level) { g_level = level; }
+
+void to_journal_if_connected() {
+  // JOURNAL_STREAM is "device:inode" of the stream systemd connected; it is
+  // inherited by children whose stderr may go elsewhere, so compare.
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (!stream) return;
+  unsigned long long dev = 0, ino = 0;
+  struct stat st {};
+  if (std::sscanf(stream, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+      st.st_dev == dev && st.st_ino == ino)
+    g_sink = Sink::kJournal;
+}
+
+void to_syslog() {
+  openlog("shmkvd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+  g_sink = Sink::kSyslog;
+}
+
+bool enabled(Level level) { return level <= g_level; }
+
+void write(Level level, std::string_view message) {
+  if (g_sink == Sink::kSyslog) {
+    syslog(syslog_priority(level), "%.*s", static_cast<int>(message.size()), message.data());
+    return;
+  }
+  if (g_sink == Sink::kJournal) {  // the journal adds time and pid itself
+    const std::string line = fmt::format("<{}>{}: {}\n", syslog_priority(level), name_of(level), message);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    return;
+  }
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  const std::time_t t = system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+  // One write per line, so that lines from many workers do not interleave.
+  const std::string line =
+      fmt::format("{}.{:03}Z shmkvd[{}] {}: {}\n", stamp, ms, getpid(), name_of(level), message);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace shmkv::log

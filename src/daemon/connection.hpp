@@ -1,0 +1,65 @@
+// Connection: a worker's loop over one client connection at a time
+// (PROTOCOL.md section 2). It reads whole messages, answers each through the
+// dispatcher, writes the replies of one read with one write, and decides
+// when to close. Its buffers live as long as the worker, across connections.
+#pragma once
+
+#include <signal.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/dispatch.hpp"
+#include "daemon/scoreboard.hpp"
+#include "store/store.hpp"
+
+namespace shmkv::connection {
+
+struct Settings {
+  std::size_t max_message = 0;  // largest body accepted
+  int idle_timeout_ms = -1;     // close a connection idle this long; -1: never
+  bool debug_commands = false;  // answer DEBUG
+  // The signal mask to wait with (ppoll), so that a stop signal blocked the
+  // rest of the time wakes the wait without a lost wake-up.
+  const sigset_t* wait_mask = nullptr;
+  // Set by the stop signal's handler: answer what has been read, then close.
+  const volatile sig_atomic_t* stop = nullptr;
+};
+
+class Handler {
+ public:
+  // slot is the worker's scoreboard slot (null in tests).
+  Handler(store::Store& store, scoreboard::Scoreboard& board, const Settings& settings, scoreboard::Slot* slot);
+  ~Handler();
+
+  Handler(const Handler&) = delete;
+  Handler& operator=(const Handler&) = delete;
+
+  // serve answers requests on fd, a non-blocking socket, until the client
+  // closes, a version-1 request has been answered, the framing breaks, the
+  // connection idles out, or stop is set. It does not close fd.
+  void serve(int fd);
+
+ private:
+  enum class Wait { kReadable, kStop, kIdle, kFailed };
+
+  bool send_replies(int fd);
+  Wait wait_readable(int fd, bool mid_message);
+  bool arm_idle_timer();
+  bool idle_expired(std::uint64_t began_ns);
+  std::uint64_t idle_timeout_ns() const { return std::uint64_t(settings_.idle_timeout_ms) * 1'000'000; }
+
+  const Settings settings_;
+  const std::size_t capacity_;     // header + max message + simdjson's padding
+  std::unique_ptr<char[]> buffer_;
+  std::string out_;                // replies not yet written
+  std::vector<dispatch::Message> messages_;  // the whole messages of one read
+  dispatch::Dispatcher dispatcher_;
+  int timer_fd_ = -1;         // the idle timer (a timerfd), made at the first wait
+  bool timer_armed_ = false;  // armed for the connection being served
+};
+
+}  // namespace shmkv::connection

@@ -1,0 +1,199 @@
+#include "daemon/daemon_config.hpp"
+
+#include <getopt.h>
+
+#include <charconv>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "protocol/frame.hpp"
+#include "store/store.hpp"
+
+namespace shmkv::daemon_config {
+
+Status parse_size(std::string_view text, std::size_t* out) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end == text.data())
+    return Status::invalid(fmt::format("'{}' is not a size (give bytes, or a number with K, M or G)", text));
+  std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  int shift = 0;
+  if (suffix == "K" || suffix == "k") shift = 10;
+  else if (suffix == "M" || suffix == "m") shift = 20;
+  else if (suffix == "G" || suffix == "g") shift = 30;
+  else if (!suffix.empty())
+    return Status::invalid(fmt::format("'{}' has an unknown suffix (use K, M or G)", text));
+  if (n > (UINT64_MAX >> shift)) return Status::invalid(fmt::format("'{}' is too large", text));
+  *out = static_cast<std::size_t>(n << shift);
+  return Status::ok();
+}
+
+namespace {
+
+Status parse_int(const char* option, std::string_view text, long long lo, long long hi, long long* out) {
+  long long n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < lo || n > hi)
+    return Status::invalid(fmt::format("--{} takes a whole number from {} to {}, not '{}'", option, lo, hi, text));
+  *out = n;
+  return Status::ok();
+}
+
+}  // namespace
+
+std::string usage() {
+  return "usage: shmkvd [--bind ADDRESS] [--port PORT] [--socket PATH] [--socket-mode MODE]\n"
+         "              [--name NAME] [--memory SIZE] [--max-message SIZE]\n"
+         "              [--max-children N] [--spare-workers N] [--worker-max-connections N]\n"
+         "              [--idle-timeout SECONDS] [--backlog N]\n"
+         "              [--shutdown-timeout SECONDS] [--daemonize] [--pidfile PATH]\n"
+         "              [--log-level LEVEL] [--debug-commands]\n"
+         "       shmkvd --remove-store [--name NAME]\n"
+         "       shmkvd --help | --version\n"
+         "\n"
+         "Serve a shared-memory key-value dictionary over TCP and UNIX sockets.\n"
+         "\n"
+         "  -b, --bind ADDRESS          listen on this IPv4 or IPv6 address (default 127.0.0.1)\n"
+         "  -p, --port PORT             listen on this TCP port, 0 for none (default 4444)\n"
+         "  -s, --socket PATH           listen on a UNIX socket at PATH too\n"
+         "      --socket-mode MODE      octal mode of the UNIX socket (default 0660)\n"
+         "  -n, --name NAME             shared memory segment name (default shmkv)\n"
+         "  -m, --memory SIZE           segment size for a new store, 64K to 32G (default 64M)\n"
+         "      --max-message SIZE      largest request body accepted (default 1M)\n"
+         "      --max-children N        most workers at once; then new clients wait (default 512)\n"
+         "      --spare-workers N       idle workers kept for new connections, 0 for a fork\n"
+         "                              per connection (default 16)\n"
+         "      --worker-max-connections N  retire a worker after N connections (default 10000)\n"
+         "      --idle-timeout SECONDS  close connections idle this long, 0 never (default 60)\n"
+         "      --backlog N             listen backlog (default 511)\n"
+         "      --shutdown-timeout SECONDS  on SIGTERM, kill workers still busy after this (default 10)\n"
+         "  -d, --daemonize             detach from the terminal; log to syslog\n"
+         "      --pidfile PATH          write the daemon's pid to PATH\n"
+         "      --log-level LEVEL       error, warning, info or debug (default info)\n"
+         "      --debug-commands        answer DEBUG requests (for testing only)\n"
+         "      --remove-store          remove the segment --name and exit\n"
+         "  -h, --help                  print this help and exit\n"
+         "  -V, --version               print the version and exit\n"
+         "\n"
+         "See shmkvd(8).\n";
+}
+
+Status parse(int argc, char** argv, Config* config, Action* action) {
+  enum {
+    kMaxMessage = 256, kIdleTimeout, kBacklog, kLogLevel, kSocketMode, kMaxChildren, kShutdownTimeout,
+    kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections, kDebugCommands
+  };
+  static const option kOptions[] = {
+      {"bind", required_argument, nullptr, 'b'},
+      {"port", required_argument, nullptr, 'p'},
+      {"socket", required_argument, nullptr, 's'},
+      {"socket-mode", required_argument, nullptr, kSocketMode},
+      {"name", required_argument, nullptr, 'n'},
+      {"memory", required_argument, nullptr, 'm'},
+      {"max-message", required_argument, nullptr, kMaxMessage},
+      {"max-children", required_argument, nullptr, kMaxChildren},
+      {"spare-workers", required_argument, nullptr, kSpareWorkers},
+      {"worker-max-connections", required_argument, nullptr, kWorkerMaxConnections},
+      {"idle-timeout", required_argument, nullptr, kIdleTimeout},
+      {"backlog", required_argument, nullptr, kBacklog},
+      {"shutdown-timeout", required_argument, nullptr, kShutdownTimeout},
+      {"daemonize", no_argument, nullptr, 'd'},
+      {"pidfile", required_argument, nullptr, kPidfile},
+      {"log-level", required_argument, nullptr, kLogLevel},
+      {"remove-store", no_argument, nullptr, kRemoveStore},
+      {"debug-commands", no_argument, nullptr, kDebugCommands},
+      {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, 'V'},
+      {nullptr, 0, nullptr, 0},
+  };
+  *action = Action::kServe;
+  optind = 1;
+  opterr = 0;  // we word the errors ourselves
+  for (;;) {
+    const int prev = optind;
+    const int c = getopt_long(argc, argv, ":b:p:s:n:m:dhV", kOptions, nullptr);
+    if (c == -1) break;
+    const std::string_view arg = optarg ? optarg : "";
+    long long n = 0;
+    switch (c) {
+      case 'b': config->bind = arg; break;
+      case 'p':
+        if (Status s = parse_int("port", arg, 0, 65535, &n); !s) return s;
+        config->port = static_cast<std::uint16_t>(n);
+        break;
+      case 's':
+        if (arg.empty()) return Status::invalid("--socket takes a path");
+        config->socket_path = std::filesystem::absolute(arg).string();
+        break;
+      case kSocketMode: {
+        unsigned mode = 0;
+        auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), mode, 8);
+        if (ec != std::errc() || end != arg.data() + arg.size() || mode > 0777)
+          return Status::invalid(fmt::format("--socket-mode takes an octal mode such as 0660, not '{}'", arg));
+        config->socket_mode = mode;
+        break;
+      }
+      case 'n':
+        if (arg.empty() || arg.find('/') != std::string_view::npos)
+          return Status::invalid("--name takes a non-empty name without '/'");
+        config->name = arg;
+        break;
+      case 'm':
+        if (Status s = parse_size(arg, &config->memory); !s) return Status::invalid("--memory: " + s.message());
+        if (config->memory < store::kMinimumSize || config->memory > store::kMaximumSize)
+          return Status::invalid("--memory must be from 64K to 32G");
+        break;
+      case kMaxMessage:
+        if (Status s = parse_size(arg, &config->max_message); !s)
+          return Status::invalid("--max-message: " + s.message());
+        if (config->max_message < 64 || config->max_message > (std::size_t(1) << 30))
+          return Status::invalid("--max-message must be from 64 bytes to 1G");
+        break;
+      case kMaxChildren:
+        if (Status s = parse_int("max-children", arg, 1, 100000, &n); !s) return s;
+        config->max_children = static_cast<int>(n);
+        break;
+      case kSpareWorkers:
+        if (Status s = parse_int("spare-workers", arg, 0, 100000, &n); !s) return s;
+        config->spare_workers = static_cast<int>(n);
+        break;
+      case kWorkerMaxConnections:
+        if (Status s = parse_int("worker-max-connections", arg, 1, 1000000000000LL, &n); !s) return s;
+        config->worker_max_connections = static_cast<std::uint64_t>(n);
+        break;
+      case kIdleTimeout:
+        if (Status s = parse_int("idle-timeout", arg, 0, 86400 * 365, &n); !s) return s;
+        config->idle_timeout_s = static_cast<int>(n);
+        break;
+      case kBacklog:
+        if (Status s = parse_int("backlog", arg, 1, 65535, &n); !s) return s;
+        config->backlog = static_cast<int>(n);
+        break;
+      case kShutdownTimeout:
+        if (Status s = parse_int("shutdown-timeout", arg, 0, 3600, &n); !s) return s;
+        config->shutdown_timeout_s = static_cast<int>(n);
+        break;
+      case 'd': config->daemonize = true; break;
+      case kPidfile:
+        if (arg.empty()) return Status::invalid("--pidfile takes a path");
+        config->pidfile = std::filesystem::absolute(arg).string();
+        break;
+      case kLogLevel:
+        if (!log::parse_level(arg, &config->log_level))
+          return Status::invalid(fmt::format("--log-level takes error, warning, info or debug, not '{}'", arg));
+        break;
+      case kRemoveStore: *action = Action::kRemoveStore; break;
+      case kDebugCommands: config->debug_commands = true; break;
+      case 'h': *action = Action::kHelp; return Status::ok();
+      case 'V': *action = Action::kVersion; return Status::ok();
+      case ':': return Status::invalid(fmt::format("{} needs a value", argv[prev]));
+      default: return Status::invalid(fmt::format("unknown option {}", argv[prev]));
+    }
+  }
+  if (optind < argc) return Status::invalid(fmt::format("unexpected argument '{}'", argv[optind]));
+  if (*action == Action::kServe && config->port == 0 && config->socket_path.empty())
+    return Status::invalid("--port 0 turns TCP off, so give a UNIX socket with --socket");
+  return Status::ok();
+}
+
+}  // namespace shmkv::daemon_config

@@ -1,0 +1,48 @@
+// The daemon's configuration: its defaults, its command line (which --help,
+// shmkvd(8) and the README describe), and the checks on each value.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/log.hpp"
+#include "shmkv/status.hpp"
+
+namespace shmkv::daemon_config {
+
+struct Config {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 4444;  // 0: no TCP (needs a UNIX socket)
+  std::string socket_path;    // a UNIX socket to listen on too; empty: none
+  unsigned socket_mode = 0660;
+  std::string name = "shmkv";
+  std::size_t memory = std::size_t(64) << 20;
+  std::size_t max_message = std::size_t(1) << 20;
+  int idle_timeout_s = 60;  // 0: never
+  int backlog = 511;
+  int max_children = 512;
+  int spare_workers = 16;                   // idle workers kept; 0: a fork per connection
+  std::uint64_t worker_max_connections = 10000;  // then a worker retires
+  int shutdown_timeout_s = 10;
+  bool daemonize = false;
+  bool debug_commands = false;  // answer DEBUG, a test hook
+  std::string pidfile;  // absolute; empty: none
+  log::Level log_level = log::Level::kInfo;
+};
+
+enum class Action { kServe, kHelp, kVersion, kRemoveStore };
+
+// parse fills *config from the command line. On a usage error the Status
+// message says what was wrong and what to give instead.
+Status parse(int argc, char** argv, Config* config, Action* action);
+
+// usage is the --help text.
+std::string usage();
+
+// parse_size reads a byte count with an optional K, M or G suffix (powers of
+// 1024), e.g. "64M".
+Status parse_size(std::string_view text, std::size_t* out);
+
+}  // namespace shmkv::daemon_config

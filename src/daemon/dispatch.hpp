@@ -1,0 +1,97 @@
+// Dispatch: answers request bodies against the store, appending the framed
+// replies to an output buffer in order. It owns the per-connection parser and
+// scratch space, so the steady state allocates nothing per request.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/request.hpp"
+#include "daemon/scoreboard.hpp"
+#include "store/store.hpp"
+
+namespace shmkv::dispatch {
+
+// Message is one framed request: its body is followed by
+// simdjson::SIMDJSON_PADDING readable bytes, counted in capacity.
+struct Message {
+  std::int32_t version;
+  const char* body;
+  std::size_t length;
+  std::size_t capacity;
+};
+
+class Dispatcher {
+ public:
+  struct Options {
+    std::size_t max_message = 0;  // bounds a KEYS reply, as PROTOCOL.md asks
+    bool debug_commands = false;  // answer DEBUG (--debug-commands)
+    // The worker's scoreboard slot, marked in-store around every store call
+    // so that the parent knows what a death there means; may be null.
+    scoreboard::Slot* slot = nullptr;
+  };
+
+  Dispatcher(store::Store& store, scoreboard::Scoreboard& board, const Options& options)
+      : store_(store), board_(board), options_(options), parser_(options.debug_commands) {}
+
+  // handle answers the messages, in order, appending each reply, framed with
+  // its message's version, to out. Every outcome, bad input included, is a
+  // reply. A run of GETs is looked up in one batch (Store::get_many): what a
+  // pipelining client gains from one read and one write per batch, it gains
+  // from the store too.
+  void handle(const Message* messages, std::size_t count, std::string& out);
+  void handle(const Message& message, std::string& out) { handle(&message, 1, out); }
+
+ private:
+  // prepare counts and parses a message and checks that the store can be
+  // served; an error says what to reply instead.
+  Status prepare(const Message& message, request::Request* req);
+  // execute answers a parsed request, or for a GET holds it back.
+  void execute(std::int32_t version, const request::Request& req, std::string& out);
+
+  // queue_get holds a GET back for the batch; flush_gets looks up and
+  // answers what is held back, in order, before any other reply.
+  void queue_get(std::int32_t version, std::string_view key, std::string& out);
+  void flush_gets(std::string& out);
+  void put(std::int32_t version, const request::Request& req, std::string& out);
+  void del(std::int32_t version, const request::Request& req, std::string& out);
+  void keys(std::int32_t version, const request::Request& req, std::string& out);
+  void stats(std::int32_t version, std::string& out);
+  void debug(std::int32_t version, const request::Request& req, std::string& out);
+
+  // InStore marks the worker's slot "in the store" for its lifetime.
+  class InStore {
+   public:
+    explicit InStore(scoreboard::Slot* slot) : slot_(slot) {
+      if (slot_) slot_->state.store(scoreboard::State::kInStore);
+    }
+    ~InStore() {
+      if (slot_) slot_->state.store(scoreboard::State::kBusy);
+    }
+
+   private:
+    scoreboard::Slot* slot_;
+  };
+
+  store::Store& store_;
+  scoreboard::Scoreboard& board_;
+  const Options options_;
+  request::Parser parser_;
+  store::Page page_;   // scratch page of a KEYS scan
+
+  // The GETs held back: their versions, and their keys (copies: a key with
+  // escapes lives in the parser's scratch, which the next parse reuses).
+  static constexpr std::size_t kMaxQueuedGets = 64;
+  // Scratch above this size is let go after its batch, so that a batch of
+  // big values does not stay with the worker for good.
+  static constexpr std::size_t kScratchKept = std::size_t(64) << 10;
+  std::vector<store::Store::Lookup> lookups_;
+  std::vector<std::string> queued_keys_;
+  std::vector<std::int32_t> queued_versions_;
+  std::size_t queued_ = 0;
+};
+
+}  // namespace shmkv::dispatch

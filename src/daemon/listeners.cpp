@@ -1,0 +1,84 @@
+#include "daemon/listeners.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "common/net.hpp"
+
+namespace shmkv::listeners {
+namespace {
+
+// prepare makes a listener non-blocking and close-on-exec, and turns Nagle
+// off on it: accepted TCP sockets inherit TCP_NODELAY on Linux, which saves a
+// system call per connection.
+void prepare(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  net::set_nodelay(fd);
+}
+
+// name_of describes a listening socket systemd passed, for logs.
+std::string name_of(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0 && addr.ss_family == AF_UNIX) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(&addr);
+    return fmt::format("{} (from systemd)", un->sun_path[0] ? un->sun_path : "abstract socket");
+  }
+  return fmt::format("{} (from systemd)", net::local_name(fd));
+}
+
+}  // namespace
+
+Status open_all(const daemon_config::Config& config, std::vector<Listener>* out, bool* activated) {
+  out->clear();
+  // 1: take LISTEN_FDS out of the environment, so that no worker sees it.
+  const int passed = sd_listen_fds(1);
+  if (passed < 0) return Status::io(errno_text("sd_listen_fds", -passed));
+  *activated = passed > 0;
+  for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + passed; ++fd) {
+    if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+      close_all(*out);
+      return Status::invalid(fmt::format("file descriptor {} passed by systemd is not a listening stream socket "
+                                         "(check ListenStream= in the .socket unit)",
+                                         fd));
+    }
+    prepare(fd);
+    out->push_back({fd, name_of(fd), ""});
+  }
+  if (*activated) return Status::ok();
+
+  if (config.port != 0) {
+    Listener l;
+    if (Status s = net::listen_tcp(config.bind, config.port, config.backlog, &l.fd); !s) return s;
+    prepare(l.fd);
+    l.name = net::format_address(config.bind, config.port);
+    out->push_back(std::move(l));
+  }
+  if (!config.socket_path.empty()) {
+    Listener l;
+    if (Status s = net::listen_unix(config.socket_path, config.socket_mode, config.backlog, &l.fd); !s) {
+      close_all(*out);
+      return s;
+    }
+    prepare(l.fd);
+    l.name = l.socket_file = config.socket_path;
+    out->push_back(std::move(l));
+  }
+  return Status::ok();
+}
+
+void close_all(std::vector<Listener>& listeners) {
+  for (const Listener& l : listeners) {
+    close(l.fd);
+    if (!l.socket_file.empty()) unlink(l.socket_file.c_str());
+  }
+  listeners.clear();
+}
+
+}  // namespace shmkv::listeners

@@ -1,0 +1,29 @@
+// Listeners: the sockets shmkvd accepts on. Those systemd passed (socket
+// activation) when there are any, else the TCP address and the UNIX socket
+// that the options name; and their removal at exit.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "daemon/daemon_config.hpp"
+#include "shmkv/status.hpp"
+
+namespace shmkv::listeners {
+
+struct Listener {
+  int fd = -1;              // non-blocking, close-on-exec
+  std::string name;         // for logs: "127.0.0.1:4444", "/run/shmkv.sock"
+  std::string socket_file;  // a UNIX socket file we created, removed at exit
+};
+
+// open_all opens every listener; on failure it closes those already open.
+// *activated says whether the sockets came from systemd.
+Status open_all(const daemon_config::Config& config, std::vector<Listener>* out, bool* activated);
+
+// close_all closes the listeners and removes the socket files we created.
+// The parent only: workers keep the listeners to accept on, and the files
+// are the parent's to remove.
+void close_all(std::vector<Listener>& listeners);
+
+}  // namespace shmkv::listeners

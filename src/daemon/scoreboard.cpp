@@ -1,0 +1,63 @@
+#include "daemon/scoreboard.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <new>
+
+namespace shmkv::scoreboard {
+
+Scoreboard* Scoreboard::create(std::size_t slots) {
+  // The slots follow the header, at the first offset their alignment allows
+  // (mmap returns page-aligned memory).
+  const std::size_t header = (sizeof(Scoreboard) + alignof(Slot) - 1) / alignof(Slot) * alignof(Slot);
+  const std::size_t bytes = header + slots * sizeof(Slot);
+  void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) return nullptr;
+  auto* board = new (memory) Scoreboard;
+  board->slots_ = new (static_cast<char*>(memory) + header) Slot[slots];
+  board->slot_count_ = slots;
+  board->daemon_pid = getpid();
+  board->started = std::time(nullptr);
+  return board;
+}
+
+int Scoreboard::reserve(State initial) {
+  for (std::size_t i = 0; i < slot_count_; ++i) {
+    if (slots_[i].state.load() == State::kFree) {
+      slots_[i].state.store(initial);
+      if (i >= used_.load()) used_.store(i + 1);
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+void Scoreboard::release(int slot) {
+  requests_total.fetch_add(slots_[slot].requests.exchange(0));
+  slots_[slot].pid.store(0);
+  slots_[slot].state.store(State::kFree);
+}
+
+void Scoreboard::set_failed(const char* why) {
+  std::snprintf(failure, sizeof failure, "%s", why);
+  health.store(Health::kFailed);
+}
+
+std::uint64_t Scoreboard::requests() const {
+  std::uint64_t n = requests_total.load();
+  const std::size_t used = used_.load();
+  for (std::size_t i = 0; i < used; ++i) n += slots_[i].requests.load(std::memory_order_relaxed);
+  return n;
+}
+
+std::size_t Scoreboard::count(State state) const {
+  std::size_t n = 0;
+  const std::size_t used = used_.load();
+  for (std::size_t i = 0; i < used; ++i)
+    if (slots_[i].state.load(std::memory_order_relaxed) == state) ++n;
+  return n;
+}
+
+}  // namespace shmkv::scoreboard

@@ -1,0 +1,103 @@
+#include "daemon/worker.hpp"
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.hpp"
+
+namespace shmkv::worker {
+namespace {
+
+using scoreboard::State;
+
+// Acceptor waits for a pooled connection. Each worker has its own epoll set
+// with EPOLLEXCLUSIVE, so a new connection wakes one idle worker, not all of
+// them, and epoll_pwait opens the stop signal atomically (no lost wake-up).
+class Acceptor {
+ public:
+  explicit Acceptor(const Settings& settings) : settings_(settings) {}
+  ~Acceptor() {
+    if (epoll_fd_ >= 0) close(epoll_fd_);
+  }
+
+  // next returns an accepted non-blocking socket, or -1 on stop or failure.
+  int next() {
+    if (epoll_fd_ < 0 && !open()) return -1;
+    epoll_event events[8];
+    for (;;) {
+      if (*settings_.connection.stop) return -1;
+      const int n = epoll_pwait(epoll_fd_, events, 8, -1, settings_.connection.wait_mask);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        log::error("epoll_wait: {}", std::strerror(errno));
+        return -1;
+      }
+      for (int i = 0; i < n; ++i) {
+        const int conn = accept4(events[i].data.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (conn >= 0) return conn;
+        // EAGAIN: another worker, or the parent, took it first.
+        if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR)
+          log::error("accept: {}", std::strerror(errno));
+      }
+    }
+  }
+
+ private:
+  bool open() {
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ < 0) {
+      log::error("epoll_create1: {}", std::strerror(errno));
+      return false;
+    }
+    for (const listeners::Listener& l : *settings_.listeners) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+      ev.data.fd = l.fd;
+      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, l.fd, &ev) < 0) {
+        log::error("epoll_ctl {}: {}", l.name, std::strerror(errno));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  const Settings& settings_;
+  int epoll_fd_ = -1;
+};
+
+}  // namespace
+
+void run(int first_conn, store::Store& store, const Settings& settings) {
+  scoreboard::Scoreboard& board = *settings.board;
+  scoreboard::Slot& slot = board.slot(settings.slot);
+  connection::Handler handler(store, board, settings.connection, &slot);
+  Acceptor acceptor(settings);
+  std::uint64_t served = 0;
+  int conn = first_conn;
+  for (;;) {
+    if (conn >= 0) {
+      slot.state.store(State::kBusy);
+      board.connections_total.fetch_add(1, std::memory_order_relaxed);
+      // The last idle worker just went busy: ask the parent for a spare, so
+      // that the next client finds somebody waiting in accept().
+      if (settings.spare_workers > 0 && board.count(State::kIdle) == 0) kill(settings.parent_pid, SIGUSR1);
+      handler.serve(conn);
+      close(conn);
+      ++served;
+      // Stay for another connection only while the pool is short of spares.
+      if (*settings.connection.stop || served >= settings.max_connections ||
+          board.count(State::kIdle) >= settings.spare_workers)
+        return;
+      slot.state.store(State::kIdle);
+    }
+    conn = acceptor.next();
+    if (conn < 0) return;
+  }
+}
+
+}  // namespace shmkv::worker

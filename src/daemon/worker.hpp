@@ -1,0 +1,33 @@
+// A worker process's life: serve the connection it was forked for, if any,
+// then, while the pool is short of idle workers, wait in accept() on the
+// listening sockets for the next one. One connection at a time, always.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "daemon/connection.hpp"
+#include "daemon/listeners.hpp"
+#include "daemon/scoreboard.hpp"
+#include "store/store.hpp"
+
+namespace shmkv::worker {
+
+struct Settings {
+  connection::Settings connection;
+  const std::vector<listeners::Listener>* listeners = nullptr;
+  scoreboard::Scoreboard* board = nullptr;
+  int slot = -1;                         // this worker's scoreboard slot
+  std::size_t spare_workers = 0;         // stay idle only while fewer are idle
+  std::uint64_t max_connections = 0;     // then retire
+  pid_t parent_pid = 0;                  // told (SIGUSR1) when no worker is idle
+};
+
+// run serves first_conn (when >= 0), then pooled connections, and returns
+// when the worker should exit: on stop, when retired, or when enough other
+// workers are idle.
+void run(int first_conn, store::Store& store, const Settings& settings);
+
+}  // namespace shmkv::worker

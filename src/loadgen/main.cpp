@@ -1,0 +1,294 @@
+// shmkv-bench: a load generator for shmkvd in the spirit of redis-benchmark.
+// This file reads the command line, runs the load (bench.cpp, one thread,
+// epoll) and reports: a summary for people, or one JSON object with --json.
+// Exit status: 0 every reply was right, 1 any error (error reply, wrong reply,
+// connection error), 2 usage error, 3 the server could not be reached.
+
+#include <getopt.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <string>
+#include <string_view>
+
+#include "loadgen/loadgen.hpp"
+#include "protocol/json.hpp"
+#include "shmkv/version.hpp"
+
+namespace {
+
+using namespace shmkv;
+
+enum Exit { kOk = 0, kErrors = 1, kUsage = 2, kNoServer = 3 };
+
+constexpr char kUsageText[] =
+    "usage: shmkv-bench [-h HOST] [-p PORT | -s PATH] [-c CONNECTIONS]\n"
+    "                   [-n REQUESTS | -d SECONDS] [--mode conn|keep] [-P DEPTH]\n"
+    "                   [-r KEYS] [--sequential] [--get-ratio RATIO]\n"
+    "                   [--value-size BYTES] [-t SECONDS] [--json]\n"
+    "       shmkv-bench --help | --version\n"
+    "\n"
+    "Send GET and PUT requests to shmkvd from many connections, check every\n"
+    "reply, and report requests per second and latency percentiles.\n"
+    "\n"
+    "  -h, --host HOST          server host name or address (default 127.0.0.1)\n"
+    "  -p, --port PORT          server TCP port (default 4444)\n"
+    "  -s, --socket PATH        connect to the UNIX socket at PATH instead of TCP\n"
+    "  -c, --connections N      concurrent connections (default 50)\n"
+    "  -n, --requests N         total requests (default 100000)\n"
+    "  -d, --duration SECONDS   send requests for this long instead of -n\n"
+    "      --mode conn|keep     conn: protocol version 1, one request per connection;\n"
+    "                           keep: version 2, persistent connections (default keep)\n"
+    "  -P, --pipeline DEPTH     requests in flight per connection, keep mode (default 1)\n"
+    "  -r, --keyspace N         keys key:000000000000 to N-1 (default 100000)\n"
+    "      --sequential         use the keys in order, not at random (to load a store)\n"
+    "      --get-ratio RATIO    share of GETs from 0 to 1; the rest are PUTs (default 0.5)\n"
+    "      --value-size BYTES   length of each PUT's value, a JSON string (default 32)\n"
+    "  -t, --timeout SECONDS    a connection without progress this long is an error\n"
+    "                           (default 5)\n"
+    "      --json               print the results as one JSON object\n"
+    "      --help               print this help and exit\n"
+    "      --version            print the version and exit\n"
+    "\n"
+    "Exit status: 0 no errors, 1 errors (error or wrong replies, connection errors),\n"
+    "2 usage error, 3 cannot connect. See shmkv-bench(1).\n";
+
+volatile std::sig_atomic_t g_stop = 0;
+
+void on_signal(int) { g_stop = 1; }
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "shmkv-bench: %s\nTry 'shmkv-bench --help'.\n", message.c_str());
+  return kUsage;
+}
+
+// parse_count parses a whole number from lo to hi for option name.
+bool parse_count(std::string_view text, std::uint64_t lo, std::uint64_t hi, std::uint64_t* out) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < lo || n > hi) return false;
+  *out = n;
+  return true;
+}
+
+bool parse_real(const char* text, double lo, double hi, double* out) {
+  char* end = nullptr;
+  errno = 0;
+  const double x = std::strtod(text, &end);
+  if (end == text || *end != '\0' || errno != 0 || !(x >= lo && x <= hi)) return false;
+  *out = x;
+  return true;
+}
+
+std::string describe(const loadgen::Options& o) {
+  std::string mode = o.mode == loadgen::Mode::kConn ? "conn mode (version 1)"
+                                                  : fmt::format("keep mode (version 2), pipeline {}", o.pipeline);
+  return fmt::format("{}, {}, {} connection{}", o.address.text, mode, o.connections, o.connections == 1 ? "" : "s");
+}
+
+double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+void print_text(const loadgen::Options& o, const loadgen::Result& r) {
+  const double rate = r.seconds > 0 ? static_cast<double>(r.answered()) / r.seconds : 0;
+  std::printf("shmkv-bench %s: %s\n", kVersion, describe(o).c_str());
+  std::printf("  workload     %g%% GET, %zu-byte values, %llu keys (%s)\n", o.workload.get_ratio * 100,
+              o.workload.value_size, static_cast<unsigned long long>(o.workload.keyspace),
+              o.workload.sequential ? "in order" : "at random");
+  std::printf("  requests     %llu in %.3f s: %llu ok, %llu errors\n",
+              static_cast<unsigned long long>(r.answered() + r.unanswered), r.seconds,
+              static_cast<unsigned long long>(r.ok), static_cast<unsigned long long>(r.errors()));
+  std::printf("  requests/s   %.0f\n", rate);
+  std::printf("  latency ms   p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (mean %.3f)\n",
+              ms(r.latency.percentile(50)), ms(r.latency.percentile(90)), ms(r.latency.percentile(99)),
+              ms(r.latency.percentile(99.9)), ms(r.latency.max()), r.latency.mean() / 1e6);
+  std::printf("  errors       %llu: %llu error replies, %llu wrong replies, %llu connection errors"
+              " (%llu requests unanswered)\n",
+              static_cast<unsigned long long>(r.errors()), static_cast<unsigned long long>(r.error_replies),
+              static_cast<unsigned long long>(r.wrong_replies),
+              static_cast<unsigned long long>(r.connection_errors),
+              static_cast<unsigned long long>(r.unanswered));
+  for (const std::string& e : r.examples) std::printf("  e.g.         %s\n", e.c_str());
+}
+
+void print_json(const loadgen::Options& o, const loadgen::Result& r) {
+  const double rate = r.seconds > 0 ? static_cast<double>(r.answered()) / r.seconds : 0;
+  std::string out = fmt::format(
+      R"({{"program": "shmkv-bench", "version": {}, "target": {}, "mode": "{}", "connections": {}, )"
+      R"("pipeline": {}, "keyspace": {}, "sequential": {}, "get_ratio": {}, "value_size": {}, )"
+      R"("requests": {}, "ok": {}, "errors": {}, "error_replies": {}, "wrong_replies": {}, )"
+      R"("connection_errors": {}, "unanswered": {}, "seconds": {:.3f}, "requests_per_second": {:.0f}, )"
+      R"("latency_ms": {{"p50": {:.3f}, "p90": {:.3f}, "p99": {:.3f}, "p99.9": {:.3f}, "max": {:.3f}, )"
+      R"("mean": {:.3f}}}, "error_examples": [)",
+      json::Quoted{kVersion}, json::Quoted{o.address.text}, o.mode == loadgen::Mode::kConn ? "conn" : "keep",
+      o.connections, o.mode == loadgen::Mode::kConn ? 1 : o.pipeline, o.workload.keyspace, o.workload.sequential,
+      o.workload.get_ratio, o.workload.value_size, r.answered() + r.unanswered, r.ok, r.errors(),
+      r.error_replies, r.wrong_replies, r.connection_errors, r.unanswered, r.seconds, rate,
+      ms(r.latency.percentile(50)), ms(r.latency.percentile(90)), ms(r.latency.percentile(99)),
+      ms(r.latency.percentile(99.9)), ms(r.latency.max()), r.latency.mean() / 1e6);
+  for (std::size_t i = 0; i < r.examples.size(); ++i) {
+    if (i > 0) out += ", ";
+    json::append_quoted(out, r.examples[i]);
+  }
+  out += "]}\n";
+  std::fputs(out.c_str(), stdout);
+}
+
+// progress rewrites one line on a terminal's standard error.
+void progress(const loadgen::Result& r, double seconds) {
+  std::fprintf(stderr, "\r\033[Kshmkv-bench: %.1f s, %llu requests, %.0f/s, %llu errors", seconds,
+               static_cast<unsigned long long>(r.answered()),
+               seconds > 0 ? static_cast<double>(r.answered()) / seconds : 0.0,
+               static_cast<unsigned long long>(r.errors()));
+}
+
+// raise_file_limit lets -c reach the hard limit on open files.
+void raise_file_limit(int connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(connections) + 32;
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = std::min(wanted, limit.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  enum { kOptMode = 256, kOptGetRatio, kOptValueSize, kOptSequential, kOptJson, kOptHelp, kOptVersion };
+  static const option kOptions[] = {
+      {"host", required_argument, nullptr, 'h'},
+      {"port", required_argument, nullptr, 'p'},
+      {"socket", required_argument, nullptr, 's'},
+      {"connections", required_argument, nullptr, 'c'},
+      {"requests", required_argument, nullptr, 'n'},
+      {"duration", required_argument, nullptr, 'd'},
+      {"mode", required_argument, nullptr, kOptMode},
+      {"pipeline", required_argument, nullptr, 'P'},
+      {"keyspace", required_argument, nullptr, 'r'},
+      {"sequential", no_argument, nullptr, kOptSequential},
+      {"get-ratio", required_argument, nullptr, kOptGetRatio},
+      {"value-size", required_argument, nullptr, kOptValueSize},
+      {"timeout", required_argument, nullptr, 't'},
+      {"json", no_argument, nullptr, kOptJson},
+      {"help", no_argument, nullptr, kOptHelp},
+      {"version", no_argument, nullptr, kOptVersion},
+      {nullptr, 0, nullptr, 0},
+  };
+  loadgen::Options options;
+  std::string host = "127.0.0.1";
+  std::uint64_t port = 4444;
+  std::string socket_path;
+  bool tcp_given = false;
+  bool requests_given = false;
+  bool json_output = false;
+  opterr = 0;
+  for (;;) {
+    const int prev = optind;
+    const int c = getopt_long(argc, argv, ":h:p:s:c:n:d:P:r:t:", kOptions, nullptr);
+    if (c == -1) break;
+    const std::string_view arg = optarg ? optarg : "";
+    const std::string option = argv[prev];
+    std::uint64_t n = 0;
+    switch (c) {
+      case 'h':
+        host = arg;
+        tcp_given = true;
+        break;
+      case 'p':
+        if (!parse_count(arg, 1, 65535, &port))
+          return usage_error(fmt::format("-p takes a port from 1 to 65535, not '{}'", arg));
+        tcp_given = true;
+        break;
+      case 's': socket_path = arg; break;
+      case 'c':
+        if (!parse_count(arg, 1, 10000, &n))
+          return usage_error(fmt::format("-c takes a number of connections from 1 to 10000, not '{}'", arg));
+        options.connections = static_cast<int>(n);
+        break;
+      case 'n':
+        if (!parse_count(arg, 1, UINT64_MAX / 2, &options.requests))
+          return usage_error(fmt::format("-n takes a number of requests of at least 1, not '{}'", arg));
+        requests_given = true;
+        break;
+      case 'd':
+        if (!parse_real(optarg, 0.001, 86400, &options.seconds))
+          return usage_error(fmt::format("-d takes seconds from 0.001 to 86400, e.g. 5 or 0.5, not '{}'", arg));
+        break;
+      case kOptMode:
+        if (arg == "conn") options.mode = loadgen::Mode::kConn;
+        else if (arg == "keep") options.mode = loadgen::Mode::kKeep;
+        else return usage_error(fmt::format("--mode takes conn or keep, not '{}'", arg));
+        break;
+      case 'P':
+        if (!parse_count(arg, 1, 10000, &n))
+          return usage_error(fmt::format("-P takes a pipeline depth from 1 to 10000, not '{}'", arg));
+        options.pipeline = static_cast<int>(n);
+        break;
+      case 'r':
+        if (!parse_count(arg, 1, workload::kMaxKeyspace, &options.workload.keyspace))
+          return usage_error(fmt::format("-r takes a number of keys from 1 to {}, not '{}'", workload::kMaxKeyspace, arg));
+        break;
+      case kOptSequential: options.workload.sequential = true; break;
+      case kOptGetRatio:
+        if (!parse_real(optarg, 0, 1, &options.workload.get_ratio))
+          return usage_error(fmt::format("--get-ratio takes a number from 0 to 1, not '{}'", arg));
+        break;
+      case kOptValueSize:
+        if (!parse_count(arg, 2, 16 << 20, &n))
+          return usage_error(fmt::format("--value-size takes bytes from 2 to {}, not '{}'", 16 << 20, arg));
+        options.workload.value_size = static_cast<std::size_t>(n);
+        break;
+      case 't': {
+        double seconds = 0;
+        if (!parse_real(optarg, 0, 86400, &seconds))
+          return usage_error(fmt::format("-t takes seconds, e.g. 2 or 0.5, not '{}'", arg));
+        options.timeout_ms = static_cast<int>(seconds * 1000);
+        if (options.timeout_ms == 0) options.timeout_ms = 86400 * 1000;  // 0: as good as never
+        break;
+      }
+      case kOptJson: json_output = true; break;
+      case kOptHelp: std::fputs(kUsageText, stdout); return kOk;
+      case kOptVersion: std::printf("shmkv-bench %s\n", kVersion); return kOk;
+      case ':': return usage_error(fmt::format("{} needs a value", option));
+      default: return usage_error(fmt::format("unknown option {}", option));
+    }
+  }
+  if (optind < argc) return usage_error(fmt::format("unexpected argument '{}'", argv[optind]));
+  if (!socket_path.empty() && tcp_given) return usage_error("give -s, or -h and -p, not both");
+  if (requests_given && options.seconds > 0) return usage_error("give -n or -d, not both");
+  if (options.seconds > 0) options.requests = 0;
+  if (options.mode == loadgen::Mode::kConn && options.pipeline > 1)
+    return usage_error("-P needs --mode keep: a version-1 connection carries one request");
+
+  const Status resolved = socket_path.empty()
+                              ? net::resolve_tcp(host, static_cast<std::uint16_t>(port), &options.address)
+                              : net::resolve_unix(socket_path, &options.address);
+  if (!resolved) {
+    std::fprintf(stderr, "shmkv-bench: %s\n", resolved.message().c_str());
+    return resolved.code() == Status::Code::kInvalid ? kUsage : kNoServer;
+  }
+  raise_file_limit(options.connections);
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESETHAND;  // a second ^C ends the program at once
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  const bool live = isatty(STDERR_FILENO);
+  loadgen::Result result;
+  if (Status s = loadgen::run(options, &g_stop, live ? loadgen::Progress(progress) : loadgen::Progress(), &result); !s) {
+    if (live) std::fputs("\r\033[K", stderr);
+    std::fprintf(stderr, "shmkv-bench: %s (is shmkvd running there? see -h, -p and -s)\n", s.message().c_str());
+    return kNoServer;
+  }
+  if (live) std::fputs("\r\033[K", stderr);
+  if (json_output) print_json(options, result);
+  else print_text(options, result);
+  return result.errors() > 0 ? kErrors : kOk;
+}

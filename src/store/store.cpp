@@ -1,0 +1,241 @@
+#include "store/store_layout.hpp"
+
+#include "store/store.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <random>
+
+namespace shmkv::store {
+
+namespace bi = boost::interprocess;
+
+Root* construct_root(bi::managed_shared_memory& memory, std::size_t keys) {
+  Root* root = memory.construct<Root>(kRootName)();
+  if (!IndexView(root->index, memory.get_segment_manager()).init(keys, std::random_device{}()))
+    throw std::bad_alloc();
+  return root;
+}
+
+Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out) {
+  std::unique_ptr<Store> store(new Store);
+  store->segment_ = std::make_unique<Segment>();
+  store->name_ = name;
+  Segment& seg = *store->segment_;
+  try {
+    try {
+      bi::managed_shared_memory attached(bi::open_only, name.c_str());
+      seg.memory.swap(attached);
+    } catch (const bi::interprocess_exception& e) {
+      if (e.get_error_code() != bi::not_found_error) throw;
+      bi::permissions owner_only(0600);
+      if (size > kMaximumSize)
+        return Status::invalid(fmt::format("a store can be at most {} GiB", kMaximumSize >> 30));
+      bi::managed_shared_memory created(bi::create_only, name.c_str(), size, nullptr, owner_only);
+      seg.memory.swap(created);
+      seg.root = construct_root(seg.memory, 0);
+      store->created_ = true;
+    }
+    if (!seg.root) {
+      // Found as bytes, not as a Root: another format's root has another
+      // size, which a typed find would assert on. Its header says which.
+      const auto [bytes, length] = seg.memory.find<unsigned char>(kRootName);
+      if (!bytes)
+        return Status::corrupt(fmt::format("shared memory segment {} holds no shmkv store", name));
+      RootHeader header{};
+      if (length >= sizeof header) std::memcpy(&header, bytes, sizeof header);
+      if (header.magic != kMagic || header.format != kFormat || header.boost_version != BOOST_VERSION ||
+          length != sizeof(Root))
+        return Status::corrupt(fmt::format(
+            "shared memory segment {} has store format {} made with Boost {}, this shmkvd reads format "
+            "{} with Boost {}",
+            name, header.format, header.boost_version, kFormat, BOOST_VERSION));
+      seg.root = reinterpret_cast<Root*>(bytes);
+    }
+  } catch (const bi::interprocess_exception& e) {
+    return Status::io(fmt::format("shared memory segment {}: {}", name, e.what()));
+  } catch (const std::exception& e) {  // bad_alloc: size too small for the root
+    return Status::io(fmt::format("shared memory segment {}: {}", name, e.what()));
+  }
+  *out = std::move(store);
+  return Status::ok();
+}
+
+bool Store::exists(const std::string& name) {
+  try {
+    bi::shared_memory_object segment(bi::open_only, name.c_str(), bi::read_only);
+    return true;
+  } catch (const bi::interprocess_exception&) {
+    return false;
+  }
+}
+
+Status Store::remove(const std::string& name) {
+  if (!bi::shared_memory_object::remove(name.c_str()))
+    return Status::not_found(fmt::format("no shared memory segment {}", name));
+  return Status::ok();
+}
+
+Status Store::claim() {
+  // The segment's own file under /dev/shm carries the lock: it exists exactly
+  // as long as the segment, and flock dies with the last process holding it.
+  if (claim_fd_ >= 0) {  // claimed already: a detached daemon has a new pid
+    segment_->root->server_pid = getpid();
+    return Status::ok();
+  }
+  const std::string path = "/dev/shm/" + name_;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::io(errno_text("open " + path, errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK)
+      return Status::busy(fmt::format("store {} is already served by shmkvd pid {}; stop that one first", name_,
+                                      segment_->root->server_pid));
+    return Status::io(errno_text("lock " + path, err));
+  }
+  claim_fd_ = fd;
+  segment_->root->server_pid = getpid();
+  return Status::ok();
+}
+
+Store::~Store() {
+  if (claim_fd_ >= 0) ::close(claim_fd_);
+}
+
+Status Store::get(std::string_view key, std::string* value) {
+  Lookup lookup{key, {}, false};
+  if (Status s = get_many(&lookup, 1); !s) return s;
+  if (!lookup.found) return Status::not_found();
+  *value = std::move(lookup.value);
+  return Status::ok();
+}
+
+Status Store::get_many(Lookup* lookups, std::size_t count) {
+  Root& root = *segment_->root;
+  IndexView index(root.index, segment_->memory.get_segment_manager());
+  for (std::size_t done = 0; done < count;) {
+    const std::size_t n = std::min(count - done, IndexView::kBatch);
+    Lookup* batch = lookups + done;
+    std::string_view keys[IndexView::kBatch];
+    std::uint32_t hashes[IndexView::kBatch];
+    for (std::size_t i = 0; i < n; ++i) {
+      keys[i] = batch[i].key;
+      hashes[i] = index.hash(keys[i]);
+    }
+    try {
+      Lock lock(root.mutex);
+      const Node* found[IndexView::kBatch];
+      index.find_many(keys, hashes, n, found);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch[i].found = found[i] != nullptr;
+        if (found[i]) batch[i].value.assign(found[i]->value());
+      }
+    } catch (const bi::interprocess_exception& e) {
+      return Status::io(fmt::format("store lock: {}", e.what()));
+    }
+    done += n;
+  }
+  return Status::ok();
+}
+
+Status Store::put(std::string_view key, std::string_view value) {
+  Root& root = *segment_->root;
+  SegmentManager* manager = segment_->memory.get_segment_manager();
+  IndexView index(root.index, manager);
+  const std::uint32_t hash = index.hash(key);
+  try {
+    Lock lock(root.mutex);
+    Ref* link = nullptr;
+    Node* old = index.find(key, hash, &link);
+    // The new node is allocated before the map changes, so a full segment
+    // leaves the old entry exactly as it was.
+    Node* node = node_make(manager, key, value, hash);
+    if (!node) return Status::full();
+    if (old) {
+      root.map.replace_node(Map::s_iterator_to(*old), *node);
+      index.replace(link, old, node);
+      node_free(manager, old);
+    } else {
+      root.map.insert(*node);
+      root.key_count.store(root.map.size(), std::memory_order_relaxed);
+      index.link(node, root.map.size());
+    }
+    return Status::ok();
+  } catch (const bi::interprocess_exception& e) {
+    return Status::io(fmt::format("store lock: {}", e.what()));
+  }
+}
+
+Status Store::del(std::string_view key) {
+  Root& root = *segment_->root;
+  SegmentManager* manager = segment_->memory.get_segment_manager();
+  IndexView index(root.index, manager);
+  const std::uint32_t hash = index.hash(key);
+  try {
+    Lock lock(root.mutex);
+    Ref* link = nullptr;
+    Node* node = index.find(key, hash, &link);
+    if (!node) return Status::not_found();
+    index.unlink(link, node);
+    root.map.erase(Map::s_iterator_to(*node));
+    node_free(manager, node);
+    root.key_count.store(root.map.size(), std::memory_order_relaxed);
+    return Status::ok();
+  } catch (const bi::interprocess_exception& e) {
+    return Status::io(fmt::format("store lock: {}", e.what()));
+  }
+}
+
+Status Store::scan(std::string_view prefix, const std::string_view* after, std::size_t limit,
+                   std::size_t max_bytes, Page* page) {
+  Root& root = *segment_->root;
+  page->keys.clear();
+  page->more = false;
+  try {
+    Lock lock(root.mutex);
+    auto it = (after && *after >= prefix) ? root.map.upper_bound(*after) : root.map.lower_bound(prefix);
+    std::size_t bytes = 0;
+    for (; it != root.map.end(); ++it) {
+      const std::string_view key = it->key();
+      if (key.substr(0, prefix.size()) != prefix) break;
+      if (page->keys.size() == limit || (!page->keys.empty() && bytes + key.size() > max_bytes)) {
+        page->more = true;
+        break;
+      }
+      bytes += key.size();
+      page->keys.emplace_back(key);
+    }
+    return Status::ok();
+  } catch (const bi::interprocess_exception& e) {
+    return Status::io(fmt::format("store lock: {}", e.what()));
+  }
+}
+
+std::size_t Store::key_count() const {
+  return segment_->root->key_count.load(std::memory_order_relaxed);
+}
+
+Counts Store::counts() {
+  Counts c;
+  c.store_bytes = segment_->memory.get_size();
+  try {
+    c.free_bytes = segment_->memory.get_free_memory();  // takes the allocator's lock
+    Lock lock(segment_->root->mutex);
+    c.keys = segment_->root->map.size();
+  } catch (const bi::interprocess_exception&) {
+    // A lock left unusable: the counts stay 0, and the next get or put
+    // reports the failure; STATS says so through store_status.
+  }
+  return c;
+}
+
+}  // namespace shmkv::store

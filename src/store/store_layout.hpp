@@ -1,0 +1,219 @@
+// The store's layout in its segment, shared by the store's own source files
+// (store.cpp: the operations; store_recovery.cpp: health, salvage and the
+// test hooks). Internal: nothing outside src/store/ includes it.
+#pragma once
+
+// The Makefile sets BOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC
+// for every translation unit, so the order of includes does not matter.
+#ifndef BOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC
+#error "build with the Makefile's CPPFLAGS"
+#endif
+
+#include <boost/interprocess/managed_shared_memory.hpp>
+#include <boost/interprocess/offset_ptr.hpp>
+#include <boost/interprocess/sync/interprocess_mutex.hpp>
+#include <boost/interprocess/sync/scoped_lock.hpp>
+#include <boost/intrusive/set.hpp>
+#include <boost/version.hpp>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <string_view>
+
+#include "store/store.hpp"
+
+namespace shmkv::store {
+
+namespace bi = boost::interprocess;
+namespace bin = boost::intrusive;
+
+using SegmentManager = bi::managed_shared_memory::segment_manager;
+
+// The map is an intrusive red-black tree whose every entry is one allocation
+// from the segment: the tree hook, the two sizes, the hash index's two fields
+// (below), then the key's and the value's bytes. The compact hook keeps the
+// colour in the parent pointer's low bit, so a 16-byte key with a 32-byte
+// value takes 40 + 48 bytes plus the allocator's own 8 (its blocks come in
+// 16-byte steps: 96 in all), where a map of two strings took three
+// allocations. Offset pointers keep the tree valid at any mapping address.
+using NodeHook = bin::set_base_hook<bin::void_pointer<bi::offset_ptr<void>>, bin::optimize_size<true>,
+                                    bin::link_mode<bin::normal_link>>;
+
+struct Node : NodeHook {
+  Node(std::uint32_t k, std::uint32_t v, std::uint32_t h) : key_size(k), value_size(v), hash(h) {}
+
+  std::uint32_t key_size;
+  std::uint32_t value_size;
+  std::uint32_t hash;      // the key's hash, kept so the index grows without rehashing keys
+  std::uint32_t next = 0;  // the next node in this node's index bucket (a Ref)
+  // key_size bytes of key, then value_size bytes of value, follow the node.
+
+  char* tail() { return reinterpret_cast<char*>(this + 1); }
+  const char* tail() const { return reinterpret_cast<const char*>(this + 1); }
+  std::string_view key() const { return {tail(), key_size}; }
+  std::string_view value() const { return {tail() + key_size, value_size}; }
+};
+
+// The tree orders nodes by their keys' bytes, as unsigned char, and then by
+// length (std::string_view's order: char_traits<char> compares unsigned), and
+// looks up a std::string_view without building anything.
+struct NodeKey {
+  using type = std::string_view;
+  type operator()(const Node& n) const { return n.key(); }
+};
+struct KeyLess {
+  bool operator()(std::string_view a, std::string_view b) const { return a < b; }
+};
+
+// constant_time_size: size() is a stored count, for counts() and key_count.
+using Map = bin::set<Node, bin::key_of_value<NodeKey>, bin::compare<KeyLess>, bin::constant_time_size<true>,
+                     bin::size_type<std::uint64_t>>;
+
+// node_make allocates and fills an unlinked node, or returns nullptr when the
+// segment has no room (or the key or value could never fit a node).
+inline Node* node_make(SegmentManager* manager, std::string_view key, std::string_view value,
+                       std::uint32_t hash) {
+  constexpr std::size_t kMax = std::numeric_limits<std::uint32_t>::max();
+  if (key.size() > kMax || value.size() > kMax) return nullptr;
+  void* memory = manager->allocate(sizeof(Node) + key.size() + value.size(), std::nothrow);
+  if (!memory) return nullptr;
+  Node* node = new (memory) Node(static_cast<std::uint32_t>(key.size()), static_cast<std::uint32_t>(value.size()), hash);
+  if (!key.empty()) std::memcpy(node->tail(), key.data(), key.size());
+  if (!value.empty()) std::memcpy(node->tail() + key.size(), value.data(), value.size());
+  return node;
+}
+
+// node_free returns an unlinked node's memory to the segment.
+inline void node_free(SegmentManager* manager, Node* node) {
+  node->~Node();
+  manager->deallocate(node);
+}
+
+// The hash index beside the tree. GET, PUT and DELETE find a key through it:
+// a bucket and a node or two, where the tree's search misses the cache some
+// twenty times at a million keys. The tree keeps the keys' order for KEYS
+// and stays the map of record: salvage walks the tree and builds a fresh
+// index, so an index left half-changed by a dying writer is never read.
+//
+// Buckets and chain links are Refs, 32-bit offsets from the segment
+// manager in units of a node's alignment, which address 32 GiB (hence
+// kMaximumSize): at a million keys an index of Refs costs 2 to 4 bytes per
+// key, one of offset_ptrs twice that. Chains average at most two nodes, as
+// memcached allows one and a half: more buckets would cost more bytes per
+// key than the extra node visited costs time.
+using Ref = std::uint32_t;
+constexpr std::size_t kRefUnit = alignof(Node);
+static_assert(kRefUnit >= 8 && (std::uint64_t(1) << 32) * kRefUnit >= kMaximumSize);
+constexpr std::uint32_t kInitialBuckets = 1024;
+constexpr std::uint32_t kMaxChain = 2;  // the index doubles beyond this many keys per bucket
+
+struct Index {
+  bi::offset_ptr<Ref> buckets;  // bucket_count Refs, 0 for an empty bucket
+  std::uint32_t bucket_count = 0;  // a power of two
+  // While the index grows, the old buckets' nodes move to the new buckets a
+  // few buckets per change, rather than all at once under the lock (some
+  // tens of milliseconds per million keys); a search looks in both.
+  bi::offset_ptr<Ref> old_buckets;
+  std::uint32_t old_count = 0;  // 0 when no move is under way
+  std::uint32_t moved = 0;      // old buckets emptied so far
+  std::uint64_t seed = 0;  // chosen at random per store, so that colliding keys cannot be precomputed
+};
+
+// IndexView is the index as one process maps it (store_index.cpp). Callers
+// hold the store lock for every member but hash.
+class IndexView {
+ public:
+  IndexView(Index& index, SegmentManager* manager)
+      : index_(index), base_(reinterpret_cast<char*>(manager)), manager_(manager) {}
+
+  // init gives an empty index room for about `keys` keys and a seed; false
+  // when the segment has no room.
+  bool init(std::size_t keys, std::uint64_t seed);
+
+  std::uint32_t hash(std::string_view key) const;
+
+  // find returns the node holding key, or nullptr. When it finds one,
+  // *link (if given) is the Ref that points at it, for unlink and replace.
+  Node* find(std::string_view key, std::uint32_t hash, Ref** link) const;
+
+  // find_many does find for count keys (at most kBatch), in three sweeps, so
+  // that the batch's cache misses are waited for together: prefetch every
+  // bucket, then every bucket's first node, then search.
+  static constexpr std::size_t kBatch = 32;
+  void find_many(const std::string_view* keys, const std::uint32_t* hashes, std::size_t count,
+                 const Node** found) const;
+
+  // link adds an unlinked node; then the index starts to grow when `keys`
+  // keys make its chains too long, unless the segment has no room (the
+  // chains then stay long, and lookups slower, until there is). link and
+  // unlink each move a few buckets of a growth under way.
+  void link(Node* node, std::size_t keys);
+  void unlink(Ref* link, Node* node) {
+    *link = node->next;
+    move_some();
+  }
+  void replace(Ref* link, Node* old_node, Node* new_node) {
+    new_node->next = old_node->next;
+    *link = ref(new_node);
+  }
+
+ private:
+  Ref ref(const Node* node) const { return static_cast<Ref>((reinterpret_cast<const char*>(node) - base_) / kRefUnit); }
+  Node* node(Ref r) const { return reinterpret_cast<Node*>(base_ + std::size_t(r) * kRefUnit); }
+  Ref* bucket(std::uint32_t hash) const { return index_.buckets.get() + (hash & (index_.bucket_count - 1)); }
+  Ref* old_bucket(std::uint32_t hash) const { return index_.old_buckets.get() + (hash & (index_.old_count - 1)); }
+  Node* search(Ref* at, std::string_view key, std::uint32_t hash, Ref** link) const;
+  void start_growth();
+  void move_some();
+
+  Index& index_;
+  char* base_;
+  SegmentManager* manager_;
+};
+
+// "shmkv" and a format number open the root object, so that a segment of
+// another format or Boost version is recognised and refused, not misread.
+// Format 1 was a boost::container::map of two strings per entry; format 2
+// the intrusive tree of single-allocation nodes above; format 3 adds the
+// hash index.
+constexpr std::uint64_t kMagic = 0x73686d6b762d6b76;  // "shmkv-kv"
+constexpr std::uint32_t kFormat = 3;
+constexpr char kRootName[] = "shmkv.root";
+
+// RootHeader is what every format's root begins with; open reads it before
+// it trusts the rest.
+struct RootHeader {
+  std::uint64_t magic;
+  std::uint32_t format;
+  std::uint32_t boost_version;
+};
+
+struct Root {
+  std::uint64_t magic = kMagic;
+  std::uint32_t format = kFormat;
+  std::uint32_t boost_version = BOOST_VERSION;
+  bi::interprocess_mutex mutex;  // guards map, index and the nodes linked in them
+  Map map;
+  Index index;
+  pid_t server_pid = 0;  // the shmkvd that claimed the segment last
+  // map.size(), kept under mutex, readable without it (key_count).
+  std::atomic<std::uint64_t> key_count{0};
+};
+
+using Lock = bi::scoped_lock<bi::interprocess_mutex>;
+
+// construct_root makes a new segment's root, its index sized for `keys`
+// keys (store.cpp). It throws bad_alloc when the segment is too small.
+Root* construct_root(bi::managed_shared_memory& memory, std::size_t keys);
+
+class Segment {
+ public:
+  bi::managed_shared_memory memory;
+  Root* root = nullptr;
+};
+
+}  // namespace shmkv::store
