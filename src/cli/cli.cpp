@@ -15,7 +15,7 @@ namespace {
 // What each command accepts. The last of a command's arguments is "rest"
 // when, on a line of standard input, it takes the rest of the line (JSON and
 // text hold blanks).
-struct Spec {
+struct Grammar {
   std::string_view name;
   Verb verb;
   std::string_view option;  // the command's one flag ("" for none)
@@ -26,7 +26,7 @@ struct Spec {
   std::string_view takes;  // for the usage message
 };
 
-constexpr Spec kSpecs[] = {
+constexpr Grammar kGrammar[] = {
     {"get", Verb::kGet, "--raw", "-r", 1, 1, false, "one KEY: get [-r] KEY"},
     {"put", Verb::kPut, "--string", "", 2, 2, true, "a KEY and a value: put KEY JSON, or put --string KEY TEXT"},
     {"del", Verb::kDel, "", "", 1, 1, false, "one KEY: del KEY"},
@@ -92,9 +92,9 @@ Status parse(const Words& words, Command* out) {
   *out = Command{};
   if (words.size() == 0) return Status::invalid("no command given");
   const std::string_view name = words[0].text;
-  const Spec* spec = std::find_if(std::begin(kSpecs), std::end(kSpecs), [&](const Spec& s) { return s.name == name; });
-  if (spec == std::end(kSpecs)) return Status::invalid(fmt::format("unknown command '{}'", name));
-  out->verb = spec->verb;
+  const Grammar* grammar = std::find_if(std::begin(kGrammar), std::end(kGrammar), [&](const Grammar& s) { return s.name == name; });
+  if (grammar == std::end(kGrammar)) return Status::invalid(fmt::format("unknown command '{}'", name));
+  out->verb = grammar->verb;
 
   std::size_t i = 1;
   for (; i < words.size() && !words[i].quoted; ++i) {
@@ -103,17 +103,17 @@ Status parse(const Words& words, Command* out) {
       ++i;
       break;
     }
-    if (spec->option.empty() || (w != spec->option && w != spec->short_option)) break;
-    if (spec->verb == Verb::kGet) out->raw = true;
-    if (spec->verb == Verb::kPut) out->string = true;
-    if (spec->verb == Verb::kStats) out->json = true;
+    if (grammar->option.empty() || (w != grammar->option && w != grammar->short_option)) break;
+    if (grammar->verb == Verb::kGet) out->raw = true;
+    if (grammar->verb == Verb::kPut) out->string = true;
+    if (grammar->verb == Verb::kStats) out->json = true;
   }
   std::size_t count = words.size() - i;
-  if (spec->rest && words.from_line()) count = std::min(count, spec->max_args);
-  if (count < spec->min_args || count > spec->max_args)
-    return Status::invalid(fmt::format("{} takes {}", spec->name, spec->takes));
+  if (grammar->rest && words.from_line()) count = std::min(count, grammar->max_args);
+  if (count < grammar->min_args || count > grammar->max_args)
+    return Status::invalid(fmt::format("{} takes {}", grammar->name, grammar->takes));
   for (std::size_t j = 0; j < count; ++j) {
-    if (spec->rest && j + 1 == spec->max_args) {
+    if (grammar->rest && j + 1 == grammar->max_args) {
       out->args.emplace_back(words.rest(i + j));
     } else {
       out->args.emplace_back();

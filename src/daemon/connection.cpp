@@ -47,12 +47,12 @@ std::string excerpt(std::string_view bytes) {
 
 }  // namespace
 
-Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const Settings& settings,
+Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const Config& config,
                  scoreboard::Slot* slot)
-    : settings_(settings),
-      capacity_(frame::kHeaderSize + settings.max_message + simdjson::SIMDJSON_PADDING),
+    : config_(config),
+      capacity_(frame::kHeaderSize + config.max_message + simdjson::SIMDJSON_PADDING),
       buffer_(new char[capacity_]),
-      dispatcher_(store, board, {settings.max_message, settings.debug_commands, slot}) {}
+      dispatcher_(store, board, {config.max_message, config.debug_commands, slot}) {}
 
 Handler::~Handler() {
   if (timer_fd_ >= 0) close(timer_fd_);
@@ -88,13 +88,13 @@ bool Handler::idle_expired(std::uint64_t began_ns) {
 // hand, to be read and answered (the parent kills a worker that takes longer
 // than --shutdown-timeout).
 Handler::Wait Handler::wait_readable(int fd, bool mid_message) {
-  const bool timed = settings_.idle_timeout_ms >= 0;
+  const bool timed = config_.idle_timeout_ms > 0;
   if (timed && !arm_idle_timer()) return Wait::kFailed;
   const std::uint64_t began = timed ? now_ns() : 0;
   pollfd p[2] = {{fd, POLLIN, 0}, {timer_fd_, POLLIN, 0}};
   for (;;) {
-    if (*settings_.stop && !mid_message) return Wait::kStop;
-    const int ready = ppoll(p, timed ? 2 : 1, nullptr, settings_.wait_mask);
+    if (*config_.stop && !mid_message) return Wait::kStop;
+    const int ready = ppoll(p, timed ? 2 : 1, nullptr, config_.wait_mask);
     if (ready < 0) {
       if (errno != EINTR) return Wait::kFailed;
       continue;
@@ -116,12 +116,12 @@ bool Handler::send_replies(int fd) {
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN) {
-      log::debug("write: {}", std::strerror(errno));
+      log::debug("{}", errno_text("write", errno));
       return false;
     }
     pollfd p{fd, POLLOUT, 0};
-    if (poll(&p, 1, settings_.idle_timeout_ms) <= 0) {
-      log::debug("a client read no reply for {} ms: closing", settings_.idle_timeout_ms);
+    if (poll(&p, 1, config_.idle_timeout_ms > 0 ? config_.idle_timeout_ms : -1) <= 0) {
+      log::debug("a client read no reply for {} ms: closing", config_.idle_timeout_ms);
       return false;
     }
   }
@@ -155,7 +155,7 @@ void Handler::serve(int fd) {
           log::debug("{}: idle, closing", peer);
           return;
         case Wait::kFailed:
-          log::error("waiting for input: {}", std::strerror(errno));
+          log::error("{}", errno_text("waiting for input", errno));
           return;
       }
     }
@@ -163,7 +163,8 @@ void Handler::serve(int fd) {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN) {
-        log::debug("{}: read: {}", peer, std::strerror(errno));
+        const int err = errno;
+        log::debug("{}", errno_text(peer + ": read", err));
         return;
       }
       wait_first = true;
@@ -185,7 +186,7 @@ void Handler::serve(int fd) {
     frame::DecodeResult m;
     while (!closing) {
       const std::string_view pending(buffer + start, used - start);
-      m = frame::decode(pending, settings_.max_message);
+      m = frame::decode(pending, config_.max_message);
       if (m.what == frame::Decoded::kNeedMore) break;
       if (m.what == frame::Decoded::kBadHeader) {
         log::warning("closing connection from {}: {} (bytes: {})", net::peer_name(fd), m.error,
@@ -205,7 +206,7 @@ void Handler::serve(int fd) {
     std::memmove(buffer, buffer + start, used - start);
     used -= start;
     // Stopping: what was read is answered; a message begun is finished.
-    if (*settings_.stop && used == 0) return;
+    if (*config_.stop && used == 0) return;
     wait_first = true;
   }
 }

@@ -18,9 +18,9 @@
 
 namespace shmkv::connection {
 
-struct Settings {
+struct Config {
   std::size_t max_message = 0;  // largest body accepted
-  int idle_timeout_ms = -1;     // close a connection idle this long; -1: never
+  int idle_timeout_ms = 0;      // close a connection idle this long; 0: never
   bool debug_commands = false;  // answer DEBUG
   // The signal mask to wait with (ppoll), so that a stop signal blocked the
   // rest of the time wakes the wait without a lost wake-up.
@@ -32,7 +32,7 @@ struct Settings {
 class Handler {
  public:
   // slot is the worker's scoreboard slot (null in tests).
-  Handler(store::Store& store, scoreboard::Scoreboard& board, const Settings& settings, scoreboard::Slot* slot);
+  Handler(store::Store& store, scoreboard::Scoreboard& board, const Config& config, scoreboard::Slot* slot);
   ~Handler();
 
   Handler(const Handler&) = delete;
@@ -50,9 +50,9 @@ class Handler {
   Wait wait_readable(int fd, bool mid_message);
   bool arm_idle_timer();
   bool idle_expired(std::uint64_t began_ns);
-  std::uint64_t idle_timeout_ns() const { return std::uint64_t(settings_.idle_timeout_ms) * 1'000'000; }
+  std::uint64_t idle_timeout_ns() const { return std::uint64_t(config_.idle_timeout_ms) * 1'000'000; }
 
-  const Settings settings_;
+  const Config config_;
   const std::size_t capacity_;     // header + max message + simdjson's padding
   std::unique_ptr<char[]> buffer_;
   std::string out_;                // replies not yet written

@@ -8,6 +8,8 @@
 #include <string_view>
 
 #include "common/log.hpp"
+#include "protocol/frame.hpp"
+#include "store/store.hpp"
 #include "shmkv/status.hpp"
 
 namespace shmkv::daemon_config {
@@ -18,8 +20,8 @@ struct Config {
   std::string socket_path;    // a UNIX socket to listen on too; empty: none
   unsigned socket_mode = 0660;
   std::string name = "shmkv";
-  std::size_t memory = std::size_t(64) << 20;
-  std::size_t max_message = std::size_t(1) << 20;
+  std::size_t memory = store::kDefaultSize;
+  std::size_t max_message = frame::kDefaultMaxMessage;
   int idle_timeout_s = 60;  // 0: never
   int backlog = 511;
   int max_children = 512;

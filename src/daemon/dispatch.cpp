@@ -26,7 +26,7 @@ void Dispatcher::handle(const Message* messages, std::size_t count, std::string&
 }
 
 Status Dispatcher::prepare(const Message& m, request::Request* req) {
-  (options_.slot ? options_.slot->requests : board_.requests_total).fetch_add(1, std::memory_order_relaxed);
+  (config_.slot ? config_.slot->requests : board_.requests_total).fetch_add(1, std::memory_order_relaxed);
   if (Status s = parser_.parse(m.body, m.length, m.capacity, req); !s) {
     log::debug("bad request: {}", s.message());
     return s;
@@ -74,7 +74,7 @@ void Dispatcher::flush_gets(std::string& out) {
   for (std::size_t i = 0; i < queued_; ++i) lookups_[i].key = queued_keys_[i];
   Status s;
   {
-    InStore in_store(options_.slot);
+    InStore in_store(config_.slot);
     s = store_.get_many(lookups_.data(), queued_);
   }
   for (std::size_t i = 0; i < queued_; ++i) {
@@ -98,7 +98,7 @@ void Dispatcher::flush_gets(std::string& out) {
 void Dispatcher::put(std::int32_t version, const request::Request& req, std::string& out) {
   Status s;
   {
-    InStore in_store(options_.slot);
+    InStore in_store(config_.slot);
     s = store_.put(req.key, req.value);
   }
   if (s.is_ok()) {
@@ -116,7 +116,7 @@ void Dispatcher::put(std::int32_t version, const request::Request& req, std::str
 void Dispatcher::del(std::int32_t version, const request::Request& req, std::string& out) {
   Status s;
   {
-    InStore in_store(options_.slot);
+    InStore in_store(config_.slot);
     s = store_.del(req.key);
   }
   if (s.is_ok() || s.is_not_found()) {
@@ -131,7 +131,7 @@ void Dispatcher::del(std::int32_t version, const request::Request& req, std::str
 // debug runs a test hook (--debug-commands only): hold the store lock, or die
 // holding it, as a worker killed by the OOM killer in the store would.
 void Dispatcher::debug(std::int32_t version, const request::Request& req, std::string& out) {
-  InStore in_store(options_.slot);
+  InStore in_store(config_.slot);
   if (req.crash_in_store) {
     log::warning("DEBUG: aborting in the store, as asked");
     store_.debug_crash_in_store();
@@ -149,7 +149,7 @@ void Dispatcher::debug(std::int32_t version, const request::Request& req, std::s
 void Dispatcher::stats(std::int32_t version, std::string& out) {
   store::Counts counts;
   {
-    InStore in_store(options_.slot);
+    InStore in_store(config_.slot);
     counts = store_.counts();
   }
   reply::Stats s;
@@ -183,8 +183,8 @@ void Dispatcher::keys(std::int32_t version, const request::Request& req, std::st
     const std::size_t mark = out.size();
     Status s;
     {
-      InStore in_store(options_.slot);
-      s = store_.scan(req.prefix, after, limit, options_.max_message, &page_);
+      InStore in_store(config_.slot);
+      s = store_.scan(req.prefix, after, limit, config_.max_message, &page_);
     }
     if (!s) {
       log::error("KEYS: {}", s.message());
@@ -193,7 +193,7 @@ void Dispatcher::keys(std::int32_t version, const request::Request& req, std::st
     }
     reply::keys(out, version, page_.keys, page_.more);
     const std::size_t body = out.size() - mark - frame::kHeaderSize;
-    if (body <= options_.max_message || page_.keys.size() <= 1) break;
+    if (body <= config_.max_message || page_.keys.size() <= 1) break;
     out.resize(mark);
     limit = page_.keys.size() / 2;
   }

@@ -26,7 +26,7 @@ struct Message {
 
 class Dispatcher {
  public:
-  struct Options {
+  struct Config {
     std::size_t max_message = 0;  // bounds a KEYS reply, as PROTOCOL.md asks
     bool debug_commands = false;  // answer DEBUG (--debug-commands)
     // The worker's scoreboard slot, marked in-store around every store call
@@ -34,8 +34,8 @@ class Dispatcher {
     scoreboard::Slot* slot = nullptr;
   };
 
-  Dispatcher(store::Store& store, scoreboard::Scoreboard& board, const Options& options)
-      : store_(store), board_(board), options_(options), parser_(options.debug_commands) {}
+  Dispatcher(store::Store& store, scoreboard::Scoreboard& board, const Config& config)
+      : store_(store), board_(board), config_(config), parser_(config.debug_commands) {}
 
   // handle answers the messages, in order, appending each reply, framed with
   // its message's version, to out. Every outcome, bad input included, is a
@@ -78,7 +78,7 @@ class Dispatcher {
 
   store::Store& store_;
   scoreboard::Scoreboard& board_;
-  const Options options_;
+  const Config config_;
   request::Parser parser_;
   store::Page page_;   // scratch page of a KEYS scan
 

@@ -35,7 +35,7 @@ std::string name_of(int fd) {
 
 }  // namespace
 
-Status open_all(const daemon_config::Config& config, std::vector<Listener>* out, bool* activated) {
+Status open_all(const Config& config, std::vector<Listener>* out, bool* activated) {
   out->clear();
   // 1: take LISTEN_FDS out of the environment, so that no worker sees it.
   const int passed = sd_listen_fds(1);

@@ -3,10 +3,10 @@
 // that the options name; and their removal at exit.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "daemon/daemon_config.hpp"
 #include "shmkv/status.hpp"
 
 namespace shmkv::listeners {
@@ -17,9 +17,18 @@ struct Listener {
   std::string socket_file;  // a UNIX socket file we created, removed at exit
 };
 
+// Config is what the options say to listen on when systemd passes nothing.
+struct Config {
+  std::string bind;           // a numeric IPv4 or IPv6 address
+  std::uint16_t port = 0;     // 0: no TCP
+  std::string socket_path;    // a UNIX socket; empty: none
+  unsigned socket_mode = 0660;
+  int backlog = 511;
+};
+
 // open_all opens every listener; on failure it closes those already open.
 // *activated says whether the sockets came from systemd.
-Status open_all(const daemon_config::Config& config, std::vector<Listener>* out, bool* activated);
+Status open_all(const Config& config, std::vector<Listener>* out, bool* activated);
 
 // close_all closes the listeners and removes the socket files we created.
 // The parent only: workers keep the listeners to accept on, and the files

@@ -126,7 +126,8 @@ int serve(const daemon_config::Config& config) {
 
   std::vector<listeners::Listener> listening;
   bool activated = false;
-  if (Status s = listeners::open_all(config, &listening, &activated); !s) {
+  const listeners::Config listen{config.bind, config.port, config.socket_path, config.socket_mode, config.backlog};
+  if (Status s = listeners::open_all(listen, &listening, &activated); !s) {
     if (store->created()) {  // leave nothing behind from a start that failed
       store.reset();
       store::Store::remove(config.name);

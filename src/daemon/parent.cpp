@@ -145,8 +145,9 @@ int Parent::run() {
 bool Parent::accept_from(const listeners::Listener& listener) {
   const int conn = accept4(listener.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (conn < 0) {
-    if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-      log::error("accept on {}: {}", listener.name, std::strerror(errno));
+    const int err = errno;
+    if (err != EAGAIN && err != EINTR && err != ECONNABORTED)
+      log::error("{}", errno_text("accept on " + listener.name, err));
     return false;
   }
   spawn(conn);
@@ -176,7 +177,7 @@ void Parent::spawn(int conn) {
   const pid_t pid = fork();
   if (pid == 0) run_worker(slot, conn);
   if (pid < 0) {
-    log::error("fork: {}", std::strerror(errno));
+    log::error("{}", errno_text("fork", errno));
     board_.release(slot);
     return;
   }
@@ -194,19 +195,19 @@ void Parent::run_worker(int slot, int conn) {
   // then exit, rather than serve on unsupervised (and hold the store's claim).
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent_pid_) g_stop = 1;  // it died before prctl
-  worker::Settings settings;
-  settings.connection.max_message = config_.max_message;
-  settings.connection.idle_timeout_ms = config_.idle_timeout_s > 0 ? config_.idle_timeout_s * 1000 : -1;
-  settings.connection.wait_mask = &wait_mask_;
-  settings.connection.stop = &g_stop;
-  settings.listeners = &listeners_;
-  settings.board = &board_;
-  settings.slot = slot;
-  settings.spare_workers = static_cast<std::size_t>(config_.spare_workers);
-  settings.max_connections = config_.worker_max_connections;
-  settings.parent_pid = parent_pid_;
-  settings.connection.debug_commands = config_.debug_commands;
-  worker::run(conn, *store_, settings);
+  worker::Config worker;
+  worker.connection.max_message = config_.max_message;
+  worker.connection.idle_timeout_ms = config_.idle_timeout_s * 1000;
+  worker.connection.wait_mask = &wait_mask_;
+  worker.connection.stop = &g_stop;
+  worker.connection.debug_commands = config_.debug_commands;
+  worker.listeners = &listeners_;
+  worker.board = &board_;
+  worker.slot = slot;
+  worker.spare_workers = static_cast<std::size_t>(config_.spare_workers);
+  worker.max_connections = config_.worker_max_connections;
+  worker.parent_pid = parent_pid_;
+  worker::run(conn, *store_, worker);
   _exit(0);
 }
 

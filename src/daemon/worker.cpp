@@ -20,7 +20,7 @@ using scoreboard::State;
 // them, and epoll_pwait opens the stop signal atomically (no lost wake-up).
 class Acceptor {
  public:
-  explicit Acceptor(const Settings& settings) : settings_(settings) {}
+  explicit Acceptor(const Config& config) : config_(config) {}
   ~Acceptor() {
     if (epoll_fd_ >= 0) close(epoll_fd_);
   }
@@ -30,11 +30,11 @@ class Acceptor {
     if (epoll_fd_ < 0 && !open()) return -1;
     epoll_event events[8];
     for (;;) {
-      if (*settings_.connection.stop) return -1;
-      const int n = epoll_pwait(epoll_fd_, events, 8, -1, settings_.connection.wait_mask);
+      if (*config_.connection.stop) return -1;
+      const int n = epoll_pwait(epoll_fd_, events, 8, -1, config_.connection.wait_mask);
       if (n < 0) {
         if (errno == EINTR) continue;
-        log::error("epoll_wait: {}", std::strerror(errno));
+        log::error("{}", errno_text("epoll_wait", errno));
         return -1;
       }
       for (int i = 0; i < n; ++i) {
@@ -42,7 +42,7 @@ class Acceptor {
         if (conn >= 0) return conn;
         // EAGAIN: another worker, or the parent, took it first.
         if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR)
-          log::error("accept: {}", std::strerror(errno));
+          log::error("{}", errno_text("accept", errno));
       }
     }
   }
@@ -51,32 +51,33 @@ class Acceptor {
   bool open() {
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) {
-      log::error("epoll_create1: {}", std::strerror(errno));
+      log::error("{}", errno_text("epoll_create1", errno));
       return false;
     }
-    for (const listeners::Listener& l : *settings_.listeners) {
+    for (const listeners::Listener& l : *config_.listeners) {
       epoll_event ev{};
       ev.events = EPOLLIN | EPOLLEXCLUSIVE;
       ev.data.fd = l.fd;
       if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, l.fd, &ev) < 0) {
-        log::error("epoll_ctl {}: {}", l.name, std::strerror(errno));
+        const int err = errno;
+        log::error("{}", errno_text("epoll_ctl " + l.name, err));
         return false;
       }
     }
     return true;
   }
 
-  const Settings& settings_;
+  const Config& config_;
   int epoll_fd_ = -1;
 };
 
 }  // namespace
 
-void run(int first_conn, store::Store& store, const Settings& settings) {
-  scoreboard::Scoreboard& board = *settings.board;
-  scoreboard::Slot& slot = board.slot(settings.slot);
-  connection::Handler handler(store, board, settings.connection, &slot);
-  Acceptor acceptor(settings);
+void run(int first_conn, store::Store& store, const Config& config) {
+  scoreboard::Scoreboard& board = *config.board;
+  scoreboard::Slot& slot = board.slot(config.slot);
+  connection::Handler handler(store, board, config.connection, &slot);
+  Acceptor acceptor(config);
   std::uint64_t served = 0;
   int conn = first_conn;
   for (;;) {
@@ -85,13 +86,13 @@ void run(int first_conn, store::Store& store, const Settings& settings) {
       board.connections_total.fetch_add(1, std::memory_order_relaxed);
       // The last idle worker just went busy: ask the parent for a spare, so
       // that the next client finds somebody waiting in accept().
-      if (settings.spare_workers > 0 && board.count(State::kIdle) == 0) kill(settings.parent_pid, SIGUSR1);
+      if (config.spare_workers > 0 && board.count(State::kIdle) == 0) kill(config.parent_pid, SIGUSR1);
       handler.serve(conn);
       close(conn);
       ++served;
       // Stay for another connection only while the pool is short of spares.
-      if (*settings.connection.stop || served >= settings.max_connections ||
-          board.count(State::kIdle) >= settings.spare_workers)
+      if (*config.connection.stop || served >= config.max_connections ||
+          board.count(State::kIdle) >= config.spare_workers)
         return;
       slot.state.store(State::kIdle);
     }

@@ -15,8 +15,8 @@
 
 namespace shmkv::worker {
 
-struct Settings {
-  connection::Settings connection;
+struct Config {
+  connection::Config connection;
   const std::vector<listeners::Listener>* listeners = nullptr;
   scoreboard::Scoreboard* board = nullptr;
   int slot = -1;                         // this worker's scoreboard slot
@@ -28,6 +28,6 @@ struct Settings {
 // run serves first_conn (when >= 0), then pooled connections, and returns
 // when the worker should exit: on stop, when retired, or when enough other
 // workers are idle.
-void run(int first_conn, store::Store& store, const Settings& settings);
+void run(int first_conn, store::Store& store, const Config& config);
 
 }  // namespace shmkv::worker

@@ -67,15 +67,15 @@ struct Connection {
 // flight, and the run ends when nothing is and no more may be issued.
 class Runner {
  public:
-  Runner(const Options& options, const volatile std::sig_atomic_t* stop, Result* result)
-      : options_(options),
+  Runner(const Config& config, const volatile std::sig_atomic_t* stop, Result* result)
+      : config_(config),
         stop_(stop),
         result_(result),
-        generator_(options.workload),
+        generator_(config.workload),
         checker_(generator_.value()),
-        version_(options.mode == Mode::kConn ? frame::kVersionOneShot : frame::kVersionPersistent),
-        pipeline_(options.mode == Mode::kConn ? 1 : static_cast<std::size_t>(options.pipeline)),
-        conns_(static_cast<std::size_t>(options.connections)) {}
+        version_(config.mode == Mode::kConn ? frame::kVersionOneShot : frame::kVersionPersistent),
+        pipeline_(config.mode == Mode::kConn ? 1 : static_cast<std::size_t>(config.pipeline)),
+        conns_(static_cast<std::size_t>(config.connections)) {}
 
   ~Runner() {
     for (Connection& c : conns_)
@@ -91,7 +91,7 @@ class Runner {
  private:
   bool may_issue(std::uint64_t now) const {
     if (*stop_) return false;
-    if (options_.requests > 0) return issued_ < options_.requests;
+    if (config_.requests > 0) return issued_ < config_.requests;
     return now < deadline_;
   }
   std::uint64_t in_flight() const { return issued_ - result_->answered() - result_->unanswered; }
@@ -111,7 +111,7 @@ class Runner {
   int wait_ms(std::uint64_t now) const;
   std::size_t index(const Connection& c) const { return static_cast<std::size_t>(&c - conns_.data()); }
 
-  const Options& options_;
+  const Config& config_;
   const volatile std::sig_atomic_t* stop_;
   Result* result_;
   workload::Generator generator_;
@@ -124,7 +124,7 @@ class Runner {
   int epoll_ = -1;
   std::uint64_t issued_ = 0;
   std::uint64_t awaiting_close_ = 0;  // connections in kAwaitingClose
-  std::uint64_t deadline_ = 0;        // with options_.requests == 0
+  std::uint64_t deadline_ = 0;        // with config_.requests == 0
   std::string why_;                   // scratch for the checker's verdicts
 };
 
@@ -159,7 +159,7 @@ void Runner::open(Connection& c, std::uint64_t now) {
   ++c.generation;
   bool in_progress = false;
   int fd = -1;
-  if (Status s = net::connect_start(options_.address, &fd, &in_progress); !s) {
+  if (Status s = net::connect_start(config_.address, &fd, &in_progress); !s) {
     if (s.code() == Status::Code::kBusy) {  // a UNIX socket's full backlog: not an error, retry
       issued_ -= c.ring_count;
       c.ring_count = 0;
@@ -198,7 +198,7 @@ bool Runner::flush(Connection& c, std::uint64_t now) {
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || (errno == ENOTCONN && c.state == Connection::State::kConnecting)) return true;
-    drop(c, errno_text("write to " + options_.address.text, errno), now);
+    drop(c, errno_text("write to " + config_.address.text, errno), now);
     return false;
   }
   c.out.clear();
@@ -249,7 +249,7 @@ void Runner::read_replies(Connection& c, bool peer_closed, std::uint64_t now) {
       close(c, now);  // closed, if abruptly, after the whole reply
       return;
     }
-    drop(c, errno_text("read from " + options_.address.text, errno), now);
+    drop(c, errno_text("read from " + config_.address.text, errno), now);
     return;
   }
 }
@@ -264,8 +264,8 @@ bool Runner::take_replies(Connection& c, std::uint64_t now) {
     if (c.ring_count == 0) {
       drop(c,
            c.state == Connection::State::kAwaitingClose
-               ? fmt::format("{} sent more after answering a version-1 request", options_.address.text)
-               : fmt::format("{} sent a reply to no request", options_.address.text),
+               ? fmt::format("{} sent more after answering a version-1 request", config_.address.text)
+               : fmt::format("{} sent a reply to no request", config_.address.text),
            now);
       return false;
     }
@@ -274,7 +274,7 @@ bool Runner::take_replies(Connection& c, std::uint64_t now) {
     --c.ring_count;
     if (m.what == frame::Decoded::kBadHeader) {
       ++result_->wrong_replies;
-      note(fmt::format("bad reply header from {}: {}", options_.address.text, m.error));
+      note(fmt::format("bad reply header from {}: {}", config_.address.text, m.error));
       close(c, now);  // the framing is lost; the requests behind it go unanswered
       return false;
     }
@@ -315,11 +315,11 @@ void Runner::on_end_of_stream(Connection& c, std::uint64_t now) {
   if (c.state == Connection::State::kAwaitingClose) {
     close(c, now);
   } else if (c.ring_count > 0) {
-    drop(c, fmt::format("{} closed the connection with {} request(s) unanswered", options_.address.text,
+    drop(c, fmt::format("{} closed the connection with {} request(s) unanswered", config_.address.text,
                         c.ring_count),
          now);
   } else {
-    drop(c, fmt::format("{} closed a persistent connection", options_.address.text), now);
+    drop(c, fmt::format("{} closed a persistent connection", config_.address.text), now);
   }
 }
 
@@ -358,25 +358,25 @@ void Runner::open_due(std::uint64_t now) {
 }
 
 void Runner::check_timeouts(std::uint64_t now) {
-  const std::uint64_t limit = std::uint64_t(options_.timeout_ms) * 1'000'000;
+  const std::uint64_t limit = std::uint64_t(config_.timeout_ms) * 1'000'000;
   for (Connection& c : conns_) {
     if (c.fd < 0 || now - c.last_progress_ns <= limit) continue;
-    const double seconds = options_.timeout_ms / 1000.0;
+    const double seconds = config_.timeout_ms / 1000.0;
     if (c.state == Connection::State::kAwaitingClose)
       drop(c, fmt::format("{} did not close the connection within {} s of answering a version-1 request",
-                          options_.address.text, seconds),
+                          config_.address.text, seconds),
            now);
     else if (c.state == Connection::State::kConnecting)
-      drop(c, fmt::format("connect {}: no answer within {} s", options_.address.text, seconds), now);
+      drop(c, fmt::format("connect {}: no answer within {} s", config_.address.text, seconds), now);
     else if (c.ring_count > 0)
-      drop(c, fmt::format("no reply from {} within {} s", options_.address.text, seconds), now);
+      drop(c, fmt::format("no reply from {} within {} s", config_.address.text, seconds), now);
   }
 }
 
 int Runner::wait_ms(std::uint64_t now) const {
   std::uint64_t wake = now + kTickNs;
   if (!open_queue_.empty()) wake = std::min(wake, now + kRetryNs);
-  if (options_.requests == 0 && now < deadline_) wake = std::min(wake, deadline_);
+  if (config_.requests == 0 && now < deadline_) wake = std::min(wake, deadline_);
   return static_cast<int>((wake - now + 999'999) / 1'000'000);
 }
 
@@ -385,7 +385,7 @@ Status Runner::run(const Progress& progress) {
   if (epoll_ < 0) return Status::io(errno_text("epoll_create1", errno));
   std::uint64_t now = now_ns();
   const std::uint64_t start = now;
-  deadline_ = start + static_cast<std::uint64_t>(options_.seconds * 1e9);
+  deadline_ = start + static_cast<std::uint64_t>(config_.seconds * 1e9);
   for (Connection& c : conns_) open(c, now);
   std::uint64_t next_tick = start + kTickNs;
   epoll_event events[kMaxEvents];
@@ -437,10 +437,10 @@ Status probe(const net::Address& address, int timeout_ms) {
 
 }  // namespace
 
-Status run(const Options& options, const volatile std::sig_atomic_t* stop, const Progress& progress,
+Status run(const Config& config, const volatile std::sig_atomic_t* stop, const Progress& progress,
            Result* result) {
-  if (Status s = probe(options.address, options.timeout_ms); !s) return s;
-  Runner runner(options, stop, result);
+  if (Status s = probe(config.address, config.timeout_ms); !s) return s;
+  Runner runner(config, stop, result);
   return runner.run(progress);
 }
 

@@ -22,14 +22,14 @@ enum class Mode {
   kKeep,  // version 2: persistent connections, up to `pipeline` requests in flight
 };
 
-struct Options {
+struct Config {
   net::Address address;
   Mode mode = Mode::kKeep;
   int connections = 50;
   std::uint64_t requests = 100000;  // stop after this many; 0: run for `seconds`
   double seconds = 0;
   int pipeline = 1;  // keep mode only; conn mode sends one request per connection
-  workload::Spec workload;
+  workload::Config workload;
   int timeout_ms = 5000;  // a connection that makes no progress this long is an error
 };
 
@@ -56,7 +56,7 @@ using Progress = std::function<void(const Result& so_far, double seconds)>;
 // *result; the Status fails only when the run could not start, e.g. when that
 // first connection fails. Setting *stop (from a signal handler) ends the run
 // early: no new requests, and those in flight are awaited.
-Status run(const Options& options, const volatile std::sig_atomic_t* stop, const Progress& progress,
+Status run(const Config& config, const volatile std::sig_atomic_t* stop, const Progress& progress,
            Result* result);
 
 }  // namespace shmkv::loadgen

@@ -86,7 +86,7 @@ bool parse_real(const char* text, double lo, double hi, double* out) {
   return true;
 }
 
-std::string describe(const loadgen::Options& o) {
+std::string describe(const loadgen::Config& o) {
   std::string mode = o.mode == loadgen::Mode::kConn ? "conn mode (version 1)"
                                                   : fmt::format("keep mode (version 2), pipeline {}", o.pipeline);
   return fmt::format("{}, {}, {} connection{}", o.address.text, mode, o.connections, o.connections == 1 ? "" : "s");
@@ -94,7 +94,7 @@ std::string describe(const loadgen::Options& o) {
 
 double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 
-void print_text(const loadgen::Options& o, const loadgen::Result& r) {
+void print_text(const loadgen::Config& o, const loadgen::Result& r) {
   const double rate = r.seconds > 0 ? static_cast<double>(r.answered()) / r.seconds : 0;
   std::printf("shmkv-bench %s: %s\n", kVersion, describe(o).c_str());
   std::printf("  workload     %g%% GET, %zu-byte values, %llu keys (%s)\n", o.workload.get_ratio * 100,
@@ -116,7 +116,7 @@ void print_text(const loadgen::Options& o, const loadgen::Result& r) {
   for (const std::string& e : r.examples) std::printf("  e.g.         %s\n", e.c_str());
 }
 
-void print_json(const loadgen::Options& o, const loadgen::Result& r) {
+void print_json(const loadgen::Config& o, const loadgen::Result& r) {
   const double rate = r.seconds > 0 ? static_cast<double>(r.answered()) / r.seconds : 0;
   std::string out = fmt::format(
       R"({{"program": "shmkv-bench", "version": {}, "target": {}, "mode": "{}", "connections": {}, )"
@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
       {"version", no_argument, nullptr, kOptVersion},
       {nullptr, 0, nullptr, 0},
   };
-  loadgen::Options options;
+  loadgen::Config config;
   std::string host = "127.0.0.1";
   std::uint64_t port = 4444;
   std::string socket_path;
@@ -209,47 +209,47 @@ int main(int argc, char** argv) {
       case 'c':
         if (!parse_count(arg, 1, 10000, &n))
           return usage_error(fmt::format("-c takes a number of connections from 1 to 10000, not '{}'", arg));
-        options.connections = static_cast<int>(n);
+        config.connections = static_cast<int>(n);
         break;
       case 'n':
-        if (!parse_count(arg, 1, UINT64_MAX / 2, &options.requests))
+        if (!parse_count(arg, 1, UINT64_MAX / 2, &config.requests))
           return usage_error(fmt::format("-n takes a number of requests of at least 1, not '{}'", arg));
         requests_given = true;
         break;
       case 'd':
-        if (!parse_real(optarg, 0.001, 86400, &options.seconds))
+        if (!parse_real(optarg, 0.001, 86400, &config.seconds))
           return usage_error(fmt::format("-d takes seconds from 0.001 to 86400, e.g. 5 or 0.5, not '{}'", arg));
         break;
       case kOptMode:
-        if (arg == "conn") options.mode = loadgen::Mode::kConn;
-        else if (arg == "keep") options.mode = loadgen::Mode::kKeep;
+        if (arg == "conn") config.mode = loadgen::Mode::kConn;
+        else if (arg == "keep") config.mode = loadgen::Mode::kKeep;
         else return usage_error(fmt::format("--mode takes conn or keep, not '{}'", arg));
         break;
       case 'P':
         if (!parse_count(arg, 1, 10000, &n))
           return usage_error(fmt::format("-P takes a pipeline depth from 1 to 10000, not '{}'", arg));
-        options.pipeline = static_cast<int>(n);
+        config.pipeline = static_cast<int>(n);
         break;
       case 'r':
-        if (!parse_count(arg, 1, workload::kMaxKeyspace, &options.workload.keyspace))
+        if (!parse_count(arg, 1, workload::kMaxKeyspace, &config.workload.keyspace))
           return usage_error(fmt::format("-r takes a number of keys from 1 to {}, not '{}'", workload::kMaxKeyspace, arg));
         break;
-      case kOptSequential: options.workload.sequential = true; break;
+      case kOptSequential: config.workload.sequential = true; break;
       case kOptGetRatio:
-        if (!parse_real(optarg, 0, 1, &options.workload.get_ratio))
+        if (!parse_real(optarg, 0, 1, &config.workload.get_ratio))
           return usage_error(fmt::format("--get-ratio takes a number from 0 to 1, not '{}'", arg));
         break;
       case kOptValueSize:
         if (!parse_count(arg, 2, 16 << 20, &n))
           return usage_error(fmt::format("--value-size takes bytes from 2 to {}, not '{}'", 16 << 20, arg));
-        options.workload.value_size = static_cast<std::size_t>(n);
+        config.workload.value_size = static_cast<std::size_t>(n);
         break;
       case 't': {
         double seconds = 0;
         if (!parse_real(optarg, 0, 86400, &seconds))
           return usage_error(fmt::format("-t takes seconds, e.g. 2 or 0.5, not '{}'", arg));
-        options.timeout_ms = static_cast<int>(seconds * 1000);
-        if (options.timeout_ms == 0) options.timeout_ms = 86400 * 1000;  // 0: as good as never
+        config.timeout_ms = static_cast<int>(seconds * 1000);
+        if (config.timeout_ms == 0) config.timeout_ms = 86400 * 1000;  // 0: as good as never
         break;
       }
       case kOptJson: json_output = true; break;
@@ -261,19 +261,19 @@ int main(int argc, char** argv) {
   }
   if (optind < argc) return usage_error(fmt::format("unexpected argument '{}'", argv[optind]));
   if (!socket_path.empty() && tcp_given) return usage_error("give -s, or -h and -p, not both");
-  if (requests_given && options.seconds > 0) return usage_error("give -n or -d, not both");
-  if (options.seconds > 0) options.requests = 0;
-  if (options.mode == loadgen::Mode::kConn && options.pipeline > 1)
+  if (requests_given && config.seconds > 0) return usage_error("give -n or -d, not both");
+  if (config.seconds > 0) config.requests = 0;
+  if (config.mode == loadgen::Mode::kConn && config.pipeline > 1)
     return usage_error("-P needs --mode keep: a version-1 connection carries one request");
 
   const Status resolved = socket_path.empty()
-                              ? net::resolve_tcp(host, static_cast<std::uint16_t>(port), &options.address)
-                              : net::resolve_unix(socket_path, &options.address);
+                              ? net::resolve_tcp(host, static_cast<std::uint16_t>(port), &config.address)
+                              : net::resolve_unix(socket_path, &config.address);
   if (!resolved) {
     std::fprintf(stderr, "shmkv-bench: %s\n", resolved.message().c_str());
     return resolved.code() == Status::Code::kInvalid ? kUsage : kNoServer;
   }
-  raise_file_limit(options.connections);
+  raise_file_limit(config.connections);
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sa.sa_flags = SA_RESETHAND;  // a second ^C ends the program at once
@@ -282,13 +282,13 @@ int main(int argc, char** argv) {
 
   const bool live = isatty(STDERR_FILENO);
   loadgen::Result result;
-  if (Status s = loadgen::run(options, &g_stop, live ? loadgen::Progress(progress) : loadgen::Progress(), &result); !s) {
+  if (Status s = loadgen::run(config, &g_stop, live ? loadgen::Progress(progress) : loadgen::Progress(), &result); !s) {
     if (live) std::fputs("\r\033[K", stderr);
     std::fprintf(stderr, "shmkv-bench: %s (is shmkvd running there? see -h, -p and -s)\n", s.message().c_str());
     return kNoServer;
   }
   if (live) std::fputs("\r\033[K", stderr);
-  if (json_output) print_json(options, result);
-  else print_text(options, result);
+  if (json_output) print_json(config, result);
+  else print_text(config, result);
   return result.errors() > 0 ? kErrors : kOk;
 }

@@ -22,7 +22,7 @@ KeyText key_text(std::uint64_t n) {
   return k;
 }
 
-Generator::Generator(const Spec& spec) : spec_(spec), state_(spec.seed), value_(spec.value_size, 'x') {
+Generator::Generator(const Config& config) : config_(config), state_(config.seed), value_(config.value_size, 'x') {
   value_.front() = '"';
   value_.back() = '"';
 }
@@ -40,12 +40,12 @@ Request Generator::next(std::int32_t version, std::string& out) {
   // The top 53 bits as a fraction in [0, 1): below get_ratio means GET, so
   // a ratio of 1 gives only GETs and 0 only PUTs.
   const double draw = static_cast<double>(random() >> 11) * 0x1.0p-53;
-  r.op = draw < spec_.get_ratio ? Op::kGet : Op::kPut;
-  if (spec_.sequential) {
+  r.op = draw < config_.get_ratio ? Op::kGet : Op::kPut;
+  if (config_.sequential) {
     r.key = next_key_;
-    next_key_ = next_key_ + 1 == spec_.keyspace ? 0 : next_key_ + 1;
+    next_key_ = next_key_ + 1 == config_.keyspace ? 0 : next_key_ + 1;
   } else {
-    r.key = random() % spec_.keyspace;  // the bias is below 2^-24 for any keyspace allowed
+    r.key = random() % config_.keyspace;  // the bias is below 2^-24 for any keyspace allowed
   }
   const KeyText key = key_text(r.key);
   const std::size_t header = frame::begin(out, version);

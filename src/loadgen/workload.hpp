@@ -26,7 +26,7 @@ struct Request {
   std::uint64_t key = 0;
 };
 
-struct Spec {
+struct Config {
   std::uint64_t keyspace = 100000;  // keys 0 .. keyspace-1; at most kMaxKeyspace
   double get_ratio = 0.5;           // share of GETs, 0..1; the rest are PUTs
   std::size_t value_size = 32;      // bytes of the value's JSON text: a string, so at least 2
@@ -45,8 +45,8 @@ KeyText key_text(std::uint64_t n);
 
 class Generator {
  public:
-  // REQUIRES: spec.keyspace in 1..kMaxKeyspace, spec.value_size >= 2.
-  explicit Generator(const Spec& spec);
+  // REQUIRES: config.keyspace in 1..kMaxKeyspace, config.value_size >= 2.
+  explicit Generator(const Config& config);
 
   // next chooses the next request and appends it to out as one whole message
   // of the given protocol version.
@@ -58,7 +58,7 @@ class Generator {
  private:
   std::uint64_t random();
 
-  Spec spec_;
+  Config config_;
   std::uint64_t state_;         // the random generator's (splitmix64)
   std::uint64_t next_key_ = 0;  // the next key in sequential order
   std::string value_;

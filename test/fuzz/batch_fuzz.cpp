@@ -55,7 +55,7 @@ struct Side {
     store::Store::remove(name);  // the mapping outlives its name
     scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(8);
     require(board != nullptr, "create a scoreboard");
-    dispatcher = std::make_unique<dispatch::Dispatcher>(*store, *board, dispatch::Dispatcher::Options{256});
+    dispatcher = std::make_unique<dispatch::Dispatcher>(*store, *board, dispatch::Dispatcher::Config{256});
   }
 
   // reset empties the store and puts the seed keys back.

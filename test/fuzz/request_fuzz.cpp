@@ -129,10 +129,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   // DEBUG stays off, as in a daemon without --debug-commands: its crash
   // command would abort on purpose. A slot of its own lets the dispatcher
   // mark "in the store" as a worker does.
-  dispatch::Dispatcher::Options options;
-  options.max_message = kMaxMessage;
-  options.slot = &f->board->slot(f->board->reserve(scoreboard::State::kBusy));
-  f->dispatcher = std::make_unique<dispatch::Dispatcher>(*f->store, *f->board, options);
+  dispatch::Dispatcher::Config config;
+  config.max_message = kMaxMessage;
+  config.slot = &f->board->slot(f->board->reserve(scoreboard::State::kBusy));
+  f->dispatcher = std::make_unique<dispatch::Dispatcher>(*f->store, *f->board, config);
   restore_seeds(*f);
   g_fixture = f;
   return 0;

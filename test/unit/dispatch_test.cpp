@@ -24,7 +24,7 @@ struct Harness {
   Harness() {
     store::Store::remove(name);
     REQUIRE(store::Store::open(name, 1 << 20, &store).is_ok());
-    dispatcher = std::make_unique<dispatch::Dispatcher>(*store, *board, dispatch::Dispatcher::Options{4096, true, nullptr});
+    dispatcher = std::make_unique<dispatch::Dispatcher>(*store, *board, dispatch::Dispatcher::Config{4096, true, nullptr});
   }
   ~Harness() { store::Store::remove(name); }
 

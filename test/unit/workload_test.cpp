@@ -43,10 +43,10 @@ TEST_CASE("workload: keys are named as redis-benchmark names them") {
 }
 
 TEST_CASE("workload: requests are whole framed messages the server can parse") {
-  workload::Spec spec;
-  spec.get_ratio = 0.5;
-  spec.value_size = 10;
-  workload::Generator g(spec);
+  workload::Config config;
+  config.get_ratio = 0.5;
+  config.value_size = 10;
+  workload::Generator g(config);
   CHECK(g.value() == R"("xxxxxxxx")");
   int gets = 0;
   for (int i = 0; i < 1000; ++i) {
@@ -55,7 +55,7 @@ TEST_CASE("workload: requests are whole framed messages the server can parse") {
     std::int32_t version = 0;
     const std::string body = body_of(out, &version);
     CHECK(version == frame::kVersionPersistent);
-    CHECK(r.key < spec.keyspace);
+    CHECK(r.key < config.keyspace);
     const std::string key(workload::key_text(r.key).view());
     if (r.op == Op::kGet) {
       ++gets;
@@ -70,27 +70,27 @@ TEST_CASE("workload: requests are whole framed messages the server can parse") {
 
 TEST_CASE("workload: a get ratio of 0 or 1 gives only PUTs or only GETs") {
   for (double ratio : {0.0, 1.0}) {
-    workload::Spec spec;
-    spec.get_ratio = ratio;
-    workload::Generator g(spec);
+    workload::Config config;
+    config.get_ratio = ratio;
+    workload::Generator g(config);
     std::string out;
     for (int i = 0; i < 200; ++i) CHECK(g.next(1, out).op == (ratio == 1.0 ? Op::kGet : Op::kPut));
   }
 }
 
 TEST_CASE("workload: sequential keys visit every key once, then wrap") {
-  workload::Spec spec;
-  spec.keyspace = 5;
-  spec.sequential = true;
-  workload::Generator g(spec);
+  workload::Config config;
+  config.keyspace = 5;
+  config.sequential = true;
+  workload::Generator g(config);
   std::string out;
   for (std::uint64_t expected : {0, 1, 2, 3, 4, 0, 1}) CHECK(g.next(2, out).key == expected);
 }
 
 TEST_CASE("workload: random keys cover a small keyspace") {
-  workload::Spec spec;
-  spec.keyspace = 10;
-  workload::Generator g(spec);
+  workload::Config config;
+  config.keyspace = 10;
+  workload::Generator g(config);
   std::set<std::uint64_t> seen;
   std::string out;
   for (int i = 0; i < 1000; ++i) seen.insert(g.next(2, out).key);
