@@ -141,9 +141,7 @@ void Dispatcher::debug(std::int32_t version, const request::Request& req, std::s
     reply::error(out, version, s.message());
     return;
   }
-  const std::size_t header = frame::begin(out, version);
-  out.append(R"({"status": "OK", "response": {"func": "DEBUG", "response": "ok"}})");
-  frame::finish(out, header);
+  reply::debug(out, version);
 }
 
 void Dispatcher::stats(std::int32_t version, std::string& out) {

@@ -69,6 +69,13 @@ void stats(std::string& out, std::int32_t version, const Stats& stats) {
   frame::finish(out, header);
 }
 
+// debug answers a DEBUG test hook that ran (shmkvd --debug-commands).
+void debug(std::string& out, std::int32_t version) {
+  const std::size_t header = frame::begin(out, version);
+  out.append(R"({"status": "OK", "response": {"func": "DEBUG", "response": "ok"}})");
+  frame::finish(out, header);
+}
+
 void unknown_function(std::string& out, std::int32_t version, std::string_view func) {
   const std::size_t header = frame::begin(out, version);
   fmt::format_to(std::back_inserter(out),

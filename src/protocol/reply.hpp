@@ -35,6 +35,7 @@ struct Stats {
   std::string store_status;        // "ok", "recovering" or "failed: why"
 };
 void stats(std::string& out, std::int32_t version, const Stats& stats);
+void debug(std::string& out, std::int32_t version);
 void unknown_function(std::string& out, std::int32_t version, std::string_view func);
 void error(std::string& out, std::int32_t version, std::string_view message);
 

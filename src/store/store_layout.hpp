@@ -1,6 +1,7 @@
 // The store's layout in its segment, shared by the store's own source files
-// (store.cpp: the operations; store_recovery.cpp: health, salvage and the
-// test hooks). Internal: nothing outside src/store/ includes it.
+// (store.cpp: the operations; store_index.cpp: the hash index;
+// store_recovery.cpp: health and salvage; store_debug.cpp: the test hooks).
+// Internal: nothing outside src/store/ includes it.
 #pragma once
 
 // The Makefile sets BOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC

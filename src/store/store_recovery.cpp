@@ -3,10 +3,7 @@
 #include <boost/date_time/posix_time/posix_time_types.hpp>
 #include <fmt/format.h>
 
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <thread>
 
 #include "store/store.hpp"
 
@@ -154,21 +151,6 @@ Status Store::replace(const std::string& from, const std::string& to) {
   const std::string dst = "/dev/shm/" + to;
   if (std::rename(src.c_str(), dst.c_str()) < 0) return Status::io(errno_text("rename " + src + " to " + dst, errno));
   return Status::ok();
-}
-
-Status Store::debug_hold_lock(std::uint32_t ms) {
-  try {
-    Lock lock(segment_->root->mutex);
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    return Status::ok();
-  } catch (const bi::interprocess_exception& e) {
-    return Status::io(fmt::format("store lock: {}", e.what()));
-  }
-}
-
-void Store::debug_crash_in_store() {
-  segment_->root->mutex.lock();  // and never unlocked: the process dies with it
-  std::abort();
 }
 
 }  // namespace shmkv::store

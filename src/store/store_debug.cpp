@@ -1,0 +1,33 @@
+// The store's test hooks, answered for DEBUG when shmkvd runs with
+// --debug-commands: faults that a test cannot otherwise provoke on demand
+// (a worker that sits on the store lock, or dies holding it).
+#include "store/store_layout.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "store/store.hpp"
+
+namespace shmkv::store {
+
+namespace bi = boost::interprocess;
+
+Status Store::debug_hold_lock(std::uint32_t ms) {
+  try {
+    Lock lock(segment_->root->mutex);
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return Status::ok();
+  } catch (const bi::interprocess_exception& e) {
+    return Status::io(fmt::format("store lock: {}", e.what()));
+  }
+}
+
+void Store::debug_crash_in_store() {
+  segment_->root->mutex.lock();  // and never unlocked: the process dies with it
+  std::abort();
+}
+
+}  // namespace shmkv::store
