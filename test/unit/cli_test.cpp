@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "check_ok.hpp"
+
 #include <string>
 #include <vector>
 
@@ -15,7 +17,7 @@ cli::Command from_args(std::vector<std::string_view> words) {
   cli::Command c;
   const Status s = cli::parse_args(words, &c);
   CAPTURE(s.message());
-  REQUIRE(s.is_ok());
+  REQUIRE_OK(s);
   return c;
 }
 
@@ -24,7 +26,7 @@ cli::Command from_line(std::string_view line) {
   bool blank = true;
   const Status s = cli::parse_line(line, &c, &blank);
   CAPTURE(s.message());
-  REQUIRE(s.is_ok());
+  REQUIRE_OK(s);
   REQUIRE(!blank);
   return c;
 }
@@ -76,7 +78,7 @@ TEST_CASE("cli: a line is cut at blanks; JSON and text take the rest of it") {
   for (std::string_view blank : {"", "   ", "\t", "# comment", "  #get k"}) {
     cli::Command unused;
     bool is_blank = false;
-    CHECK(cli::parse_line(blank, &unused, &is_blank).is_ok());
+    CHECK_OK(cli::parse_line(blank, &unused, &is_blank));
     CHECK(is_blank);
   }
   CHECK(line_error("get \"open") == "\"open is not a valid JSON string");
@@ -87,11 +89,11 @@ TEST_CASE("cli: a line is cut at blanks; JSON and text take the rest of it") {
 
 TEST_CASE("cli: prepare checks values and makes text a JSON string") {
   cli::Command c = from_args({"put", "--string", "k", "say \"hi\"\n"});
-  REQUIRE(cli::prepare(&c, nullptr).is_ok());
+  REQUIRE_OK(cli::prepare(&c, nullptr));
   CHECK(c.args[1] == "\"say \\\"hi\\\"\\n\"");
 
   c = from_args({"call", "STATS"});
-  REQUIRE(cli::prepare(&c, nullptr).is_ok());
+  REQUIRE_OK(cli::prepare(&c, nullptr));
   CHECK(c.args == Args{"STATS", "{}"});
 
   c = from_args({"put", "k", "{\"a\": 01}"});

@@ -5,6 +5,8 @@
 #include "shmkv/client.hpp"
 
 #include <doctest/doctest.h>
+
+#include "check_ok.hpp"
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -42,7 +44,7 @@ Answer ok(std::string_view func, std::string_view response) {
 
 // listen_loopback listens on a free port of 127.0.0.1 and returns that port.
 std::uint16_t listen_loopback(int* fd) {
-  REQUIRE(net::listen_tcp("127.0.0.1", 0, 8, fd).is_ok());
+  REQUIRE_OK(net::listen_tcp("127.0.0.1", 0, 8, fd));
   sockaddr_in addr{};
   socklen_t len = sizeof addr;
   getsockname(*fd, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -118,7 +120,7 @@ class FakeServer {
 
 std::unique_ptr<client::Client> connect(const FakeServer& server, int timeout_ms = 2000) {
   std::unique_ptr<client::Client> c;
-  REQUIRE(client::Client::connect(server.endpoint(timeout_ms), &c).is_ok());
+  REQUIRE_OK(client::Client::connect(server.endpoint(timeout_ms), &c));
   return c;
 }
 
@@ -133,7 +135,7 @@ TEST_CASE("client: a batch refuses what it cannot send, before sending") {
   CHECK(batch.get(std::string("\xff", 1)).message() == "the key is not valid UTF-8");
   CHECK(batch.call("F", "{").code() == Status::Code::kInvalid);
   CHECK(batch.size() == 0);
-  CHECK(batch.put("k", " [1, 2] ").is_ok());
+  CHECK_OK(batch.put("k", " [1, 2] "));
   CHECK(batch.size() == 1);
 }
 
@@ -151,16 +153,16 @@ TEST_CASE("client: typed calls read the server's replies") {
   });
   auto c = connect(server);
   std::string value;
-  REQUIRE(c->get("here", &value).is_ok());
+  REQUIRE_OK(c->get("here", &value));
   CHECK(value == R"({"a": [1.0, "x"]})");
   const Status absent = c->get("gone", &value);
   CHECK(absent.is_not_found());
   CHECK(absent.message() == R"("gone" is not set)");
-  CHECK(c->put("k", "1").is_ok());
-  CHECK(c->del("here").is_ok());
+  CHECK_OK(c->put("k", "1"));
+  CHECK_OK(c->del("here"));
   CHECK(c->del("gone").is_not_found());
   std::vector<client::Stat> stats;
-  REQUIRE(c->stats(&stats).is_ok());
+  REQUIRE_OK(c->stats(&stats));
   REQUIRE(stats.size() == 2);
   CHECK(stats[0].name == "keys");
   CHECK(stats[0].value == "2");
@@ -214,7 +216,7 @@ TEST_CASE("client: a page of keys must keep the promises that make paging end") 
   auto c = connect(server);
   client::KeysPage page;
   page_json = R"({"keys": ["a1", "a2"], "more": true})";
-  REQUIRE(c->keys("a", std::nullopt, 2, &page).is_ok());
+  REQUIRE_OK(c->keys("a", std::nullopt, 2, &page));
   CHECK(page.keys == std::vector<std::string>{"a1", "a2"});
   CHECK(page.more);
   for (auto [bad, why] : {std::pair{R"({"keys": ["a2", "a1"], "more": false})", "out of order"},
@@ -245,7 +247,7 @@ TEST_CASE("client: a server that stops answering is a timeout, then the next cal
   CHECK(contains(s.message(), "no reply from 127.0.0.1:"));
   CHECK(contains(s.message(), "within 0.2 s"));
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
-  REQUIRE(c->get("k", &value).is_ok());
+  REQUIRE_OK(c->get("k", &value));
   CHECK(value == "1");
   CHECK(server.connections() == 2);
 }
@@ -274,7 +276,7 @@ TEST_CASE("client: a batch gets its replies in order, and a lost connection says
   });
   auto c = connect(server);
   client::Batch batch;
-  for (int i = 0; i < 5; ++i) REQUIRE(batch.get(fmt::format("k{:02}", i)).is_ok());
+  for (int i = 0; i < 5; ++i) REQUIRE_OK(batch.get(fmt::format("k{:02}", i)));
   std::vector<client::Result> results;
   const Status s = c->run(batch, &results);
   CHECK(s.code() == Status::Code::kIo);

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "check_ok.hpp"
+
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -24,13 +26,13 @@ Status parse(std::initializer_list<const char*> args, daemon_config::Config* con
 
 TEST_CASE("daemon_config: sizes take K, M and G suffixes") {
   std::size_t n = 0;
-  REQUIRE(daemon_config::parse_size("64M", &n).is_ok());
+  REQUIRE_OK(daemon_config::parse_size("64M", &n));
   CHECK(n == std::size_t(64) << 20);
-  REQUIRE(daemon_config::parse_size("1G", &n).is_ok());
+  REQUIRE_OK(daemon_config::parse_size("1G", &n));
   CHECK(n == std::size_t(1) << 30);
-  REQUIRE(daemon_config::parse_size("512k", &n).is_ok());
+  REQUIRE_OK(daemon_config::parse_size("512k", &n));
   CHECK(n == 512 * 1024);
-  REQUIRE(daemon_config::parse_size("1000", &n).is_ok());
+  REQUIRE_OK(daemon_config::parse_size("1000", &n));
   CHECK(n == 1000);
   CHECK(daemon_config::parse_size("12X", &n).message() == "'12X' has an unknown suffix (use K, M or G)");
   CHECK_FALSE(daemon_config::parse_size("M", &n).is_ok());
@@ -41,7 +43,7 @@ TEST_CASE("daemon_config: sizes take K, M and G suffixes") {
 TEST_CASE("daemon_config: defaults and options") {
   daemon_config::Config config;
   daemon_config::Action action;
-  REQUIRE(parse({}, &config, &action).is_ok());
+  REQUIRE_OK(parse({}, &config, &action));
   CHECK(action == daemon_config::Action::kServe);
   CHECK(config.bind == "127.0.0.1");
   CHECK(config.port == 4444);
@@ -49,10 +51,9 @@ TEST_CASE("daemon_config: defaults and options") {
   CHECK(config.memory == std::size_t(64) << 20);
   CHECK(config.max_message == std::size_t(1) << 20);
 
-  REQUIRE(parse({"--bind", "::1", "-p", "5000", "--name", "t1", "--memory", "8M", "--max-message", "4K",
+  REQUIRE_OK(parse({"--bind", "::1", "-p", "5000", "--name", "t1", "--memory", "8M", "--max-message", "4K",
                  "--idle-timeout", "0", "--log-level", "debug"},
-                &config, &action)
-              .is_ok());
+                &config, &action));
   CHECK(config.bind == "::1");
   CHECK(config.port == 5000);
   CHECK(config.name == "t1");
@@ -61,7 +62,7 @@ TEST_CASE("daemon_config: defaults and options") {
   CHECK(config.idle_timeout_s == 0);
   CHECK(config.log_level == log::Level::kDebug);
 
-  REQUIRE(parse({"--version"}, &config, &action).is_ok());
+  REQUIRE_OK(parse({"--version"}, &config, &action));
   CHECK(action == daemon_config::Action::kVersion);
 }
 
@@ -72,7 +73,7 @@ TEST_CASE("daemon_config: usage errors say what to give instead") {
         "--port takes a whole number from 0 to 65535, not '70000'");
   CHECK(parse({"--memory", "1K"}, &config, &action).message() == "--memory must be from 64K to 32G");
   CHECK(parse({"--memory", "33G"}, &config, &action).message() == "--memory must be from 64K to 32G");
-  CHECK(parse({"--memory", "32G"}, &config, &action).is_ok());
+  CHECK_OK(parse({"--memory", "32G"}, &config, &action));
   CHECK(parse({"--name", "a/b"}, &config, &action).message() == "--name takes a non-empty name without '/'");
   CHECK(parse({"--frob"}, &config, &action).message() == "unknown option --frob");
   CHECK(parse({"--port"}, &config, &action).message() == "--port needs a value");
@@ -90,10 +91,9 @@ TEST_CASE("daemon_config: usage errors say what to give instead") {
 TEST_CASE("daemon_config: sockets, limits, daemon mode and store removal") {
   daemon_config::Config config;
   daemon_config::Action action;
-  REQUIRE(parse({"--port", "0", "--socket", "/run/shmkv.sock", "--socket-mode", "600", "--max-children", "4",
+  REQUIRE_OK(parse({"--port", "0", "--socket", "/run/shmkv.sock", "--socket-mode", "600", "--max-children", "4",
                  "--shutdown-timeout", "3", "-d", "--pidfile", "/run/shmkvd.pid"},
-                &config, &action)
-              .is_ok());
+                &config, &action));
   CHECK(config.port == 0);
   CHECK(config.socket_path == "/run/shmkv.sock");
   CHECK(config.socket_mode == 0600);
@@ -103,11 +103,11 @@ TEST_CASE("daemon_config: sockets, limits, daemon mode and store removal") {
   CHECK(config.pidfile == "/run/shmkvd.pid");
 
   daemon_config::Config relative;
-  REQUIRE(parse({"--socket", "s.sock"}, &relative, &action).is_ok());
+  REQUIRE_OK(parse({"--socket", "s.sock"}, &relative, &action));
   CHECK(relative.socket_path.front() == '/');  // still valid after chdir("/")
 
   daemon_config::Config remove;
-  REQUIRE(parse({"--remove-store", "--name", "old"}, &remove, &action).is_ok());
+  REQUIRE_OK(parse({"--remove-store", "--name", "old"}, &remove, &action));
   CHECK(action == daemon_config::Action::kRemoveStore);
   CHECK(remove.name == "old");
 }

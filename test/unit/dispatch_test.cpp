@@ -1,6 +1,8 @@
 #include "daemon/dispatch.hpp"
 
 #include <doctest/doctest.h>
+
+#include "check_ok.hpp"
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -23,7 +25,7 @@ struct Harness {
 
   Harness() {
     store::Store::remove(name);
-    REQUIRE(store::Store::open(name, 1 << 20, &store).is_ok());
+    REQUIRE_OK(store::Store::open(name, 1 << 20, &store));
     dispatcher = std::make_unique<dispatch::Dispatcher>(*store, *board, dispatch::Dispatcher::Config{4096, true, nullptr});
   }
   ~Harness() { store::Store::remove(name); }

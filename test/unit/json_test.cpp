@@ -2,13 +2,15 @@
 
 #include <doctest/doctest.h>
 
+#include "check_ok.hpp"
+
 using namespace shmkv;
 
 TEST_CASE("json::check_value accepts exactly one valid value") {
   for (const char* ok : {"1", "1.0", "-0.5e-10", "12345678901234567890123", "null", "true", "false",
                          "\"\\u2603\\\"\"", "[]", "{}", " [1, [2, {\"a\": null}]] ", "\"a\\nb\""}) {
     CAPTURE(ok);
-    CHECK(json::check_value(ok).is_ok());
+    CHECK_OK(json::check_value(ok));
   }
 }
 
@@ -47,7 +49,7 @@ TEST_CASE("json::append_quoted writes what Quoted formats, for every byte and mi
 
 TEST_CASE("json::decode_string resolves a JSON string literal, and nothing else") {
   std::string out;
-  REQUIRE(json::decode_string("\"a\\nb \\u2603 \\\"\"", &out).is_ok());
+  REQUIRE_OK(json::decode_string("\"a\\nb \\u2603 \\\"\"", &out));
   CHECK(out == "a\nb \xe2\x98\x83 \"");
   CHECK(json::decode_string("1", &out).code() == Status::Code::kInvalid);
   CHECK(json::decode_string("\"a\" \"b\"", &out).code() == Status::Code::kInvalid);

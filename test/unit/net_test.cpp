@@ -1,6 +1,8 @@
 #include "common/net.hpp"
 
 #include <doctest/doctest.h>
+
+#include "check_ok.hpp"
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -42,7 +44,7 @@ struct UnixListener {
 TEST_CASE("net::connect_unix connects to a listening UNIX socket") {
   UnixListener listener;
   int fd = -1;
-  REQUIRE(net::connect_unix(listener.path, 1000, &fd).is_ok());
+  REQUIRE_OK(net::connect_unix(listener.path, 1000, &fd));
   const int peer = accept(listener.fd, nullptr, nullptr);
   REQUIRE(peer >= 0);
   CHECK(send(fd, "x", 1, 0) == 1);

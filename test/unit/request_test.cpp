@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "check_ok.hpp"
+
 #include <string>
 
 using namespace shmkv;
@@ -33,13 +35,13 @@ std::string error_of(std::string body) {
 TEST_CASE("request: GET and PUT in the original client's form") {
   Parsed p;
   parse(p, R"({"func": "PUT", "params": {"obj": "colour", "val": {"r": 255}}})");
-  REQUIRE(p.status.is_ok());
+  REQUIRE_OK(p.status);
   CHECK(p.req.func == request::Func::kPut);
   CHECK(p.req.key == "colour");
   CHECK(p.req.value == R"({"r": 255})");
 
   parse(p, R"({"func": "GET", "params": {"obj": "colour"}})");
-  REQUIRE(p.status.is_ok());
+  REQUIRE_OK(p.status);
   CHECK(p.req.func == request::Func::kGet);
   CHECK(p.req.key == "colour");
 }
@@ -47,7 +49,7 @@ TEST_CASE("request: GET and PUT in the original client's form") {
 TEST_CASE("request: fields may come in any order, keys are decoded") {
   Parsed p;
   parse(p, R"({"params": {"val": [1, 2], "obj": "a\u0062"}, "func": "PUT"})");
-  REQUIRE(p.status.is_ok());
+  REQUIRE_OK(p.status);
   CHECK(p.req.key == "ab");
   CHECK(p.req.value == "[1, 2]");
 }
@@ -58,7 +60,7 @@ TEST_CASE("request: values keep their exact source text") {
     CAPTURE(value);
     Parsed p;
     parse(p, std::string(R"({"func": "PUT", "params": {"obj": "k", "val": )") + value + "  }}");
-    REQUIRE(p.status.is_ok());
+    REQUIRE_OK(p.status);
     CHECK(p.req.value == value);
   }
 }
@@ -66,7 +68,7 @@ TEST_CASE("request: values keep their exact source text") {
 TEST_CASE("request: an unknown function's params are not examined") {
   Parsed p;
   parse(p, R"({"func": "FROB"})");
-  REQUIRE(p.status.is_ok());
+  REQUIRE_OK(p.status);
   CHECK(p.req.func == request::Func::kUnknown);
   CHECK(p.req.func_name == "FROB");
 }
@@ -110,26 +112,26 @@ TEST_CASE("request: one parser serves many requests") {
 TEST_CASE("request: DELETE, KEYS and STATS params") {
   Parsed p;
   parse(p, R"({"func": "DELETE", "params": {"obj": "k"}})");
-  REQUIRE(p.status.is_ok());
+  REQUIRE_OK(p.status);
   CHECK(p.req.func == request::Func::kDelete);
   CHECK(p.req.key == "k");
 
   parse(p, R"({"func": "KEYS", "params": {}})");
-  REQUIRE(p.status.is_ok());
+  REQUIRE_OK(p.status);
   CHECK(p.req.func == request::Func::kKeys);
   CHECK(p.req.prefix == "");
   CHECK_FALSE(p.req.has_after);
   CHECK(p.req.limit == request::kKeysDefaultLimit);
 
   parse(p, R"({"func": "KEYS", "params": {"limit": 5, "after": "a\u0062", "prefix": "a"}})");
-  REQUIRE(p.status.is_ok());
+  REQUIRE_OK(p.status);
   CHECK(p.req.prefix == "a");
   CHECK(p.req.has_after);
   CHECK(p.req.after == "ab");
   CHECK(p.req.limit == 5);
 
   parse(p, R"({"func": "STATS", "params": {}})");
-  REQUIRE(p.status.is_ok());
+  REQUIRE_OK(p.status);
   CHECK(p.req.func == request::Func::kStats);
 
   CHECK(error_of(R"({"func": "DELETE", "params": {}})") == "params.obj is missing");
@@ -146,19 +148,19 @@ TEST_CASE("request: DELETE, KEYS and STATS params") {
 TEST_CASE("request: DEBUG exists only with --debug-commands") {
   Parsed p;
   parse(p, R"({"func": "DEBUG", "params": {"crash": "in_store"}})");
-  REQUIRE(p.status.is_ok());
+  REQUIRE_OK(p.status);
   CHECK(p.req.func == request::Func::kUnknown);
 
   request::Parser debug(true);
   std::string body = R"({"func": "DEBUG", "params": {"crash": "in_store"}})";
   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
   request::Request req;
-  REQUIRE(debug.parse(body.data(), body.size(), body.capacity(), &req).is_ok());
+  REQUIRE_OK(debug.parse(body.data(), body.size(), body.capacity(), &req));
   CHECK(req.func == request::Func::kDebug);
   CHECK(req.crash_in_store);
   body = R"({"func": "DEBUG", "params": {"hold_lock_ms": 250}})";
   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  REQUIRE(debug.parse(body.data(), body.size(), body.capacity(), &req).is_ok());
+  REQUIRE_OK(debug.parse(body.data(), body.size(), body.capacity(), &req));
   CHECK(req.hold_lock_ms == 250);
   CHECK_FALSE(req.crash_in_store);
   body = R"({"func": "DEBUG", "params": {"crash": "elsewhere"}})";

@@ -3,6 +3,8 @@
 #include <boost/interprocess/managed_shared_memory.hpp>
 #include <boost/version.hpp>
 #include <doctest/doctest.h>
+
+#include "check_ok.hpp"
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -30,7 +32,7 @@ struct TestSegment {
 std::unique_ptr<store::Store> open(const std::string& name, std::size_t size = 1 << 20) {
   std::unique_ptr<store::Store> s;
   Status status = store::Store::open(name, size, &s);
-  REQUIRE_MESSAGE(status.is_ok(), status.message());
+  REQUIRE_OK(status);
   return s;
 }
 
@@ -43,14 +45,14 @@ TEST_CASE("store: put, get, overwrite, delete") {
   std::string value = "untouched";
   CHECK(s->get("k", &value).is_not_found());
   CHECK(value == "untouched");
-  REQUIRE(s->put("k", "1.0").is_ok());
-  REQUIRE(s->get("k", &value).is_ok());
+  REQUIRE_OK(s->put("k", "1.0"));
+  REQUIRE_OK(s->get("k", &value));
   CHECK(value == "1.0");
-  REQUIRE(s->put("k", "[2]").is_ok());
-  REQUIRE(s->get("k", &value).is_ok());
+  REQUIRE_OK(s->put("k", "[2]"));
+  REQUIRE_OK(s->get("k", &value));
   CHECK(value == "[2]");
   CHECK(s->counts().keys == 1);
-  CHECK(s->del("k").is_ok());
+  CHECK_OK(s->del("k"));
   CHECK(s->del("k").is_not_found());
   CHECK(s->get("k", &value).is_not_found());
   CHECK(s->counts().keys == 0);
@@ -60,13 +62,13 @@ TEST_CASE("store: keys are bytes, embedded NUL and UTF-8 included") {
   TestSegment seg;
   auto s = open(seg.name);
   const std::string nul_key("a\0b", 3);
-  REQUIRE(s->put(nul_key, "1").is_ok());
-  REQUIRE(s->put("a", "2").is_ok());
-  REQUIRE(s->put("\xe2\x98\x83", "3").is_ok());
+  REQUIRE_OK(s->put(nul_key, "1"));
+  REQUIRE_OK(s->put("a", "2"));
+  REQUIRE_OK(s->put("\xe2\x98\x83", "3"));
   std::string value;
-  REQUIRE(s->get(nul_key, &value).is_ok());
+  REQUIRE_OK(s->get(nul_key, &value));
   CHECK(value == "1");
-  REQUIRE(s->get("a", &value).is_ok());
+  REQUIRE_OK(s->get("a", &value));
   CHECK(value == "2");
   CHECK(s->counts().keys == 3);
 }
@@ -74,13 +76,13 @@ TEST_CASE("store: keys are bytes, embedded NUL and UTF-8 included") {
 TEST_CASE("store: a full store refuses the put and keeps the old value") {
   TestSegment seg;
   auto s = open(seg.name, store::kMinimumSize);
-  REQUIRE(s->put("k", "\"small\"").is_ok());
+  REQUIRE_OK(s->put("k", "\"small\""));
   const std::string big(store::kMinimumSize, 'x');
   Status full = s->put("k", big);
   CHECK(full.code() == Status::Code::kFull);
   CHECK(full.message() == "store is full");
   std::string value;
-  REQUIRE(s->get("k", &value).is_ok());
+  REQUIRE_OK(s->get("k", &value));
   CHECK(value == "\"small\"");
 
   // Filling it key by key also ends in kFull, with every stored key intact.
@@ -94,23 +96,23 @@ TEST_CASE("store: a full store refuses the put and keeps the old value") {
   }
   CHECK(stored > 10);
   CHECK(s->counts().keys == std::size_t(stored) + 1);
-  for (int i = 0; i < stored; ++i) CHECK(s->get(fmt::format("key{}", i), &value).is_ok());
+  for (int i = 0; i < stored; ++i) CHECK_OK(s->get(fmt::format("key{}", i), &value));
   // Deleting makes room again.
-  REQUIRE(s->del("key0").is_ok());
-  CHECK(s->put("again", "1").is_ok());
+  REQUIRE_OK(s->del("key0"));
+  CHECK_OK(s->put("again", "1"));
 }
 
 TEST_CASE("store: reopening a segment keeps its data") {
   TestSegment seg;
   {
     auto s = open(seg.name);
-    REQUIRE(s->put("persist", "{\"a\": 1}").is_ok());
+    REQUIRE_OK(s->put("persist", "{\"a\": 1}"));
   }
   auto again = open(seg.name, 4 << 20);
   CHECK_FALSE(again->created());
   CHECK(again->counts().store_bytes == (1 << 20));  // the existing size wins
   std::string value;
-  REQUIRE(again->get("persist", &value).is_ok());
+  REQUIRE_OK(again->get("persist", &value));
   CHECK(value == "{\"a\": 1}");
 }
 
@@ -130,18 +132,18 @@ TEST_CASE("store: a segment that is not a shmkv store is refused, not misread") 
 TEST_CASE("store: scan pages through keys by prefix in byte order") {
   TestSegment seg;
   auto s = open(seg.name);
-  for (const char* k : {"b/2", "a/1", "b/1", "b/10", "c", "b/\xc3\xa9", "b/Z"}) REQUIRE(s->put(k, "0").is_ok());
+  for (const char* k : {"b/2", "a/1", "b/1", "b/10", "c", "b/\xc3\xa9", "b/Z"}) REQUIRE_OK(s->put(k, "0"));
   store::Page page;
-  REQUIRE(s->scan("b/", nullptr, 2, 1 << 20, &page).is_ok());
+  REQUIRE_OK(s->scan("b/", nullptr, 2, 1 << 20, &page));
   CHECK(page.keys == std::vector<std::string>{"b/1", "b/10"});
   CHECK(page.more);
   const std::string_view after = page.keys.back();
   const std::string last = std::string(after);
   const std::string_view cursor = last;
-  REQUIRE(s->scan("b/", &cursor, 10, 1 << 20, &page).is_ok());
+  REQUIRE_OK(s->scan("b/", &cursor, 10, 1 << 20, &page));
   CHECK(page.keys == std::vector<std::string>{"b/2", "b/Z", "b/\xc3\xa9"});
   CHECK_FALSE(page.more);
-  REQUIRE(s->scan("", nullptr, 100, 4, &page).is_ok());
+  REQUIRE_OK(s->scan("", nullptr, 100, 4, &page));
   CHECK(page.keys == std::vector<std::string>{"a/1"});
   CHECK(page.more);
 }
@@ -151,7 +153,7 @@ TEST_CASE("store: remove deletes the segment") {
   CHECK_FALSE(store::Store::exists(seg.name));
   { auto s = open(seg.name); }
   CHECK(store::Store::exists(seg.name));
-  CHECK(store::Store::remove(seg.name).is_ok());
+  CHECK_OK(store::Store::remove(seg.name));
   CHECK_FALSE(store::Store::exists(seg.name));
   CHECK(store::Store::remove(seg.name).is_not_found());
 }
@@ -160,8 +162,8 @@ TEST_CASE("store: a lock whose holder died is detected, and salvage copies every
   TestSegment seg;
   TestSegment fresh;
   auto s = open(seg.name);
-  for (int i = 0; i < 500; ++i) REQUIRE(s->put(fmt::format("k{:04}", i), fmt::format("[{}]", i)).is_ok());
-  CHECK(s->check_lock(100).is_ok());
+  for (int i = 0; i < 500; ++i) REQUIRE_OK(s->put(fmt::format("k{:04}", i), fmt::format("[{}]", i)));
+  CHECK_OK(s->check_lock(100));
 
   // A child takes the lock and dies holding it, as a killed worker would.
   const pid_t child = fork();
@@ -177,19 +179,19 @@ TEST_CASE("store: a lock whose holder died is detected, and salvage copies every
   CHECK(s->get("k0001", &value).code() == Status::Code::kIo);  // unusable for good
 
   std::size_t copied = 0;
-  REQUIRE(s->salvage_into(fresh.name, &copied).is_ok());
+  REQUIRE_OK(s->salvage_into(fresh.name, &copied));
   CHECK(copied == 500);
-  REQUIRE(store::Store::replace(fresh.name, seg.name).is_ok());
+  REQUIRE_OK(store::Store::replace(fresh.name, seg.name));
   CHECK_FALSE(store::Store::exists(fresh.name));
   auto rebuilt = open(seg.name);
   CHECK_FALSE(rebuilt->created());
-  CHECK(rebuilt->check_lock(100).is_ok());
+  CHECK_OK(rebuilt->check_lock(100));
   CHECK(rebuilt->counts().keys == 500);
   for (int i = 0; i < 500; ++i) {
-    REQUIRE(rebuilt->get(fmt::format("k{:04}", i), &value).is_ok());
+    REQUIRE_OK(rebuilt->get(fmt::format("k{:04}", i), &value));
     CHECK(value == fmt::format("[{}]", i));
   }
-  CHECK(rebuilt->put("after", "1").is_ok());
+  CHECK_OK(rebuilt->put("after", "1"));
 }
 
 TEST_CASE("store: a lock held by a live process is busy, not broken") {
@@ -224,7 +226,7 @@ std::vector<std::string> scan_all(store::Store& s, std::string_view prefix, std:
   bool first = true;
   for (;;) {
     const std::string_view after = cursor;
-    REQUIRE(s.scan(prefix, first ? nullptr : &after, limit, 1 << 20, &page).is_ok());
+    REQUIRE_OK(s.scan(prefix, first ? nullptr : &after, limit, 1 << 20, &page));
     keys.insert(keys.end(), page.keys.begin(), page.keys.end());
     if (!page.more) return keys;
     REQUIRE_FALSE(page.keys.empty());
@@ -252,17 +254,17 @@ TEST_CASE("store: an overwrite that finds the segment full keeps the old value")
   Status full = s->put("key3", std::string(4096, 'x'));
   CHECK(full.code() == Status::Code::kFull);
   std::string value;
-  REQUIRE(s->get("key3", &value).is_ok());
+  REQUIRE_OK(s->get("key3", &value));
   CHECK(value == "value3");
   CHECK(s->counts().keys == std::size_t(stored));
   // An overwrite of the same size fits where the old node is freed after.
-  REQUIRE(s->del("key0").is_ok());
-  REQUIRE(s->put("key3", "VALUE3").is_ok());
-  REQUIRE(s->get("key3", &value).is_ok());
+  REQUIRE_OK(s->del("key0"));
+  REQUIRE_OK(s->put("key3", "VALUE3"));
+  REQUIRE_OK(s->get("key3", &value));
   CHECK(value == "VALUE3");
   CHECK(s->counts().keys == std::size_t(stored) - 1);
   for (int i = 1; i < stored; ++i) {
-    REQUIRE(s->get(fmt::format("key{}", i), &value).is_ok());
+    REQUIRE_OK(s->get(fmt::format("key{}", i), &value));
     CHECK(value == (i == 3 ? std::string("VALUE3") : fmt::format("value{}", i)));
   }
 }
@@ -275,13 +277,13 @@ TEST_CASE("store: keys with bytes of 0x80 and above sort after ASCII, shorter be
       "\x80", "\xc3\xa9", "\xff", "\xff\xff"};
   std::vector<std::string> shuffled = sorted;
   std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(7));
-  for (const auto& k : shuffled) REQUIRE(s->put(k, k + "!").is_ok());
+  for (const auto& k : shuffled) REQUIRE_OK(s->put(k, k + "!"));
   CHECK(scan_all(*s, "", 100) == sorted);
   CHECK(scan_all(*s, "", 3) == sorted);
   CHECK(scan_all(*s, "a", 2) == std::vector<std::string>(sorted.begin() + 2, sorted.begin() + 8));
   std::string value;
   for (const auto& k : sorted) {
-    REQUIRE(s->get(k, &value).is_ok());
+    REQUIRE_OK(s->get(k, &value));
     CHECK(value == k + "!");
   }
   CHECK(s->counts().keys == sorted.size());
@@ -303,8 +305,8 @@ TEST_CASE("store: many keys with shared prefixes scan in byte order, page by pag
   }
   std::vector<std::string> order(expected.begin(), expected.end());
   std::shuffle(order.begin(), order.end(), rng);
-  for (const auto& k : order) REQUIRE(s->put(k, "v").is_ok());
-  for (std::size_t i = 0; i < order.size(); i += 3) REQUIRE(s->put(order[i], "overwritten").is_ok());
+  for (const auto& k : order) REQUIRE_OK(s->put(k, "v"));
+  for (std::size_t i = 0; i < order.size(); i += 3) REQUIRE_OK(s->put(order[i], "overwritten"));
   CHECK(s->counts().keys == expected.size());
   const std::vector<std::string> all(expected.begin(), expected.end());
   CHECK(scan_all(*s, "", 17) == all);
@@ -318,7 +320,7 @@ TEST_CASE("store: many keys with shared prefixes scan in byte order, page by pag
   // Deleting every other key leaves the rest in order.
   std::vector<std::string> kept;
   for (std::size_t i = 0; i < all.size(); ++i) {
-    if (i % 2) REQUIRE(s->del(all[i]).is_ok());
+    if (i % 2) REQUIRE_OK(s->del(all[i]));
     else kept.push_back(all[i]);
   }
   CHECK(scan_all(*s, "", 64) == kept);
@@ -336,23 +338,23 @@ TEST_CASE("store: salvage copies every entry of the tree, sizes and bytes intact
     if (i % 7 == 0) key += std::string("\0\xff", 2);
     std::string value(rng() % 200, char('a' + i % 26));
     if (i % 500 == 0) value.assign(20000, 'L');
-    REQUIRE(s->put(key, value).is_ok());
+    REQUIRE_OK(s->put(key, value));
     want[key] = value;
   }
-  REQUIRE(s->put("", "empty key").is_ok());
+  REQUIRE_OK(s->put("", "empty key"));
   want[""] = "empty key";
-  REQUIRE(s->put("empty value", "").is_ok());
+  REQUIRE_OK(s->put("empty value", ""));
   want["empty value"] = "";
   for (auto it = want.begin(); it != want.end();) {  // and some deletes
     if (rng() % 4 == 0) {
-      REQUIRE(s->del(it->first).is_ok());
+      REQUIRE_OK(s->del(it->first));
       it = want.erase(it);
     } else {
       ++it;
     }
   }
   std::size_t copied = 0;
-  REQUIRE(s->salvage_into(fresh.name, &copied).is_ok());
+  REQUIRE_OK(s->salvage_into(fresh.name, &copied));
   CHECK(copied == want.size());
   auto copy = open(fresh.name);
   CHECK_FALSE(copy->created());
@@ -362,13 +364,13 @@ TEST_CASE("store: salvage copies every entry of the tree, sizes and bytes intact
   for (const auto& [k, v] : want) {
     keys.push_back(k);
     std::string value = "unset";
-    REQUIRE(copy->get(k, &value).is_ok());
+    REQUIRE_OK(copy->get(k, &value));
     CHECK(value == v);
   }
   CHECK(scan_all(*copy, "", 100) == keys);
   // The copy is a working store.
-  REQUIRE(copy->put("k1", "new").is_ok());
-  REQUIRE(copy->del(want.begin()->first).is_ok());
+  REQUIRE_OK(copy->put("k1", "new"));
+  REQUIRE_OK(copy->del(want.begin()->first));
 }
 
 TEST_CASE("store: a segment whose root has another format is refused with its format named") {
@@ -408,7 +410,7 @@ TEST_CASE("store: random puts, overwrites and deletes agree with a std::map, acr
     const int op = op_of(rng);
     if (op < 6) {
       const std::string v = fmt::format("[{}]", i);
-      REQUIRE(s->put(key, v).is_ok());
+      REQUIRE_OK(s->put(key, v));
       model[key] = v;
     } else if (op < 8) {
       const bool present = model.erase(key) == 1;
@@ -424,7 +426,7 @@ TEST_CASE("store: random puts, overwrites and deletes agree with a std::map, acr
   std::vector<std::string> keys;
   for (const auto& [key, v] : model) {
     keys.push_back(key);
-    REQUIRE(s->get(key, &value).is_ok());
+    REQUIRE_OK(s->get(key, &value));
     CHECK(value == v);
   }
   CHECK(scan_all(*s, "", 1000) == keys);
