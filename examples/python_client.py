@@ -3,7 +3,7 @@
 server were: the 8-byte header packed with struct.pack("ii", 1, length), a
 json.dumps body, one request per connection (version 1: the server answers
 and closes). Standard library only; a template for clients in any language.
-See PROTOCOL.md for the wire format.
+See shmkv-protocol(7) (man/shmkv-protocol.7) for the wire format.
 
     python3 examples/python_client.py [PORT]    (default 4444, on 127.0.0.1)
 """

@@ -1,4 +1,4 @@
-// The version of shmkv, reported by --version and, later, by STATS.
+// The version of shmkv, reported by every program's --version and by STATS.
 #pragma once
 
 namespace shmkv {

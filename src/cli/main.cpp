@@ -73,7 +73,7 @@ int report(const Status& s, std::string_view where = "") {
     case Status::Code::kIo: hint = " (is shmkvd running there? choose it with -h and -p, or -s)"; break;
     case Status::Code::kTimeout: hint = " (is the server overloaded or stopped? wait longer with -t)"; break;
     case Status::Code::kCorrupt: hint = " (is that a shmkvd server? check -h, -p and -s)"; break;
-    // An error reply leaves the store as it was (PROTOCOL.md section 4).
+    // An error reply leaves the store as it was (shmkv-protocol(7), Errors).
     case Status::Code::kServer: hint = " (nothing was changed; shmkvd's log may say more)"; break;
     default: break;
   }

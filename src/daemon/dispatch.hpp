@@ -27,7 +27,7 @@ struct Message {
 class Dispatcher {
  public:
   struct Config {
-    std::size_t max_message = 0;  // bounds a KEYS reply, as PROTOCOL.md asks
+    std::size_t max_message = 0;  // bounds a KEYS reply, as shmkv-protocol(7) KEYS says
     bool debug_commands = false;  // answer DEBUG (--debug-commands)
     // The worker's scoreboard slot, marked in-store around every store call
     // so that the parent knows what a death there means; may be null.

@@ -49,9 +49,18 @@
 // reading, and exits. Workers still running after --shutdown-timeout are
 // killed. The parent exits 0; the store, and its data, stay for a restart.
 //
-// Crash policy, for now: a worker's abnormal death is logged with its signal
-// or exit code, and costs only its connection if it had one; its slot is
-// freed and the pool refilled when a spare is wanted.
+// Crash policy. One function decides what a worker's death means
+// (Parent::reap, in parent.cpp): every abnormal death is logged once with its
+// signal or exit code, its slot is freed and the pool refilled. Outside the
+// store it costs only its connection. Inside the store (its scoreboard slot
+// says so) the map may be half-changed and the robust mutex is left to a dead
+// owner, so the parent stops every worker, has a child process salvage the
+// map into a fresh segment (recovery.cpp: every node checked against the
+// segment's bounds, within a time limit), gives the fresh segment the store's
+// name and resumes: acknowledged writes survive, and the dead worker's own
+// unacknowledged request is lost. If the salvage fails the store is not
+// served (data requests get an error, STATS says why) until an operator acts.
+// The same health check runs at start-up on a store that already exists.
 //
 // This file is the start-up sequence; each step's errors are reported on
 // stderr before the daemon detaches (--daemonize), so that they are seen.

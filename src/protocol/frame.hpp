@@ -1,4 +1,4 @@
-// Framing of the wire protocol (PROTOCOL.md section 1): the 8-byte little-endian
+// Framing of the wire protocol (shmkv-protocol(7), Framing): the 8-byte little-endian
 // header (version, length) in front of every message, in both directions.
 // Used by the daemon's connection loop and by the client library.
 #pragma once

@@ -1,4 +1,4 @@
-// Reply building (PROTOCOL.md sections 3 and 4): each function appends one whole
+// Reply building (shmkv-protocol(7), Requests and replies, and Errors): each function appends one whole
 // framed reply to an output buffer, byte-compatible with the original server's
 // json.dumps output. Stored values are spliced in as text, never re-serialised.
 #pragma once
@@ -19,7 +19,7 @@ void put(std::string& out, std::int32_t version, std::string_view key);
 void del(std::string& out, std::int32_t version, std::string_view key, bool found);
 void keys(std::string& out, std::int32_t version, const std::vector<std::string>& keys, bool more);
 
-// The figures of a STATS reply (PROTOCOL.md section 3).
+// The figures of a STATS reply (shmkv-protocol(7), STATS).
 struct Stats {
   std::size_t keys = 0;
   std::size_t store_bytes = 0;

@@ -1,4 +1,4 @@
-// Request parsing (PROTOCOL.md sections 3 and 4): turns a message body into a
+// Request parsing (shmkv-protocol(7), Requests and replies, and Errors): turns a message body into a
 // Request, or into the one-line error the client is sent. The whole body is
 // validated; values are kept as their exact source text.
 #pragma once
@@ -15,7 +15,7 @@ namespace shmkv::request {
 
 enum class Func { kGet, kPut, kDelete, kKeys, kStats, kDebug, kUnknown };
 
-// KEYS limits (PROTOCOL.md section 3).
+// KEYS limits (shmkv-protocol(7), Requests and replies).
 inline constexpr std::uint32_t kKeysDefaultLimit = 1000;
 inline constexpr std::uint32_t kKeysMaxLimit = 100000;
 

@@ -1,4 +1,4 @@
-"""Bad input from a raw socket (PROTOCOL.md section 4): each case gets its
+"""Bad input from a raw socket (shmkv-protocol(7), Errors): each case gets its
 exact error reply, or a clean close, the connection stays open or is closed
 as the protocol says, and the server goes on serving with its data intact."""
 
@@ -146,4 +146,4 @@ for _ in range(20):
 
 reply = call(PORT, {"func": "GET", "params": {"obj": "precious"}}, 1)
 check(reply["response"]["response"]["val"] == {"keep": [1, 2.0, "three"]}, f"stored data changed: {reply}")
-print("every bad input answered as PROTOCOL.md says; the store is intact")
+print("every bad input answered as shmkv-protocol(7) says; the store is intact")

@@ -7,7 +7,7 @@ writes the port to PORTFILE, and answers every request on every connection:
   hangup  nothing: it closes the connection on the first request
 
 A version-1 request is answered and then the connection closed, as shmkvd
-does (PROTOCOL.md section 2). It runs until it is killed."""
+does (shmkv-protocol(7), Connections). It runs until it is killed."""
 
 import json
 import os

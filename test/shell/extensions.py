@@ -1,4 +1,4 @@
-"""shmkv's extensions on the wire (PROTOCOL.md section 3): DELETE, KEYS
+"""shmkv's extensions on the wire (shmkv-protocol(7), Requests and replies): DELETE, KEYS
 paging, STATS."""
 
 import json

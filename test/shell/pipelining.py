@@ -1,5 +1,5 @@
 """Version 2 keeps the connection and answers pipelined requests in order;
-version 1 is answered and the server closes first (PROTOCOL.md section 2)."""
+version 1 is answered and the server closes first (shmkv-protocol(7), Connections)."""
 
 import json
 import socket

@@ -1,5 +1,5 @@
 """Raw protocol helpers for the shell tests: frames built by hand, so that the
-tests see exactly the bytes that cross the socket (PROTOCOL.md section 1).
+tests see exactly the bytes that cross the socket (shmkv-protocol(7), Framing).
 
 Used as a module by the test scripts (sys.path has this folder) and as a
 command: python3 wire.py PORT VERSION BODY prints the reply body."""

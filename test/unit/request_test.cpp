@@ -73,7 +73,7 @@ TEST_CASE("request: an unknown function's params are not examined") {
   CHECK(p.req.func_name == "FROB");
 }
 
-TEST_CASE("request: every error of PROTOCOL.md section 4 names the problem") {
+TEST_CASE("request: every error of shmkv-protocol(7) Errors names the problem") {
   CHECK(error_of("") == "empty request body");
   CHECK(error_of("{\"func\": \"GET\xff\"}") == "body is not valid UTF-8");
   CHECK(error_of(R"({"func": "GET", "params": {"obj": "k"}} x)") ==
