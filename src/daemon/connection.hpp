@@ -1,7 +1,8 @@
 // Connection: a worker's loop over one client connection at a time
 // (PROTOCOL.md section 2). It reads whole messages, answers each through the
-// dispatcher, writes the replies of one read with one write, and decides
-// when to close. Its buffers live as long as the worker, across connections.
+// dispatcher, writes the replies of one read with one write (or, past the
+// reply limit, in rounds, reading nothing meanwhile), and decides when to
+// close. Its buffers live as long as the worker, across connections.
 #pragma once
 
 #include <signal.h>
