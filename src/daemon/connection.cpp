@@ -6,6 +6,7 @@
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -27,12 +28,23 @@ std::uint64_t now_ns() {
   return std::uint64_t(ts.tv_sec) * 1'000'000'000 + std::uint64_t(ts.tv_nsec);
 }
 
-// set_timer arms the timerfd to expire once, ns (> 0) from now.
-bool set_timer(int timer_fd, std::uint64_t ns) {
+// set_timer arms the timerfd to expire once, ns (> 0) from now, or at ns on
+// the monotonic clock (flags TFD_TIMER_ABSTIME).
+bool set_timer(int timer_fd, std::uint64_t ns, int flags = 0) {
   itimerspec t{};
   t.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
   t.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-  return timerfd_settime(timer_fd, 0, &t, nullptr) == 0;
+  return timerfd_settime(timer_fd, flags, &t, nullptr) == 0;
+}
+
+// reply_limit is how many bytes of replies a connection may owe before the
+// worker stops answering (and so reading) its requests until they are sent:
+// a few of the largest replies, so that a client that pipelines requests
+// and reads no replies costs a bounded amount of memory (shmkvd(8), Failure
+// modes), and at least 8 MiB, so that small ones still go out in big writes.
+std::size_t reply_limit(std::size_t max_message) {
+  constexpr std::size_t kFloor = std::size_t(8) << 20;
+  return std::max(4 * max_message, kFloor);
 }
 
 // excerpt shows the first bytes of bad input in a log line, escaped.
@@ -52,10 +64,11 @@ Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const Confi
     : config_(config),
       capacity_(frame::kHeaderSize + config.max_message + simdjson::SIMDJSON_PADDING),
       buffer_(new char[capacity_]),
-      dispatcher_(store, board, {config.max_message, config.debug_commands, slot}) {}
+      dispatcher_(store, board, {config.max_message, config.debug_commands, slot, reply_limit(config.max_message)}) {}
 
 Handler::~Handler() {
   if (timer_fd_ >= 0) close(timer_fd_);
+  if (request_timer_fd_ >= 0) close(request_timer_fd_);
 }
 
 // arm_idle_timer starts the connection's idle timer at its first wait. The
@@ -83,30 +96,49 @@ bool Handler::idle_expired(std::uint64_t began_ns) {
   return !set_timer(timer_fd_, idle_timeout_ns() - waited);  // a timer that cannot be set ends the wait
 }
 
-// wait_readable waits for input, at most the idle timeout. A stop ends the
-// wait only between messages: a message already begun is the request in
-// hand, to be read and answered (the parent kills a worker that takes longer
-// than --shutdown-timeout).
+// arm_request_timer starts the --request-timeout of the message whose first
+// bytes the last read brought. Only a read that ends inside a message arms
+// it, so a client whose requests arrive whole pays nothing for it; each
+// byte received does not restart it (a client sending one byte at a time
+// would otherwise hold its worker for good).
+bool Handler::arm_request_timer() {
+  if (request_timer_fd_ < 0) request_timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  request_deadline_ns_ = now_ns() + std::uint64_t(config_.request_timeout_ms) * 1'000'000;
+  return request_timer_fd_ >= 0 && set_timer(request_timer_fd_, request_deadline_ns_, TFD_TIMER_ABSTIME);
+}
+
+// wait_readable waits for input, at most the idle timeout, and in a message,
+// until its request timeout. A stop ends the wait only between messages: a
+// message already begun is the request in hand, to be read and answered
+// (the parent kills a worker that takes longer than --shutdown-timeout).
 Handler::Wait Handler::wait_readable(int fd, bool mid_message) {
   const bool timed = config_.idle_timeout_ms > 0;
   if (timed && !arm_idle_timer()) return Wait::kFailed;
   const std::uint64_t began = timed ? now_ns() : 0;
-  pollfd p[2] = {{fd, POLLIN, 0}, {timer_fd_, POLLIN, 0}};
+  // A timer not in use has fd -1, which poll ignores.
+  const bool deadline = mid_message && request_deadline_ns_ != 0;
+  pollfd p[3] = {{fd, POLLIN, 0}, {timer_fd_, POLLIN, 0}, {request_timer_fd_, POLLIN, 0}};
   for (;;) {
     if (*config_.stop && !mid_message) return Wait::kStop;
-    const int ready = ppoll(p, timed ? 2 : 1, nullptr, config_.wait_mask);
+    const int ready = ppoll(p, deadline ? 3 : timed ? 2 : 1, nullptr, config_.wait_mask);
     if (ready < 0) {
       if (errno != EINTR) return Wait::kFailed;
       continue;
     }
     if (p[0].revents) return Wait::kReadable;
     if (p[1].revents && idle_expired(began)) return Wait::kIdle;
+    if (deadline && p[2].revents) {
+      std::uint64_t expirations = 0;
+      (void)!read(request_timer_fd_, &expirations, sizeof expirations);
+      if (now_ns() >= request_deadline_ns_) return Wait::kRequestTimeout;
+    }
   }
 }
 
 // send_replies writes out_ whole, waiting (at most the idle timeout) while the
-// client's receive window is full. False when the connection is gone.
-bool Handler::send_replies(int fd) {
+// client's receive window is full. False when the connection is gone. With
+// keep, out_ keeps its room for the next round of replies.
+bool Handler::send_replies(int fd, bool keep) {
   std::size_t sent = 0;
   while (sent < out_.size()) {
     const ssize_t n = send(fd, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
@@ -128,7 +160,7 @@ bool Handler::send_replies(int fd) {
   // Replies to a pipelined batch of big values can take many megabytes: let
   // them go, rather than keep them for the worker's life.
   constexpr std::size_t kRepliesKept = std::size_t(1) << 20;
-  if (out_.capacity() > kRepliesKept) std::string().swap(out_);
+  if (out_.capacity() > kRepliesKept && !keep) std::string().swap(out_);
   else out_.clear();
   return true;
 }
@@ -139,6 +171,7 @@ void Handler::serve(int fd) {
   std::size_t used = 0;
   out_.clear();
   timer_armed_ = false;
+  request_deadline_ns_ = 0;
   const std::string peer = log::enabled(log::Level::kDebug) ? net::peer_name(fd) : std::string();
   log::debug("connection from {}", peer);
 
@@ -154,6 +187,17 @@ void Handler::serve(int fd) {
         case Wait::kIdle:
           log::debug("{}: idle, closing", peer);
           return;
+        case Wait::kRequestTimeout: {
+          // Framing that never completes is broken framing: one reply, a
+          // log line, a close (shmkvd(8), Failure modes).
+          const std::string error =
+              fmt::format("request not complete within {} s", config_.request_timeout_ms / 1000);
+          log::warning("closing connection from {}: {} ({} bytes: {})", net::peer_name(fd), error, used,
+                       excerpt({buffer, used}));
+          reply::error(out_, frame::truncated_version({buffer, used}), error);
+          send_replies(fd);
+          return;
+        }
         case Wait::kFailed:
           log::error("{}", errno_text("waiting for input", errno));
           return;
@@ -199,12 +243,30 @@ void Handler::serve(int fd) {
       start += m.consumed;
       if (m.version == frame::kVersionOneShot) closing = true;
     }
-    dispatcher_.handle(messages_.data(), messages_.size(), out_);
+    // Replies owed past the dispatcher's reply limit are sent before the
+    // rest is answered, and nothing more is read meanwhile: a client that
+    // pipelines and does not read is slowed down (back-pressure), not
+    // buffered for. send_replies waits for it at most the idle timeout.
+    for (std::size_t done = 0;;) {
+      done += dispatcher_.handle(messages_.data() + done, messages_.size() - done, out_);
+      if (done == messages_.size()) break;
+      // The next round fills out_ up to the limit and one batch of GETs
+      // past it (at most the limit again): the room for both is made once
+      // and kept until the last round, rather than grown by doubling and
+      // given back every round, which left the heap twice as big.
+      if (!send_replies(fd, true)) return;
+      out_.reserve(2 * reply_limit(config_.max_message) + 4096);
+    }
     if (m.what == frame::Decoded::kBadHeader) reply::error(out_, m.version, m.error);
     if (!out_.empty() && !send_replies(fd)) return;
     if (closing) return;
     std::memmove(buffer, buffer + start, used - start);
     used -= start;
+    // A message left incomplete: its clock starts, unless it is the one
+    // already timed (nothing was taken from the buffer's front).
+    if (used == 0) request_deadline_ns_ = 0;
+    else if (config_.request_timeout_ms > 0 && (start > 0 || request_deadline_ns_ == 0) && !arm_request_timer())
+      log::error("{}", errno_text("arming the request timer", errno));
     // Stopping: what was read is answered; a message begun is finished.
     if (*config_.stop && used == 0) return;
     wait_first = true;

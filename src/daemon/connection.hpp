@@ -1,7 +1,8 @@
 // Connection: a worker's loop over one client connection at a time
 // (shmkv-protocol(7), Connections). It reads whole messages, answers each through the
-// dispatcher, writes the replies of one read with one write, and decides
-// when to close. Its buffers live as long as the worker, across connections.
+// dispatcher, writes the replies of one read with one write (or, past the
+// reply limit, in rounds, reading nothing meanwhile), and decides when to
+// close. Its buffers live as long as the worker, across connections.
 #pragma once
 
 #include <signal.h>
@@ -21,6 +22,8 @@ namespace shmkv::connection {
 struct Config {
   std::size_t max_message = 0;  // largest body accepted
   int idle_timeout_ms = 0;      // close a connection idle this long; 0: never
+  // A request must arrive whole within this long of its first byte; 0: no limit.
+  int request_timeout_ms = 0;
   bool debug_commands = false;  // answer DEBUG
   // The signal mask to wait with (ppoll), so that a stop signal blocked the
   // rest of the time wakes the wait without a lost wake-up.
@@ -44,11 +47,12 @@ class Handler {
   void serve(int fd);
 
  private:
-  enum class Wait { kReadable, kStop, kIdle, kFailed };
+  enum class Wait { kReadable, kStop, kIdle, kRequestTimeout, kFailed };
 
-  bool send_replies(int fd);
+  bool send_replies(int fd, bool keep = false);
   Wait wait_readable(int fd, bool mid_message);
   bool arm_idle_timer();
+  bool arm_request_timer();
   bool idle_expired(std::uint64_t began_ns);
   std::uint64_t idle_timeout_ns() const { return std::uint64_t(config_.idle_timeout_ms) * 1'000'000; }
 
@@ -60,6 +64,10 @@ class Handler {
   dispatch::Dispatcher dispatcher_;
   int timer_fd_ = -1;         // the idle timer (a timerfd), made at the first wait
   bool timer_armed_ = false;  // armed for the connection being served
+  // The request timer (a timerfd), armed when a read leaves a message
+  // incomplete; request_deadline_ns_ is 0 while no message is incomplete.
+  int request_timer_fd_ = -1;
+  std::uint64_t request_deadline_ns_ = 0;
 };
 
 }  // namespace shmkv::connection

@@ -45,7 +45,7 @@ std::string usage() {
   return "usage: shmkvd [--bind ADDRESS] [--port PORT] [--socket PATH] [--socket-mode MODE]\n"
          "              [--name NAME] [--memory SIZE] [--max-message SIZE]\n"
          "              [--max-children N] [--spare-workers N] [--worker-max-connections N]\n"
-         "              [--idle-timeout SECONDS] [--backlog N]\n"
+         "              [--idle-timeout SECONDS] [--request-timeout SECONDS] [--backlog N]\n"
          "              [--shutdown-timeout SECONDS] [--daemonize] [--pidfile PATH]\n"
          "              [--log-level LEVEL] [--debug-commands]\n"
          "       shmkvd --remove-store [--name NAME]\n"
@@ -65,6 +65,8 @@ std::string usage() {
          "                              per connection (default 16)\n"
          "      --worker-max-connections N  retire a worker after N connections (default 10000)\n"
          "      --idle-timeout SECONDS  close connections idle this long, 0 never (default 60)\n"
+         "      --request-timeout SECONDS  close a connection whose request has not arrived whole\n"
+         "                              this long after its first byte, 0 never (default 10)\n"
          "      --backlog N             listen backlog (default 511)\n"
          "      --shutdown-timeout SECONDS  on SIGTERM, kill workers still busy after this (default 10)\n"
          "  -d, --daemonize             detach from the terminal; log to syslog\n"
@@ -81,7 +83,7 @@ std::string usage() {
 Status parse(int argc, char** argv, Config* config, Action* action) {
   enum {
     kMaxMessage = 256, kIdleTimeout, kBacklog, kLogLevel, kSocketMode, kMaxChildren, kShutdownTimeout,
-    kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections, kDebugCommands
+    kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections, kDebugCommands, kRequestTimeout
   };
   static const option kOptions[] = {
       {"bind", required_argument, nullptr, 'b'},
@@ -95,6 +97,7 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       {"spare-workers", required_argument, nullptr, kSpareWorkers},
       {"worker-max-connections", required_argument, nullptr, kWorkerMaxConnections},
       {"idle-timeout", required_argument, nullptr, kIdleTimeout},
+      {"request-timeout", required_argument, nullptr, kRequestTimeout},
       {"backlog", required_argument, nullptr, kBacklog},
       {"shutdown-timeout", required_argument, nullptr, kShutdownTimeout},
       {"daemonize", no_argument, nullptr, 'd'},
@@ -164,6 +167,10 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       case kIdleTimeout:
         if (Status s = parse_int("idle-timeout", arg, 0, 86400 * 365, &n); !s) return s;
         config->idle_timeout_s = static_cast<int>(n);
+        break;
+      case kRequestTimeout:
+        if (Status s = parse_int("request-timeout", arg, 0, 86400, &n); !s) return s;
+        config->request_timeout_s = static_cast<int>(n);
         break;
       case kBacklog:
         if (Status s = parse_int("backlog", arg, 1, 65535, &n); !s) return s;

@@ -23,6 +23,7 @@ struct Config {
   std::size_t memory = store::kDefaultSize;
   std::size_t max_message = frame::kDefaultMaxMessage;
   int idle_timeout_s = 60;  // 0: never
+  int request_timeout_s = 10;  // for a request to arrive whole; 0: never
   int backlog = 511;
   int max_children = 512;
   int spare_workers = 16;                   // idle workers kept; 0: a fork per connection

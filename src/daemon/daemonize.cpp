@@ -7,13 +7,65 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <fmt/format.h>
 
 namespace shmkv::daemonize {
 
+namespace {
+
+// check_directory refuses a pidfile directory that every user may write
+// without the sticky bit: anyone could remove the pidfile there and plant a
+// link or a file of their own in its place.
+Status check_directory(const std::string& path) {
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  struct stat st;
+  if (stat(dir.c_str(), &st) < 0) return Status::io(errno_text("pidfile directory " + dir, errno));
+  if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+    return Status::invalid(fmt::format(
+        "pidfile {}: its directory {} (mode {:04o}) is writable by every user and not sticky, so anyone could "
+        "replace the pidfile; give a path in a directory only its owner may write, such as /run",
+        path, dir, st.st_mode & 07777));
+  return Status::ok();
+}
+
+// check_file refuses an opened pidfile that is not a plain file of
+// shmkvd's own user with one name: writing the pid into somebody else's
+// file, or through a second name into another file, is what a planted
+// pidfile would get out of the daemon.
+Status check_file(int fd, const std::string& path) {
+  struct stat st;
+  if (fstat(fd, &st) < 0) return Status::io(errno_text("pidfile " + path, errno));
+  if (!S_ISREG(st.st_mode))
+    return Status::invalid(fmt::format("pidfile {} is not a regular file; remove it or give another path", path));
+  if (st.st_uid != geteuid())
+    return Status::invalid(fmt::format("pidfile {} belongs to uid {}, not to shmkvd's uid {}; remove it if it is "
+                                       "stale, or give another path",
+                                       path, st.st_uid, geteuid()));
+  if (st.st_nlink != 1)
+    return Status::invalid(fmt::format("pidfile {} has {} hard links; remove it or give another path", path,
+                                       st.st_nlink));
+  return Status::ok();
+}
+
+}  // namespace
+
+// lock creates the pidfile without following a link at its path
+// (O_NOFOLLOW): a link planted there, by anyone who could write the
+// directory, would otherwise make the daemon truncate and write the link's
+// target.
 Status Pidfile::lock(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (Status s = check_directory(path); !s) return s;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ELOOP)
+    return Status::invalid(fmt::format("pidfile {} is a symbolic link, which shmkvd does not follow; remove it "
+                                       "or give another path",
+                                       path));
   if (fd < 0) return Status::io(errno_text("pidfile " + path, errno));
+  if (Status s = check_file(fd, path); !s) {
+    ::close(fd);
+    return s;
+  }
   if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
     const int err = errno;
     char text[32] = {};

@@ -12,8 +12,12 @@
 
 namespace shmkv::dispatch {
 
-void Dispatcher::handle(const Message* messages, std::size_t count, std::string& out) {
+std::size_t Dispatcher::handle(const Message* messages, std::size_t count, std::string& out) {
   for (std::size_t i = 0; i < count; ++i) {
+    if (out.size() >= config_.reply_limit) {
+      flush_gets(out);
+      return i;
+    }
     const Message& m = messages[i];
     request::Request req;
     const Status s = prepare(m, &req);
@@ -23,6 +27,7 @@ void Dispatcher::handle(const Message* messages, std::size_t count, std::string&
     else execute(m.version, req, out);
   }
   flush_gets(out);
+  return count;
 }
 
 Status Dispatcher::prepare(const Message& m, request::Request* req) {
@@ -58,7 +63,7 @@ void Dispatcher::execute(std::int32_t version, const request::Request& req, std:
 }
 
 void Dispatcher::queue_get(std::int32_t version, std::string_view key, std::string& out) {
-  if (queued_ == kMaxQueuedGets) flush_gets(out);
+  if (queued_ == max_queued_gets_) flush_gets(out);
   if (queued_ == lookups_.size()) {  // grows to the longest run seen, then stays
     lookups_.emplace_back();
     queued_keys_.emplace_back();

@@ -32,17 +32,26 @@ class Dispatcher {
     // The worker's scoreboard slot, marked in-store around every store call
     // so that the parent knows what a death there means; may be null.
     scoreboard::Slot* slot = nullptr;
+    // Bytes of replies in out past which handle stops taking messages, so
+    // that a client that does not read cannot make the worker buffer without
+    // bound. It also bounds a batch of GETs (each answer is at most about
+    // max_message): at most reply_limit / max_message GETs, 1 to 64.
+    std::size_t reply_limit = SIZE_MAX;
   };
 
   Dispatcher(store::Store& store, scoreboard::Scoreboard& board, const Config& config)
-      : store_(store), board_(board), config_(config), parser_(config.debug_commands) {}
+      : store_(store), board_(board), config_(config), parser_(config.debug_commands),
+        max_queued_gets_(queued_gets_for(config)) {}
 
   // handle answers the messages, in order, appending each reply, framed with
   // its message's version, to out. Every outcome, bad input included, is a
   // reply. A run of GETs is looked up in one batch (Store::get_many): what a
   // pipelining client gains from one read and one write per batch, it gains
-  // from the store too.
-  void handle(const Message* messages, std::size_t count, std::string& out);
+  // from the store too. It stops before a message once out holds
+  // config.reply_limit bytes or more, and returns how many it answered (at
+  // least one when out was empty): the caller sends out, then hands over the
+  // rest.
+  std::size_t handle(const Message* messages, std::size_t count, std::string& out);
   void handle(const Message& message, std::string& out) { handle(&message, 1, out); }
 
  private:
@@ -85,6 +94,10 @@ class Dispatcher {
   // The GETs held back: their versions, and their keys (copies: a key with
   // escapes lives in the parser's scratch, which the next parse reuses).
   static constexpr std::size_t kMaxQueuedGets = 64;
+  static std::size_t queued_gets_for(const Config& config) {
+    const std::size_t n = config.reply_limit / (config.max_message ? config.max_message : 1);
+    return n < 1 ? 1 : n > kMaxQueuedGets ? kMaxQueuedGets : n;
+  }
   // Scratch above this size is let go after its batch, so that a batch of
   // big values does not stay with the worker for good.
   static constexpr std::size_t kScratchKept = std::size_t(64) << 10;
@@ -92,6 +105,7 @@ class Dispatcher {
   std::vector<std::string> queued_keys_;
   std::vector<std::int32_t> queued_versions_;
   std::size_t queued_ = 0;
+  const std::size_t max_queued_gets_;  // constant after construction
 };
 
 }  // namespace shmkv::dispatch

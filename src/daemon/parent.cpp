@@ -198,6 +198,7 @@ void Parent::run_worker(int slot, int conn) {
   worker::Config worker;
   worker.connection.max_message = config_.max_message;
   worker.connection.idle_timeout_ms = config_.idle_timeout_s * 1000;
+  worker.connection.request_timeout_ms = config_.request_timeout_s * 1000;
   worker.connection.wait_mask = &wait_mask_;
   worker.connection.stop = &g_stop;
   worker.connection.debug_commands = config_.debug_commands;

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,11 +27,46 @@ Root* construct_root(bi::managed_shared_memory& memory, std::size_t keys) {
   return root;
 }
 
+namespace {
+
+std::string user_name(uid_t uid) {
+  const passwd* pw = getpwuid(uid);
+  return pw ? fmt::format("{} (uid {})", pw->pw_name, uid) : fmt::format("uid {}", uid);
+}
+
+// check_access refuses an existing segment that another user owns, or that
+// a user other than its owner may read or write: whoever planted it, or can
+// write it, could read the keys served from it or change what is served.
+// The store makes its segments 0600. It runs before the segment is attached,
+// so that nothing of a planted one is read, with missing_ok, and again
+// after, for a segment made in between; /dev/shm is sticky, so another user
+// cannot swap a name that is ours for a segment of theirs.
+Status check_access(const std::string& name, bool missing_ok) {
+  const std::string path = "/dev/shm/" + name;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && missing_ok) return Status::ok();
+  if (fd < 0) return Status::io(errno_text("shared memory segment " + path, errno));
+  struct stat st;
+  const int rc = fstat(fd, &st);
+  const int err = errno;
+  ::close(fd);
+  if (rc < 0) return Status::io(errno_text("shared memory segment " + path, err));
+  if (st.st_uid == geteuid() && (st.st_mode & 077) == 0 && S_ISREG(st.st_mode)) return Status::ok();
+  return Status::invalid(fmt::format(
+      "shared memory segment {} belongs to {} with mode {:04o}; shmkvd serves only a segment of its own user, {}, "
+      "that no other user can read or write: remove it (rm {}) to start with an empty store, or, if you trust "
+      "what is in it, chown it to that user and chmod it 0600",
+      path, user_name(st.st_uid), st.st_mode & 07777, user_name(geteuid()), path));
+}
+
+}  // namespace
+
 Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out) {
   std::unique_ptr<Store> store(new Store);
   store->segment_ = std::make_unique<Segment>();
   store->name_ = name;
   Segment& seg = *store->segment_;
+  if (Status s = check_access(name, true); !s) return s;
   try {
     try {
       bi::managed_shared_memory attached(bi::open_only, name.c_str());
@@ -44,6 +81,8 @@ Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<St
       seg.root = construct_root(seg.memory, 0);
       store->created_ = true;
     }
+    if (!store->created_)
+      if (Status s = check_access(name, false); !s) return s;
     if (!seg.root) {
       // Found as bytes, not as a Root: another format's root has another
       // size, which a typed find would assert on. Its header says which.

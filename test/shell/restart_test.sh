@@ -22,6 +22,7 @@ expect_eq "$(stat -c %s "/dev/shm/$NAME")" $((8 << 20)) "segment size kept acros
 # A segment that is not a shmkv store is refused with a clear message.
 stop_daemon
 head -c 65536 /dev/zero | tr '\0' 'Z' > "/dev/shm/$NAME"
+chmod 600 "/dev/shm/$NAME"  # as its own would be: refused for what it holds
 rc=0
 "$SHMKVD" --port "$(free_port)" --name "$NAME" 2>"$WORK/refused.log" || rc=$?
 expect_eq "$rc" 1 "exit status on a foreign segment"

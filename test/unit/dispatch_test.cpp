@@ -233,3 +233,43 @@ TEST_CASE("dispatch: a pipelined batch is answered in order, each GET seeing the
       CHECK(replies[i] == want[i]);
   }
 }
+
+TEST_CASE("dispatch: handle stops at the reply limit, and the rest is answered after, in order") {
+  Harness h;
+  // max_message 4096 and a limit of 3 of those: GETs of a 2,000-byte value
+  // go in batches of 3, and handle stops once 6,144 bytes of replies wait.
+  dispatch::Dispatcher limited(*h.store, *h.board, dispatch::Dispatcher::Config{4096, false, nullptr, 3 * 4096});
+  const std::string value = "\"" + std::string(2000, 'v') + "\"";
+  CHECK(h.call(R"({"func": "PUT", "params": {"obj": "big", "val": )" + value + "}}").find("\"ok\"") !=
+        std::string::npos);
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 20; ++i)
+    bodies.push_back(i % 2 ? R"({"func": "GET", "params": {"obj": "big"}})"
+                           : fmt::format(R"({{"func": "GET", "params": {{"obj": "k{}"}}}})", i));
+  std::vector<dispatch::Message> messages;
+  for (std::string& body : bodies) {
+    body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    messages.push_back({2, body.data(), body.size(), body.capacity()});
+  }
+  std::string all;
+  std::size_t rounds = 0;
+  for (std::size_t done = 0; done < messages.size(); ++rounds) {
+    std::string out;
+    const std::size_t n = limited.handle(messages.data() + done, messages.size() - done, out);
+    CHECK(n >= 1);
+    // The limit, plus at most one batch of replies of at most max_message.
+    CHECK(out.size() < 3 * 4096 + 3 * 4096);
+    done += n;
+    all += out;
+  }
+  CHECK(rounds > 1);
+  std::size_t i = 0;
+  for (std::string_view rest(all); !rest.empty(); ++i) {
+    const frame::DecodeResult r = frame::decode(rest, SIZE_MAX);
+    REQUIRE(r.what == frame::Decoded::kMessage);
+    const std::string key = i % 2 ? "big" : fmt::format("k{}", i);
+    CHECK(r.body.find(fmt::format(R"("obj": "{}", "val": {})", key, i % 2 ? value : "null")) != std::string::npos);
+    rest.remove_prefix(r.consumed);
+  }
+  CHECK(i == bodies.size());
+}

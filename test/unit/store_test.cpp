@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <csignal>
@@ -383,7 +384,8 @@ TEST_CASE("store: a segment whose root has another format is refused with its fo
       std::uint32_t boost_version = BOOST_VERSION;
       char body[136] = {};
     };
-    boost::interprocess::managed_shared_memory old(boost::interprocess::create_only, seg.name.c_str(), 1 << 20);
+    boost::interprocess::managed_shared_memory old(boost::interprocess::create_only, seg.name.c_str(), 1 << 20,
+                                                   nullptr, boost::interprocess::permissions(0600));
     old.construct<OldRoot>("shmkv.root")();
   }
   std::unique_ptr<store::Store> s;
@@ -443,4 +445,29 @@ TEST_CASE("store: a store larger than the index can address is refused before it
   CHECK(status.code() == Status::Code::kInvalid);
   CHECK(status.message() == "a store can be at most 32 GiB");
   CHECK_FALSE(store::Store::exists(seg.name));
+}
+
+TEST_CASE("store: an existing segment that another user may read or write is refused, naming its mode") {
+  TestSegment seg;
+  {
+    std::unique_ptr<store::Store> s;
+    REQUIRE_OK(store::Store::open(seg.name, 1 << 20, &s));
+    REQUIRE_OK(s->put("k", "1"));
+  }
+  const std::string path = "/dev/shm/" + seg.name;
+  for (const mode_t mode : {0604, 0620, 0660}) {
+    REQUIRE(chmod(path.c_str(), mode) == 0);
+    std::unique_ptr<store::Store> s;
+    const Status status = store::Store::open(seg.name, 1 << 20, &s);
+    CHECK(status.code() == Status::Code::kInvalid);
+    CHECK(status.message().find(fmt::format("{} belongs to", path)) != std::string::npos);
+    CHECK(status.message().find(fmt::format("with mode {:04o}", mode)) != std::string::npos);
+    CHECK(s == nullptr);
+  }
+  REQUIRE(chmod(path.c_str(), 0600) == 0);
+  std::unique_ptr<store::Store> s;
+  REQUIRE_OK(store::Store::open(seg.name, 1 << 20, &s));
+  std::string value;
+  REQUIRE_OK(s->get("k", &value));
+  CHECK(value == "1");
 }

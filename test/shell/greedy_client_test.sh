@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Back-pressure: a client that pipelines 2,000 GETs of 1 MB values in one
+# write and reads no reply makes its worker stop reading, not buffer 2 GB of
+# replies. The worker's peak memory (VmHWM in /proc) stays bounded; then
+# every reply arrives, in order.
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT/test/shell"
+start_daemon --memory 16M
+python3 - "$PORT" <<'PY'
+import json, socket, sys, time
+from wire import call, check, connect, frame, recv_exactly, worker_pid
+
+port = int(sys.argv[1])
+SIZE = 1_000_000
+keys = [f"big{i}" for i in range(5)]
+for i, key in enumerate(keys):  # five values of 1 MB that differ
+    reply = call(port, {"func": "PUT", "params": {"obj": key, "val": chr(ord("a") + i) * SIZE}})
+    check(reply["status"] == "OK", f"PUT {key}: {reply}")
+
+def status_kb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} for pid {pid}")
+
+COUNT = 2000
+with connect(port) as s:
+    pid = worker_pid(s)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    pipeline = b"".join(frame(2, json.dumps({"func": "GET", "params": {"obj": keys[i % 5]}}))
+                        for i in range(COUNT))
+    s.sendall(pipeline)
+    time.sleep(3)  # the worker answers what it may, then waits for us to read
+    rss, peak = status_kb(pid, "VmRSS"), status_kb(pid, "VmHWM")
+    print(f"{len(pipeline)} bytes of GETs unread: worker {pid} VmRSS {rss // 1024} MB, VmHWM {peak // 1024} MB")
+    check(peak < 64 * 1024, f"the worker grew to {peak // 1024} MB for a client that does not read")
+
+    s.settimeout(30)
+    for i in range(COUNT):
+        version, length = int.from_bytes(recv_exactly(s, 4), "little"), int.from_bytes(recv_exactly(s, 4), "little")
+        body = recv_exactly(s, length)
+        key = keys[i % 5]
+        expected = ('{"status": "OK", "response": {"func": "GET", "response": {"obj": "%s", "val": "%s"}}}'
+                    % (key, chr(ord("a") + i % 5) * SIZE)).encode()
+        check(version == 2 and body == expected, f"reply {i} is not the GET of {key}: {body[:80]!r}")
+    s.settimeout(1)
+    try:
+        extra = s.recv(1)
+    except socket.timeout:
+        extra = b""
+    check(extra == b"", "more replies than requests")
+    print(f"all {COUNT} replies arrived in order; worker VmHWM {status_kb(pid, 'VmHWM') // 1024} MB")
+PY
