@@ -39,14 +39,12 @@ class Acceptor {
       if (*config_.connection.stop) return -1;
       for (const listeners::Listener& l : *config_.listeners)
         if (const int conn = take(l.fd); conn >= 0) return conn;
-      const int n = epoll_pwait(epoll_fd_, events, 8, -1, config_.connection.wait_mask);
-      if (n < 0) {
-        if (errno == EINTR) continue;
+      // A wake-up says only that a listener has a connection; the loop
+      // takes it, unless another worker, or the parent, was quicker.
+      if (epoll_pwait(epoll_fd_, events, 8, -1, config_.connection.wait_mask) < 0 && errno != EINTR) {
         log::error("{}", errno_text("epoll_wait", errno));
         return -1;
       }
-      for (int i = 0; i < n; ++i)
-        if (const int conn = take(events[i].data.fd); conn >= 0) return conn;
     }
   }
 
@@ -56,7 +54,7 @@ class Acceptor {
   static int take(int listener) {
     const int conn = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (conn >= 0) return conn;
-    // EAGAIN: the queue is empty, or another worker, or the parent, took it first.
+    // EAGAIN: the queue is empty.
     if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR) log::error("{}", errno_text("accept", errno));
     return -1;
   }
