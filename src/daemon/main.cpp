@@ -24,10 +24,10 @@
 // worker is idle and no spare could be had. A worker that has just closed a
 // connection first takes one already waiting in a listen queue (accept4 on
 // the non-blocking listener), and sleeps in epoll only when there is none
-// (with 16 one-request clients, about every other time). TCP listeners
-// defer accept until a connection's first bytes are in (TCP_DEFER_ACCEPT),
-// so the worker that takes a connection reads its request at once instead
-// of sleeping in poll until it comes. Each sleep costs a pair of context
+// (with 16 one-request clients, one time in two to six in seven, from run
+// to run). TCP listeners defer accept until a connection's first bytes are
+// in (TCP_DEFER_ACCEPT), so the worker that takes a connection reads its
+// request at once instead of sleeping in poll until it comes. Each sleep costs a pair of context
 // switches, dear on the paravirtualised machines we measure on.
 //
 // The other design, the parent accepting every connection and handing it to

@@ -18,8 +18,9 @@ using scoreboard::State;
 // Acceptor finds a worker its next connection. It first takes one that is
 // already waiting in a listen queue, without sleeping: with 16 one-request
 // clients a worker that has just closed a connection finds the next one
-// there about every other time, where sleeping to be woken for it costs a
-// pair of context switches (perf, shmkv-bench --mode conn -c 16). Only on an
+// there one time in seven to one in two, from run to run, where sleeping
+// to be woken for it costs a pair of context switches (perf,
+// shmkv-bench --mode conn -c 16). Only on an
 // empty queue does it sleep, in its own epoll set with EPOLLEXCLUSIVE, so
 // that a new connection wakes one idle worker, not all of them (accept4
 // calls that find nothing are about as many as the sleeps: wake-ups are not
