@@ -27,8 +27,9 @@
 // (with 16 one-request clients, one time in two to six in seven, from run
 // to run). TCP listeners defer accept until a connection's first bytes are
 // in (TCP_DEFER_ACCEPT), so the worker that takes a connection reads its
-// request at once instead of sleeping in poll until it comes. Each sleep costs a pair of context
-// switches, dear on the paravirtualised machines we measure on.
+// request at once instead of sleeping in poll until it comes. Each sleep
+// costs a pair of context switches, dear on the paravirtualised machines we
+// measure on.
 //
 // The other design, the parent accepting every connection and handing it to
 // an idle worker over a socketpair (SCM_RIGHTS), measured at 0.6x the Python
