@@ -7,7 +7,8 @@
 #   make test     install what is missing, build, run every test (T=name: one)
 #   make lint     check the man pages, --help against them, and the units
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (30) seconds
-#   make bench    shmkvd next to Redis; writes bench/results/latest.md
+#   make bench    shmkvd next to Redis and the original server; writes
+#                 bench/results/latest.md
 #   make bench-store  the store alone, in-process: bytes per key, 1M/1K GET ratio
 #                 (bench/store_microbench.cpp)
 #   make install  install under PREFIX (/usr/local), staged in DESTDIR
@@ -68,8 +69,9 @@ UNITDIR := $(PREFIX)/lib/systemd/system
 SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
 UNITS   := shmkvd.service shmkvd.socket
 
-# What make bench needs besides PACKAGES: Redis, to compare with.
-BENCH_PACKAGES := redis-server redis-tools
+# What make bench needs besides PACKAGES: Redis, to compare with, and perf,
+# to count the machine's context switches around each run.
+BENCH_PACKAGES := redis-server redis-tools linux-perf
 
 .PHONY: all examples run test deps bench-deps bench bench-store lint clean install uninstall fuzz fuzz-build
 all: $(PROGRAMS) $(BUILD)/unit_tests $(EXAMPLES) $(HELPERS) $(BUILD)/store_microbench
@@ -197,11 +199,14 @@ test-build-plain:
 test-build-sanitized:
 	@$(MAKE) --no-print-directory SANITIZE=1 $(PROGRAMS:$(BUILD)/%=build/sanitize/%) build/sanitize/unit_tests
 
-# bench starts its own shmkvd and redis-server on free loopback ports; it takes
-# a few minutes and writes bench/results/latest.md (see bench/compare-servers).
+# bench starts its own shmkvd, redis-server and the original Python server
+# (bench/original_server.py) on free loopback ports; it takes a few minutes
+# and writes bench/results/latest.md (see bench/compare-servers).
+# BENCH_FLAGS passes options on: BENCH_FLAGS="--baseline DIR" runs the
+# shmkvd built in DIR beside this one.
 bench: deps bench-deps
 	@$(MAKE) --no-print-directory $(PROGRAMS)
-	BUILD=$(BUILD) bench/compare-servers
+	BUILD=$(BUILD) bench/compare-servers $(BENCH_FLAGS)
 
 # bench-store measures the store in-process (bench/store_microbench.cpp): a
 # minute or two, no servers, nothing written.

@@ -2,7 +2,8 @@
 # shmkv-bench against a live shmkvd (TCP and UNIX socket, both modes,
 # pipelined) finds no errors; against servers that answer with errors, wrong
 # replies or hang-ups it counts them and exits 1; --json parses; bad command
-# lines exit 2 and an absent server 3. Functional only: nothing is timed.
+# lines exit 2 and an absent server 3; the benchmark's reference server
+# answers as the original did. Functional only: nothing is timed.
 . "$(dirname "$0")/lib.sh"
 BENCH=$ROOT/$BUILD/shmkv-bench
 FAKE_PID=
@@ -102,6 +103,46 @@ start_fake hangup
 run -p "$FAKE_PORT" -n 50 -c 2
 expect_eq "$RC" 1 "against the hang-up server"
 [[ $OUT == *"50 connection errors (50 requests unanswered)"* ]] || fail "hang-up server: $OUT"
+
+# The benchmark's reference, bench/original_server.py, answers as the
+# original did (shmkv-protocol(7), section 6's bytes) and passes
+# shmkv-bench's checks in conn mode.
+ORIG_PORT=$(free_port)
+python3 "$ROOT/bench/original_server.py" --port "$ORIG_PORT" 2>>"$WORK/original.log" &
+FAKE_PID="$FAKE_PID $!"
+python3 - "$ORIG_PORT" <<'PY' || fail "original_server.py: $(cat "$WORK/original.log")"
+import socket, struct, sys, time
+port = int(sys.argv[1])
+def ask(body):
+    for _ in range(200):  # bounded wait for the server to listen
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            break
+        except ConnectionRefusedError:
+            time.sleep(0.05)
+    with s:
+        s.sendall(struct.pack("<ii", 1, len(body)) + body)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data  # the server closes after one reply
+            data += chunk
+def expect(body, reply):
+    got = ask(body)
+    assert got == struct.pack("<ii", 1, len(reply)) + reply, (body, got)
+expect(b'{"func": "PUT", "params": {"obj": "colour", "val": {"r": 255}}}',
+       b'{"status": "OK", "response": {"func": "PUT", "response": {"obj": "colour", "response": "ok"}}}')
+expect(b'{"func": "GET", "params": {"obj": "colour"}}',
+       b'{"status": "OK", "response": {"func": "GET", "response": {"obj": "colour", "val": {"r": 255}}}}')
+expect(b'{"func": "GET", "params": {"obj": "nope"}}',
+       b'{"status": "OK", "response": {"func": "GET", "response": {"obj": "nope", "val": null}}}')
+expect(b'{"func": "NOPE", "params": {}}',
+       b'{"status": "OK", "response": {"func": "NOPE", "response": "ERROR - Function doesn\'t exist"}}')
+PY
+run -p "$ORIG_PORT" -n 1000 -c 4 --mode conn -r 100
+expect_eq "$RC" 0 "shmkv-bench --mode conn against the original server (output: $OUT $ERR)"
+[[ $OUT == *": 1000 ok, 0 errors"* ]] || fail "conn mode against the original server: $OUT"
 
 # Usage errors exit 2; nobody listening exits 3.
 for bad in "-P 2 --mode conn" "-n 10 -d 1" "--get-ratio 1.5" "--value-size 1" "-c 0" "--mode fast" \

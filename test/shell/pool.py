@@ -60,3 +60,15 @@ elif case == "concurrent":  # --spare-workers 2
     for s in conns:
         s.close()
     print("40 concurrent persistent connections served by 40 workers")
+
+elif case == "silent":  # --spare-workers 2: TCP accept is deferred until the request is in
+    # A client that connects and says nothing past the deferral (a second)
+    # is still accepted and answered once it speaks, on either version.
+    quiet = [connect(port) for _ in range(3)]
+    time.sleep(1.5)
+    for version, s in zip((1, 2, 1), quiet):
+        s.sendall(frame(version, json.dumps({"func": "PUT", "params": {"obj": "quiet", "val": version}})))
+        s.settimeout(10)
+        check(json.loads(recv_frame(s)[1])["status"] == "OK", f"PUT after 1.5 s of silence, version {version}")
+        s.close()
+    print("connections silent past the accept deferral are served")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Worker reuse: a pool of idle workers serves sequential connections;
 # --spare-workers 0 forks per connection; killing idle workers loses no later
-# connection; more concurrent connections than spares are all served.
+# connection; more concurrent connections than spares are all served; a
+# connection silent past the deferred accept is served when it speaks.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT/test/shell"
 
@@ -17,3 +18,4 @@ stop_daemon
 
 start_daemon --spare-workers 2
 python3 pool.py "$PORT" "$DAEMON_PID" concurrent
+python3 pool.py "$PORT" "$DAEMON_PID" silent
