@@ -3,6 +3,7 @@
 #include <getopt.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 
@@ -45,7 +46,7 @@ std::string usage() {
   return "usage: shmkvd [--bind ADDRESS] [--port PORT] [--socket PATH] [--socket-mode MODE]\n"
          "              [--name NAME] [--memory SIZE] [--max-message SIZE]\n"
          "              [--max-children N] [--spare-workers N] [--worker-max-connections N]\n"
-         "              [--idle-timeout SECONDS] [--backlog N]\n"
+         "              [--idle-timeout SECONDS] [--lock-timeout SECONDS] [--backlog N]\n"
          "              [--shutdown-timeout SECONDS] [--daemonize] [--pidfile PATH]\n"
          "              [--log-level LEVEL] [--debug-commands]\n"
          "       shmkvd --remove-store [--name NAME]\n"
@@ -65,6 +66,8 @@ std::string usage() {
          "                              per connection (default 16)\n"
          "      --worker-max-connections N  retire a worker after N connections (default 10000)\n"
          "      --idle-timeout SECONDS  close connections idle this long, 0 never (default 60)\n"
+         "      --lock-timeout SECONDS  kill a worker that holds the store lock this long,\n"
+         "                              then rebuild the store; 0 never (default 5)\n"
          "      --backlog N             listen backlog (default 511)\n"
          "      --shutdown-timeout SECONDS  on SIGTERM, kill workers still busy after this (default 10)\n"
          "  -d, --daemonize             detach from the terminal; log to syslog\n"
@@ -81,7 +84,7 @@ std::string usage() {
 Status parse(int argc, char** argv, Config* config, Action* action) {
   enum {
     kMaxMessage = 256, kIdleTimeout, kBacklog, kLogLevel, kSocketMode, kMaxChildren, kShutdownTimeout,
-    kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections, kDebugCommands
+    kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections, kDebugCommands, kLockTimeout
   };
   static const option kOptions[] = {
       {"bind", required_argument, nullptr, 'b'},
@@ -95,6 +98,7 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       {"spare-workers", required_argument, nullptr, kSpareWorkers},
       {"worker-max-connections", required_argument, nullptr, kWorkerMaxConnections},
       {"idle-timeout", required_argument, nullptr, kIdleTimeout},
+      {"lock-timeout", required_argument, nullptr, kLockTimeout},
       {"backlog", required_argument, nullptr, kBacklog},
       {"shutdown-timeout", required_argument, nullptr, kShutdownTimeout},
       {"daemonize", no_argument, nullptr, 'd'},
@@ -165,6 +169,10 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
         if (Status s = parse_int("idle-timeout", arg, 0, 86400 * 365, &n); !s) return s;
         config->idle_timeout_s = static_cast<int>(n);
         break;
+      case kLockTimeout:
+        if (Status s = parse_int("lock-timeout", arg, 0, 3600, &n); !s) return s;
+        config->lock_timeout_s = static_cast<int>(n);
+        break;
       case kBacklog:
         if (Status s = parse_int("backlog", arg, 1, 65535, &n); !s) return s;
         config->backlog = static_cast<int>(n);
@@ -191,6 +199,12 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
     }
   }
   if (optind < argc) return Status::invalid(fmt::format("unexpected argument '{}'", argv[optind]));
+  if (const char* delay = std::getenv("SHMKVD_DEBUG_SALVAGE_DELAY_MS"); delay && config->debug_commands) {
+    long long ms = 0;
+    if (Status s = parse_int("SHMKVD_DEBUG_SALVAGE_DELAY_MS", delay, 0, 600000, &ms); !s)
+      return Status::invalid(s.message().substr(2));  // an environment variable, not an option
+    config->debug_salvage_delay_ms = static_cast<int>(ms);
+  }
   if (*action == Action::kServe && config->port == 0 && config->socket_path.empty())
     return Status::invalid("--port 0 turns TCP off, so give a UNIX socket with --socket");
   return Status::ok();

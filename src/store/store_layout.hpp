@@ -217,4 +217,21 @@ class Segment {
   Root* root = nullptr;
 };
 
+template <typename Fn>
+Status Store::locked(Fn&& fn) {
+  if (Status s = lock(); !s) return s;
+  struct Unlock {
+    Store* store;
+    ~Unlock() { store->unlock(); }
+  } unlock_at_exit{this};
+  try {
+    return fn();
+  } catch (const bi::interprocess_exception&) {
+    // Only the allocator's own lock throws in here, and only when a process
+    // died holding it, which it can do only inside the store lock: a
+    // recovery follows.
+    return Status::busy(kRecovering);
+  }
+}
+
 }  // namespace shmkv::store
