@@ -80,6 +80,7 @@ class Parent {
   bool limit_ever_logged_ = false;
   bool notify_ = false;      // systemd listens on NOTIFY_SOCKET
   bool store_crashed_ = false;  // a worker died in the store: recover()
+  bool stopping_workers_ = false;  // in stop_workers: reap forks no new ones
   std::string crash_;           // which worker, and how
   // A recovery whose salvage failed in a way that may pass (the salvage
   // process killed, say) tries again at salvage_retry_, the wait doubling
@@ -256,13 +257,20 @@ void Parent::reap() {
       log::error("worker {} {}{}", pid, how, state == State::kBusy ? ", its connection lost" : " while idle");
     }
   }
-  if (killed && !g_stop && !store_crashed_ && !listeners_.empty()) rescue_stranded();
+  if (killed && !g_stop && !store_crashed_ && !stopping_workers_ && !listeners_.empty()) rescue_stranded();
 }
 
 // stop_workers stops every worker: SIGTERM (an idle one exits, a busy one
 // answers the request in hand first), then SIGKILL for those still running
 // after grace. New connections wait in the backlog meanwhile.
 void Parent::stop_workers(std::chrono::milliseconds grace) {
+  // A worker forked meanwhile (rescue_stranded, after a kill) would be
+  // waited for without end.
+  stopping_workers_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{stopping_workers_};
   for (const auto& [pid, slot] : workers_) kill(pid, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace;
   reap();
