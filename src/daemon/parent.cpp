@@ -271,7 +271,12 @@ void Parent::stop_workers(std::chrono::milliseconds grace) {
     bool& flag;
     ~Done() { flag = false; }
   } done{stopping_workers_};
-  for (const auto& [pid, slot] : workers_) kill(pid, SIGTERM);
+  // SIGCONT too: a stopped worker (SIGSTOP) would act on SIGTERM only when
+  // continued, and cost a recovery the whole grace.
+  for (const auto& [pid, slot] : workers_) {
+    kill(pid, SIGTERM);
+    kill(pid, SIGCONT);
+  }
   const auto deadline = std::chrono::steady_clock::now() + grace;
   reap();
   while (!workers_.empty()) {
