@@ -3,6 +3,7 @@
 #include <getopt.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 
@@ -45,7 +46,8 @@ std::string usage() {
   return "usage: shmkvd [--bind ADDRESS] [--port PORT] [--socket PATH] [--socket-mode MODE]\n"
          "              [--name NAME] [--memory SIZE] [--max-message SIZE]\n"
          "              [--max-children N] [--spare-workers N] [--worker-max-connections N]\n"
-         "              [--idle-timeout SECONDS] [--request-timeout SECONDS] [--backlog N]\n"
+         "              [--idle-timeout SECONDS] [--request-timeout SECONDS]\n"
+         "              [--lock-timeout SECONDS] [--backlog N]\n"
          "              [--shutdown-timeout SECONDS] [--daemonize] [--pidfile PATH]\n"
          "              [--log-level LEVEL] [--debug-commands]\n"
          "       shmkvd --remove-store [--name NAME]\n"
@@ -67,6 +69,8 @@ std::string usage() {
          "      --idle-timeout SECONDS  close connections idle this long, 0 never (default 60)\n"
          "      --request-timeout SECONDS  close a connection whose request has not arrived whole\n"
          "                              this long after its first byte, 0 never (default 10)\n"
+         "      --lock-timeout SECONDS  kill a worker that holds the store lock this long,\n"
+         "                              then rebuild the store; 0 never (default 5)\n"
          "      --backlog N             listen backlog (default 511)\n"
          "      --shutdown-timeout SECONDS  on SIGTERM, kill workers still busy after this (default 10)\n"
          "  -d, --daemonize             detach from the terminal; log to syslog\n"
@@ -83,7 +87,8 @@ std::string usage() {
 Status parse(int argc, char** argv, Config* config, Action* action) {
   enum {
     kMaxMessage = 256, kIdleTimeout, kBacklog, kLogLevel, kSocketMode, kMaxChildren, kShutdownTimeout,
-    kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections, kDebugCommands, kRequestTimeout
+    kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections, kDebugCommands, kRequestTimeout,
+    kLockTimeout
   };
   static const option kOptions[] = {
       {"bind", required_argument, nullptr, 'b'},
@@ -98,6 +103,7 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       {"worker-max-connections", required_argument, nullptr, kWorkerMaxConnections},
       {"idle-timeout", required_argument, nullptr, kIdleTimeout},
       {"request-timeout", required_argument, nullptr, kRequestTimeout},
+      {"lock-timeout", required_argument, nullptr, kLockTimeout},
       {"backlog", required_argument, nullptr, kBacklog},
       {"shutdown-timeout", required_argument, nullptr, kShutdownTimeout},
       {"daemonize", no_argument, nullptr, 'd'},
@@ -172,6 +178,10 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
         if (Status s = parse_int("request-timeout", arg, 0, 86400, &n); !s) return s;
         config->request_timeout_s = static_cast<int>(n);
         break;
+      case kLockTimeout:
+        if (Status s = parse_int("lock-timeout", arg, 0, 3600, &n); !s) return s;
+        config->lock_timeout_s = static_cast<int>(n);
+        break;
       case kBacklog:
         if (Status s = parse_int("backlog", arg, 1, 65535, &n); !s) return s;
         config->backlog = static_cast<int>(n);
@@ -198,6 +208,12 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
     }
   }
   if (optind < argc) return Status::invalid(fmt::format("unexpected argument '{}'", argv[optind]));
+  if (const char* delay = std::getenv("SHMKVD_DEBUG_SALVAGE_DELAY_MS"); delay && config->debug_commands) {
+    long long ms = 0;
+    if (Status s = parse_int("SHMKVD_DEBUG_SALVAGE_DELAY_MS", delay, 0, 600000, &ms); !s)
+      return Status::invalid(s.message().substr(2));  // an environment variable, not an option
+    config->debug_salvage_delay_ms = static_cast<int>(ms);
+  }
   if (*action == Action::kServe && config->port == 0 && config->socket_path.empty())
     return Status::invalid("--port 0 turns TCP off, so give a UNIX socket with --socket");
   return Status::ok();

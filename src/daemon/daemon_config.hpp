@@ -24,6 +24,7 @@ struct Config {
   std::size_t max_message = frame::kDefaultMaxMessage;
   int idle_timeout_s = 60;  // 0: never
   int request_timeout_s = 10;  // for a request to arrive whole; 0: never
+  int lock_timeout_s = 5;   // a worker holding the store lock longer is killed; 0: never
   int backlog = 511;
   int max_children = 512;
   int spare_workers = 16;                   // idle workers kept; 0: a fork per connection
@@ -31,6 +32,9 @@ struct Config {
   int shutdown_timeout_s = 10;
   bool daemonize = false;
   bool debug_commands = false;  // answer DEBUG, a test hook
+  // With debug_commands: every salvage first sleeps this long, so that a
+  // test can kill it (SHMKVD_DEBUG_SALVAGE_DELAY_MS).
+  int debug_salvage_delay_ms = 0;
   std::string pidfile;  // absolute; empty: none
   log::Level log_level = log::Level::kInfo;
 };

@@ -36,13 +36,13 @@ Status Dispatcher::prepare(const Message& m, request::Request* req) {
     log::debug("bad request: {}", s.message());
     return s;
   }
-  // A store that recovery could not rebuild is not served: say why, rather
-  // than answer from data that may be wrong.
+  // A store being rebuilt, or that recovery could not rebuild, is not
+  // served: say so, rather than answer from data that may be wrong.
   if (req->func != request::Func::kUnknown && req->func != request::Func::kStats &&
       board_.health.load() != scoreboard::Health::kOk) {
     return Status::server(board_.health.load() == scoreboard::Health::kFailed
-                              ? fmt::format("store unavailable: recovery failed: {}", board_.failure)
-                              : std::string("store unavailable: recovering from a crashed worker; retry"));
+                              ? fmt::format("store unavailable: recovery failed: {}", board_.health_detail())
+                              : std::string(store::kRecovering));
   }
   return Status::ok();
 }
@@ -169,8 +169,12 @@ void Dispatcher::stats(std::int32_t version, std::string& out) {
   s.last_recovery = board_.last_recovery.load();
   switch (board_.health.load()) {
     case scoreboard::Health::kOk: s.store_status = "ok"; break;
-    case scoreboard::Health::kRecovering: s.store_status = "recovering"; break;
-    case scoreboard::Health::kFailed: s.store_status = fmt::format("failed: {}", board_.failure); break;
+    case scoreboard::Health::kRecovering: {
+      const std::string detail = board_.health_detail();
+      s.store_status = detail.empty() ? "recovering" : "recovering: " + detail;
+      break;
+    }
+    case scoreboard::Health::kFailed: s.store_status = fmt::format("failed: {}", board_.health_detail()); break;
   }
   reply::stats(out, version, s);
   log::debug("STATS");

@@ -65,19 +65,26 @@
 // says so) the map may be half-changed and the robust mutex is left to a dead
 // owner, so the parent stops every worker, has a child process salvage the
 // map into a fresh segment (recovery.cpp: every node checked against the
-// segment's bounds, within a time limit), gives the fresh segment the store's
-// name and resumes: acknowledged writes survive, and the dead worker's own
-// unacknowledged request is lost. If the salvage fails the store is not
-// served (data requests get an error, STATS says why) until an operator acts.
-// The same health check runs at start-up on a store that already exists.
+// segment's bounds, within a time limit, into a larger segment when the
+// entries need it), gives the fresh segment the store's name and resumes:
+// acknowledged writes survive, and the dead worker's own unacknowledged
+// request is lost. Requests that were waiting for the lock are answered
+// "store unavailable: recovering, retry". A salvage that dies (the OOM
+// killer's favourite) is retried with a growing wait; one that finds the map
+// damaged leaves the store unserved (data requests get an error, STATS says
+// why) until an operator acts. A worker that holds the store lock longer than
+// --lock-timeout (stopped, looping, swapped out) is killed, which makes it
+// such a death. The same health check runs at start-up on an existing store.
 //
 // This file is the start-up sequence; each step's errors are reported on
 // stderr before the daemon detaches (--daemonize), so that they are seen.
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
 #include "daemon/daemon_config.hpp"
 #include "daemon/daemonize.hpp"
@@ -116,15 +123,26 @@ int remove_store(const daemon_config::Config& config) {
 // check_health runs at start-up on an existing store: a daemon killed while
 // a worker held the store lock left it unusable, and the store is rebuilt
 // before anything is served.
-Status check_health(std::unique_ptr<store::Store>& store) {
+// A salvage killed from outside is tried again, up to kStartAttempts times.
+Status check_health(std::unique_ptr<store::Store>& store, const daemon_config::Config& config) {
+  constexpr int kStartAttempts = 5;
   Status s = recovery::check(*store, 2000);
   if (s || s.code() != Status::Code::kCorrupt) return s;
   log::error("{}: rebuilding it before serving", s.message());
-  std::size_t keys = 0;
-  if (Status r = recovery::rebuild(&store, recovery::kSalvageTimeoutMs, &keys); !r)
+  const std::size_t old_bytes = store->size();
+  recovery::Rebuilt rebuilt;
+  Status r;
+  for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
+    r = recovery::rebuild(&store, {recovery::kSalvageTimeoutMs, config.debug_salvage_delay_ms}, &rebuilt);
+    if (r || !recovery::retryable(r) || attempt == kStartAttempts) break;
+    log::error("salvage attempt {} of store {} failed: {}; retrying", attempt, store->name(), r.message());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+  }
+  if (!r)
     return Status::corrupt(fmt::format("store {} cannot be served: {}; remove it with --remove-store to start "
                                        "empty", store->name(), r.message()));
-  log::warning("store {} rebuilt: {} keys copied into a fresh segment", store->name(), keys);
+  log::warning("store {} rebuilt: {} keys copied into a fresh segment of {} bytes{}", store->name(), rebuilt.keys,
+               rebuilt.bytes, rebuilt.bytes != old_bytes ? fmt::format(" (the old one had {})", old_bytes) : "");
   return Status::ok();
 }
 
@@ -137,7 +155,7 @@ int serve(const daemon_config::Config& config) {
   if (Status s = store::Store::open(config.name, config.memory, &store); !s) return fail(s);
   if (Status s = store->claim(); !s) return fail(s);
   if (!store->created())
-    if (Status s = check_health(store); !s) return fail(s);
+    if (Status s = check_health(store, config); !s) return fail(s);
 
   scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(static_cast<std::size_t>(config.max_children));
   if (!board) return fail(Status::io(errno_text("mmap of the scoreboard", errno)));

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -58,6 +59,9 @@ class Parent {
   [[noreturn]] void run_worker(int slot, int conn);
   void reap();
   void recover();
+  void salvage();
+  void kill_lock_holders();
+  const timespec* wake_after(timespec* t) const;
   void stop_workers(std::chrono::milliseconds grace);
   void report_status();
   void warn_at_limit();
@@ -76,7 +80,17 @@ class Parent {
   bool limit_ever_logged_ = false;
   bool notify_ = false;      // systemd listens on NOTIFY_SOCKET
   bool store_crashed_ = false;  // a worker died in the store: recover()
+  bool stopping_workers_ = false;  // in stop_workers: reap forks no new ones
   std::string crash_;           // which worker, and how
+  // A recovery whose salvage failed in a way that may pass (the salvage
+  // process killed, say) tries again at salvage_retry_, the wait doubling
+  // from kFirstRetry to kLastRetry.
+  static constexpr std::chrono::milliseconds kFirstRetry{100}, kLastRetry{5000};
+  bool salvage_pending_ = false;
+  int salvage_attempts_ = 0;
+  std::chrono::milliseconds salvage_wait_ = kFirstRetry;
+  std::chrono::steady_clock::time_point salvage_retry_{};
+  std::chrono::steady_clock::time_point recovery_start_{};
   std::string last_status_;  // the STATUS= last sent
 };
 
@@ -104,8 +118,6 @@ int Parent::run() {
 
   std::vector<pollfd> fds;
   for (const listeners::Listener& l : listeners_) fds.push_back({l.fd, POLLIN, 0});
-  // With systemd watching, wake once a second to keep STATUS= current.
-  const timespec status_interval{1, 0};
   const auto max_children = static_cast<std::size_t>(config_.max_children);
   while (!g_stop) {
     std::size_t idle = board_.count(State::kIdle);
@@ -120,8 +132,8 @@ int Parent::run() {
     // 0 always, else when a spare could not be had. At the limit the
     // listeners are left out, and the kernel's backlog holds newcomers.
     const bool accepting = !full && idle == 0;
-    const int ready = ppoll(fds.data(), accepting ? fds.size() : 0, notify_ ? &status_interval : nullptr,
-                            &wait_mask_);
+    timespec wake{};
+    const int ready = ppoll(fds.data(), accepting ? fds.size() : 0, wake_after(&wake), &wait_mask_);
     if (g_child_exited) {
       g_child_exited = 0;
       reap();
@@ -130,6 +142,11 @@ int Parent::run() {
       recover();
       continue;
     }
+    if (salvage_pending_ && !g_stop && std::chrono::steady_clock::now() >= salvage_retry_) {
+      salvage();
+      continue;
+    }
+    kill_lock_holders();
     if (ready > 0 && accepting && !g_stop) {
       for (std::size_t i = 0; i < fds.size(); ++i)
         if (fds[i].revents & POLLIN) accept_from(listeners_[i]);
@@ -241,14 +258,26 @@ void Parent::reap() {
       log::error("worker {} {}{}", pid, how, state == State::kBusy ? ", its connection lost" : " while idle");
     }
   }
-  if (killed && !g_stop && !store_crashed_ && !listeners_.empty()) rescue_stranded();
+  if (killed && !g_stop && !store_crashed_ && !stopping_workers_ && !listeners_.empty()) rescue_stranded();
 }
 
 // stop_workers stops every worker: SIGTERM (an idle one exits, a busy one
 // answers the request in hand first), then SIGKILL for those still running
 // after grace. New connections wait in the backlog meanwhile.
 void Parent::stop_workers(std::chrono::milliseconds grace) {
-  for (const auto& [pid, slot] : workers_) kill(pid, SIGTERM);
+  // A worker forked meanwhile (rescue_stranded, after a kill) would be
+  // waited for without end.
+  stopping_workers_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{stopping_workers_};
+  // SIGCONT too: a stopped worker (SIGSTOP) would act on SIGTERM only when
+  // continued, and cost a recovery the whole grace.
+  for (const auto& [pid, slot] : workers_) {
+    kill(pid, SIGTERM);
+    kill(pid, SIGCONT);
+  }
   const auto deadline = std::chrono::steady_clock::now() + grace;
   reap();
   while (!workers_.empty()) {
@@ -273,17 +302,45 @@ void Parent::stop_workers(std::chrono::milliseconds grace) {
 
 // recover rebuilds the store after a worker died in it: stop the workers,
 // salvage the map into a fresh segment in a child process, swap it in, and
-// resume. If salvage fails, the store is not served (every data request is
-// answered with the reason) rather than served from a map that may be wrong.
+// resume. A salvage that fails in a way that may pass (killed by the OOM
+// killer, say) is tried again, after a wait that doubles from 0.1 s to 5 s,
+// with the store answering "recovering" meanwhile. A salvage that finds
+// the map damaged ends the recovery: the store is not served (every data
+// request is answered with the reason) rather than served from a map that
+// may be wrong.
 void Parent::recover() {
-  const auto start = std::chrono::steady_clock::now();
-  board_.health.store(scoreboard::Health::kRecovering);
+  recovery_start_ = std::chrono::steady_clock::now();
+  board_.set_health(scoreboard::Health::kRecovering);
   log::error("recovering store {}: {}", config_.name, crash_);
+  salvage_attempts_ = 0;
+  salvage_wait_ = kFirstRetry;
+  salvage();
+}
+
+// salvage makes one attempt at the rebuild that recover started. Workers
+// forked while an attempt waits answer "recovering" and never write; they
+// are stopped before the attempt, so that none of them serves the old
+// segment once the new one is in.
+void Parent::salvage() {
+  salvage_pending_ = false;
   stop_workers(std::chrono::milliseconds(1000));
   store_crashed_ = false;  // deaths while stopping are covered by this rebuild
-  std::size_t keys = 0;
-  const Status s = recovery::rebuild(&store_, recovery::kSalvageTimeoutMs, &keys);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  ++salvage_attempts_;
+  recovery::Rebuilt rebuilt;
+  const std::size_t old_bytes = store_->size();
+  const Status s = recovery::rebuild(&store_, {recovery::kSalvageTimeoutMs, config_.debug_salvage_delay_ms}, &rebuilt);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - recovery_start_);
+  if (!s && recovery::retryable(s)) {
+    const std::string detail = fmt::format("salvage attempt {} failed: {}; retrying in {:.1f} s", salvage_attempts_,
+                                           s.message(), salvage_wait_.count() / 1000.0);
+    board_.set_health(scoreboard::Health::kRecovering, detail.c_str());
+    log::error("recovering store {}: {}", config_.name, detail);
+    salvage_pending_ = true;
+    salvage_retry_ = std::chrono::steady_clock::now() + salvage_wait_;
+    salvage_wait_ = std::min(salvage_wait_ * 2, kLastRetry);
+    return;
+  }
   if (!s) {
     board_.set_failed(s.message().c_str());
     log::error("recovery of store {} failed: {}; data requests get errors until shmkvd is restarted on a "
@@ -292,9 +349,55 @@ void Parent::recover() {
   }
   board_.recoveries.fetch_add(1);
   board_.last_recovery.store(std::time(nullptr));
-  board_.health.store(scoreboard::Health::kOk);
-  log::warning("store {} recovered after {}: {} keys copied into a fresh segment in {} ms", config_.name, crash_,
-               keys, ms.count());
+  board_.set_health(scoreboard::Health::kOk);
+  const std::string attempts = salvage_attempts_ > 1 ? fmt::format(" at attempt {}", salvage_attempts_) : "";
+  if (rebuilt.bytes != old_bytes)
+    log::warning("store {} recovered after {}: {} keys copied into a fresh segment of {} bytes (the old one, of {} "
+                 "bytes, was too full to hold them with a full index) in {} ms{}",
+                 config_.name, crash_, rebuilt.keys, rebuilt.bytes, old_bytes, ms.count(), attempts);
+  else
+    log::warning("store {} recovered after {}: {} keys copied into a fresh segment in {} ms{}", config_.name, crash_,
+                 rebuilt.keys, ms.count(), attempts);
+}
+
+// kill_lock_holders kills every worker that has held the store lock longer
+// than --lock-timeout: stopped (SIGSTOP), looping, or swapped out, it keeps
+// every other worker waiting. Its death in the store starts a recovery, as
+// any other would. The scoreboard tells the holder from the waiters, so the
+// parent learns this without touching the lock.
+void Parent::kill_lock_holders() {
+  if (config_.lock_timeout_s <= 0) return;
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  const std::int64_t now_ms = std::int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+  const std::int64_t limit_ms = std::int64_t(config_.lock_timeout_s) * 1000;
+  for (const auto& [pid, slot] : workers_) {
+    std::atomic<std::int64_t>& since = board_.slot(slot).lock_held_since;
+    const std::int64_t held = since.load();
+    if (held == 0 || now_ms - held <= limit_ms) continue;
+    since.store(0);  // the holder is killed once, and logged once
+    log::error("worker {} held the store lock for {:.1f} s: killed (--lock-timeout {})", pid,
+               (now_ms - held) / 1000.0, config_.lock_timeout_s);
+    kill(pid, SIGKILL);
+  }
+}
+
+// wake_after is how long the loop may wait for a connection or a signal:
+// without end, or a second to keep systemd's STATUS= current, a fraction of
+// --lock-timeout to watch the lock's holders, or until a salvage is due.
+const timespec* Parent::wake_after(timespec* t) const {
+  std::chrono::milliseconds wait = std::chrono::milliseconds::max();
+  if (notify_) wait = std::chrono::seconds(1);
+  if (config_.lock_timeout_s > 0)
+    wait = std::min(wait, std::clamp<std::chrono::milliseconds>(std::chrono::seconds(config_.lock_timeout_s) / 10,
+                                                                std::chrono::milliseconds(50), std::chrono::seconds(1)));
+  if (salvage_pending_)
+    wait = std::min(wait, std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                      salvage_retry_ - std::chrono::steady_clock::now())));
+  if (wait == std::chrono::milliseconds::max()) return nullptr;
+  t->tv_sec = static_cast<time_t>(wait.count() / 1000);
+  t->tv_nsec = static_cast<long>(wait.count() % 1000) * 1000000L;
+  return t;
 }
 
 void Parent::warn_at_limit() {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,11 +16,17 @@
 namespace shmkv::recovery {
 namespace {
 
-// in_child runs job in a forked child, which reports through its exit code
-// (and a size_t on a pipe); the parent waits at most timeout_ms, then kills
-// it. The child inherits the parent's mapping of the store.
-template <typename Job>
-Status in_child(const char* what, int timeout_ms, Job job, int* exit_code, std::size_t* value) {
+// A child killed by one of these signals crashed on what it read (a damaged
+// map); any other signal came from outside: the OOM killer, an operator.
+bool crash_signal(int sig) {
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGABRT || sig == SIGILL || sig == SIGFPE;
+}
+
+// in_child runs job in a forked child named name, which reports through its
+// exit code (and a Value on a pipe); the parent waits at most timeout_ms,
+// then kills it. The child inherits the parent's mapping of the store.
+template <typename Value, typename Job>
+Status in_child(const char* what, const char* name, int timeout_ms, Job job, int* exit_code, Value* value) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0) return Status::io(errno_text("pipe", errno));
   const pid_t pid = fork();
@@ -31,7 +38,8 @@ Status in_child(const char* what, int timeout_ms, Job job, int* exit_code, std::
   if (pid == 0) {
     close(fds[0]);
     signal(SIGTERM, SIG_DFL);
-    std::size_t out = 0;
+    prctl(PR_SET_NAME, name);  // so that ps, top and an operator can tell it from a worker
+    Value out{};
     const int code = job(&out);
     (void)!write(fds[1], &out, sizeof out);
     _exit(code);
@@ -54,12 +62,14 @@ Status in_child(const char* what, int timeout_ms, Job job, int* exit_code, std::
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  *value = 0;
+  *value = Value{};
   (void)!read(fds[0], value, sizeof *value);
   close(fds[0]);
-  if (WIFSIGNALED(status))
-    return Status::corrupt(fmt::format("{} was killed by signal {} ({})", what, WTERMSIG(status),
-                                       strsignal(WTERMSIG(status))));
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const std::string how = fmt::format("{} was killed by signal {} ({})", what, sig, strsignal(sig));
+    return crash_signal(sig) ? Status::corrupt(how) : Status::io(how);
+  }
   *exit_code = WEXITSTATUS(status);
   return Status::ok();
 }
@@ -76,24 +86,28 @@ Status check(store::Store& store, int timeout_ms) {
     if (!s) log::error("{}", s.message());
     return s.is_ok() ? kOk : s.code() == Status::Code::kBusy ? kBusy : kCorrupt;
   };
-  if (Status s = in_child("the store's lock check", timeout_ms + 2000, job, &code, &ignored); !s) return s;
+  if (Status s = in_child("the store's lock check", "shmkvd-check", timeout_ms + 2000, job, &code, &ignored); !s)
+    return s;
   if (code == kOk) return Status::ok();
   if (code == kBusy)
     return Status::busy(fmt::format("store {}: its lock stayed held for {} ms", store.name(), timeout_ms));
   return Status::corrupt(fmt::format("store {}: a process died holding its lock", store.name()));
 }
 
-Status rebuild(std::unique_ptr<store::Store>* store, int timeout_ms, std::size_t* keys) {
+Status rebuild(std::unique_ptr<store::Store>* store, const Options& options, Rebuilt* rebuilt) {
   const std::string name = (*store)->name();
   const std::string scratch = name + ".salvage";
   int code = kFailed;
-  auto job = [&](std::size_t* copied) {
-    const Status s = (*store)->salvage_into(scratch, copied);
+  auto job = [&](Rebuilt* made) {
+    if (options.debug_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(options.debug_delay_ms));
+    const Status s = (*store)->salvage_into(scratch, &made->keys, &made->bytes);
     if (!s) log::error("salvage of store {}: {}", name, s.message());
-    return s.is_ok() ? kOk : kCorrupt;
+    return s.is_ok() ? kOk : s.code() == Status::Code::kCorrupt ? kCorrupt : kFailed;
   };
-  Status s = in_child("salvage", timeout_ms, job, &code, keys);
-  if (s && code != kOk) s = Status::corrupt(fmt::format("salvage of store {} found it damaged", name));
+  Status s = in_child("the salvage process", "shmkvd-salvage", options.timeout_ms, job, &code, rebuilt);
+  if (s && code == kCorrupt) s = Status::corrupt(fmt::format("salvage of store {} found it damaged", name));
+  if (s && code != kOk)
+    s = Status::io(fmt::format("salvage of store {} could not make a fresh segment (see the log)", name));
   if (!s) {
     store::Store::remove(scratch);
     return s;
@@ -108,5 +122,7 @@ Status rebuild(std::unique_ptr<store::Store>* store, int timeout_ms, std::size_t
   *store = std::move(fresh);  // the old mapping goes, with the old segment
   return Status::ok();
 }
+
+bool retryable(const Status& failure) { return !failure.is_ok() && failure.code() != Status::Code::kCorrupt; }
 
 }  // namespace shmkv::recovery

@@ -20,9 +20,27 @@ inline constexpr int kSalvageTimeoutMs = 30000;
 // or held by a live process for longer than timeout_ms (kBusy).
 Status check(store::Store& store, int timeout_ms);
 
-// rebuild copies the store into a fresh segment (salvage), gives the fresh
-// segment the store's name, and reopens and claims *store on it. On failure
-// *store is left as it was. *keys counts the entries copied.
-Status rebuild(std::unique_ptr<store::Store>* store, int timeout_ms, std::size_t* keys);
+struct Options {
+  int timeout_ms = kSalvageTimeoutMs;
+  int debug_delay_ms = 0;  // the salvage sleeps this long first (a test hook)
+};
+
+// What a rebuild made: the keys copied, and the fresh segment's size (more
+// than the old one's when a full store did not fit that again).
+struct Rebuilt {
+  std::size_t keys = 0;
+  std::size_t bytes = 0;
+};
+
+// rebuild copies the store into a fresh segment (salvage, in a child process
+// called shmkvd-salvage), gives the fresh segment the store's name, and
+// reopens and claims *store on it. On failure *store is left as it was.
+Status rebuild(std::unique_ptr<store::Store>* store, const Options& options, Rebuilt* rebuilt);
+
+// retryable says whether a failed rebuild may succeed if tried again: its
+// salvage was killed from outside (the OOM killer), took too long, or could
+// not make a segment. Not so when the salvage found the map damaged
+// (kCorrupt), which another try would find again.
+bool retryable(const Status& failure);
 
 }  // namespace shmkv::recovery

@@ -3,7 +3,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <new>
 
 namespace shmkv::scoreboard {
@@ -37,12 +36,32 @@ int Scoreboard::reserve(State initial) {
 void Scoreboard::release(int slot) {
   requests_total.fetch_add(slots_[slot].requests.exchange(0));
   slots_[slot].pid.store(0);
+  slots_[slot].lock_held_since.store(0);
   slots_[slot].state.store(State::kFree);
 }
 
-void Scoreboard::set_failed(const char* why) {
-  std::snprintf(failure, sizeof failure, "%s", why);
-  health.store(Health::kFailed);
+void Scoreboard::set_health(Health h, const char* detail) {
+  detail_sequence_.fetch_add(1, std::memory_order_acq_rel);
+  std::size_t i = 0;
+  for (; detail[i] != '\0' && i + 1 < kDetailSize; ++i) detail_[i].store(detail[i], std::memory_order_relaxed);
+  detail_[i].store('\0', std::memory_order_relaxed);
+  detail_sequence_.fetch_add(1, std::memory_order_release);
+  health.store(h);
+}
+
+std::string Scoreboard::health_detail() const {
+  std::string text;
+  for (;;) {
+    const std::uint32_t before = detail_sequence_.load(std::memory_order_acquire);
+    text.clear();
+    for (std::size_t i = 0; i < kDetailSize; ++i) {
+      const char c = detail_[i].load(std::memory_order_relaxed);
+      if (c == '\0') break;
+      text.push_back(c);
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (before % 2 == 0 && detail_sequence_.load(std::memory_order_relaxed) == before) return text;
+  }
 }
 
 std::uint64_t Scoreboard::requests() const {

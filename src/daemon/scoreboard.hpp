@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <string>
 
 namespace shmkv::scoreboard {
 
@@ -33,6 +34,10 @@ struct alignas(64) Slot {
   std::atomic<pid_t> pid{0};
   std::atomic<State> state{State::kFree};
   std::atomic<std::uint64_t> requests{0};  // answered by this slot's worker
+  // CLOCK_MONOTONIC milliseconds since the worker took the store lock, 0
+  // while it does not hold it (the store writes it: store::LockWatch); the
+  // parent kills a worker that holds it longer than --lock-timeout.
+  std::atomic<std::int64_t> lock_held_since{0};
 };
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<State>::is_always_lock_free,
@@ -65,12 +70,16 @@ class Scoreboard {
   std::uint64_t requests() const;
   // Written by the parent only.
   std::atomic<Health> health{Health::kOk};
-  char failure[240] = {};  // why health is kFailed; written before health
   std::atomic<std::uint64_t> recoveries{0};
   std::atomic<std::int64_t> last_recovery{0};  // Unix time; 0: never
 
-  // set_failed records why the store is not served, then marks it so.
-  void set_failed(const char* why);
+  // set_health records the store's health and a line that says more (why
+  // it failed; how a recovery goes), or none; health_detail reads that line
+  // whole, never half of an old one and half of a new one.
+  void set_health(Health health, const char* detail = "");
+  std::string health_detail() const;
+  // set_failed marks the store not served, for the reason given.
+  void set_failed(const char* why) { set_health(Health::kFailed, why); }
 
   // active counts the workers serving a connection (busy or in the store).
   std::size_t active() const { return count(State::kBusy) + count(State::kInStore); }
@@ -84,6 +93,10 @@ class Scoreboard {
   // slot, so the scans stop here rather than touch a cache line for every
   // possible worker; set by the parent, read by everyone.
   std::atomic<std::size_t> used_{0};
+  // health's detail, under a sequence lock: odd while the parent writes it.
+  static constexpr std::size_t kDetailSize = 240;
+  std::atomic<std::uint32_t> detail_sequence_{0};
+  std::atomic<char> detail_[kDetailSize] = {};
 };
 
 }  // namespace shmkv::scoreboard

@@ -88,6 +88,9 @@ class Acceptor {
 void run(int first_conn, store::Store& store, const Config& config) {
   scoreboard::Scoreboard& board = *config.board;
   scoreboard::Slot& slot = board.slot(config.slot);
+  // Show the parent how long this worker holds the store lock, and stop a
+  // wait for it once the parent has found its holder dead.
+  store.watch_lock({&slot.lock_held_since, [&board] { return board.health.load() != scoreboard::Health::kOk; }});
   connection::Handler handler(store, board, config.connection, &slot);
   Acceptor acceptor(config);
   std::uint64_t served = 0;

@@ -4,8 +4,10 @@
 // Status values (no Boost exception leaves this module).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +35,23 @@ struct Page {
 
 class Segment;  // the Boost objects, kept out of this header
 
+// The one error a request gets when the store's lock cannot be had because a
+// process died holding it: the daemon is rebuilding the store (shmkv-protocol(7),
+// Errors). It names no library.
+inline constexpr char kRecovering[] = "store unavailable: recovering, retry";
+
+// LockWatch is how a daemon watches the store's lock in one process; both
+// members are optional.
+struct LockWatch {
+  // Set to the CLOCK_MONOTONIC time in milliseconds (never 0) while this
+  // process holds the lock, and to 0 when it lets go, so that another
+  // process can see a holder that keeps it too long.
+  std::atomic<std::int64_t>* held_since = nullptr;
+  // Asked every few milliseconds while this process waits for the lock;
+  // true ends the wait with kRecovering (the holder is known to be dead).
+  std::function<bool()> give_up;
+};
+
 class Store {
  public:
   // open attaches the segment called name when it exists, keeping its data,
@@ -53,6 +72,9 @@ class Store {
   Status claim();
 
   ~Store();
+
+  // watch_lock installs this process's LockWatch (see above).
+  void watch_lock(LockWatch watch) { watch_ = std::move(watch); }
 
   // created says whether open made a new segment (rather than attaching).
   bool created() const { return created_; }
@@ -90,9 +112,10 @@ class Store {
 
   Counts counts();
 
-  // key_count is the number of keys without taking the store lock, for the
-  // parent process, which never takes it.
+  // key_count is the number of keys, and size the segment's size in bytes,
+  // without taking the store lock, for the parent process, which never takes it.
   std::size_t key_count() const;
+  std::size_t size() const;
 
   // Recovery (store_recovery.cpp). A process that dies holding the store
   // lock leaves it unusable for good (Boost marks the robust mutex not
@@ -102,12 +125,15 @@ class Store {
   // kCorrupt when a dead process left it unusable; kBusy on a timeout.
   Status check_lock(int timeout_ms);
 
-  // salvage_into copies every entry into a new segment called new_name of
-  // the same size, walking the map without its lock. Every node and string
-  // is checked to lie inside this segment and keys to ascend, so a damaged
-  // map ends in an error (or, at worst, a crash of the calling process:
-  // call it in a child). *copied counts the entries.
-  Status salvage_into(const std::string& new_name, std::size_t* copied);
+  // salvage_into copies every entry into a new segment called new_name,
+  // walking the map without its lock. Every node and string is checked to
+  // lie inside this segment and keys to ascend, so a damaged map ends in
+  // kCorrupt (or, at worst, a crash of the calling process: call it in a
+  // child). The new segment has this one's size, or more when the entries
+  // and a full-sized hash index do not fit in that (a store that filled up
+  // is full, not damaged); *copied counts the entries and *bytes gives the
+  // new segment's size. A segment that cannot be created is kIo.
+  Status salvage_into(const std::string& new_name, std::size_t* copied, std::size_t* bytes);
 
   // replace renames segment `from` to `to`, replacing it atomically.
   static Status replace(const std::string& from, const std::string& to);
@@ -120,7 +146,19 @@ class Store {
  private:
   Store() = default;
 
+  // locked runs fn (returning Status) with the store lock held, and returns
+  // what fn returned; every operation takes the lock through it. When the
+  // lock cannot be had (a process died holding it, or watch_.give_up said
+  // so) fn is not run and the result is kRecovering: with kCorrupt when the
+  // lock is unusable, kBusy when give_up ended the wait. Defined in
+  // store_layout.hpp; lock and unlock are its halves.
+  template <typename Fn>
+  Status locked(Fn&& fn);
+  Status lock();
+  void unlock();
+
   std::unique_ptr<Segment> segment_;
+  LockWatch watch_;
   std::string name_;
   bool created_ = false;
   int claim_fd_ = -1;

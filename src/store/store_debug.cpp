@@ -3,8 +3,6 @@
 // (a worker that sits on the store lock, or dies holding it).
 #include "store/store_layout.hpp"
 
-#include <fmt/format.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -13,20 +11,15 @@
 
 namespace shmkv::store {
 
-namespace bi = boost::interprocess;
-
 Status Store::debug_hold_lock(std::uint32_t ms) {
-  try {
-    Lock lock(segment_->root->mutex);
+  return locked([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     return Status::ok();
-  } catch (const bi::interprocess_exception& e) {
-    return Status::io(fmt::format("store lock: {}", e.what()));
-  }
+  });
 }
 
 void Store::debug_crash_in_store() {
-  segment_->root->mutex.lock();  // and never unlocked: the process dies with it
+  (void)lock();  // and never unlocked: the process dies with it
   std::abort();
 }
 

@@ -13,7 +13,6 @@
 #include <boost/interprocess/managed_shared_memory.hpp>
 #include <boost/interprocess/offset_ptr.hpp>
 #include <boost/interprocess/sync/interprocess_mutex.hpp>
-#include <boost/interprocess/sync/scoped_lock.hpp>
 #include <boost/intrusive/set.hpp>
 #include <boost/version.hpp>
 #include <sys/types.h>
@@ -197,15 +196,15 @@ struct Root {
   std::uint64_t magic = kMagic;
   std::uint32_t format = kFormat;
   std::uint32_t boost_version = BOOST_VERSION;
-  bi::interprocess_mutex mutex;  // guards map, index and the nodes linked in them
+  // Guards map, index and the nodes linked in them. Taken only through
+  // Store::locked (store.cpp: lock, unlock), never directly.
+  bi::interprocess_mutex mutex;
   Map map;
   Index index;
   pid_t server_pid = 0;  // the shmkvd that claimed the segment last
   // map.size(), kept under mutex, readable without it (key_count).
   std::atomic<std::uint64_t> key_count{0};
 };
-
-using Lock = bi::scoped_lock<bi::interprocess_mutex>;
 
 // construct_root makes a new segment's root, its index sized for `keys`
 // keys (store.cpp). It throws bad_alloc when the segment is too small.
@@ -216,5 +215,22 @@ class Segment {
   bi::managed_shared_memory memory;
   Root* root = nullptr;
 };
+
+template <typename Fn>
+Status Store::locked(Fn&& fn) {
+  if (Status s = lock(); !s) return s;
+  struct Unlock {
+    Store* store;
+    ~Unlock() { store->unlock(); }
+  } unlock_at_exit{this};
+  try {
+    return fn();
+  } catch (const bi::interprocess_exception&) {
+    // Only the allocator's own lock throws in here, and only when a process
+    // died holding it, which it can do only inside the store lock: a
+    // recovery follows.
+    return Status::busy(kRecovering);
+  }
+}
 
 }  // namespace shmkv::store

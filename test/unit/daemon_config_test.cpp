@@ -4,6 +4,7 @@
 
 #include "check_ok.hpp"
 
+#include <cstdlib>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -110,4 +111,27 @@ TEST_CASE("daemon_config: sockets, limits, daemon mode and store removal") {
   REQUIRE_OK(parse({"--remove-store", "--name", "old"}, &remove, &action));
   CHECK(action == daemon_config::Action::kRemoveStore);
   CHECK(remove.name == "old");
+}
+
+TEST_CASE("daemon_config: --lock-timeout, and the salvage delay only with --debug-commands") {
+  daemon_config::Config config;
+  daemon_config::Action action;
+  REQUIRE_OK(parse({}, &config, &action));
+  CHECK(config.lock_timeout_s == 5);
+  REQUIRE_OK(parse({"--lock-timeout", "0"}, &config, &action));
+  CHECK(config.lock_timeout_s == 0);
+  CHECK(parse({"--lock-timeout", "3601"}, &config, &action).message() ==
+        "--lock-timeout takes a whole number from 0 to 3600, not '3601'");
+
+  setenv("SHMKVD_DEBUG_SALVAGE_DELAY_MS", "250", 1);
+  daemon_config::Config plain;
+  REQUIRE_OK(parse({}, &plain, &action));
+  CHECK(plain.debug_salvage_delay_ms == 0);  // a test hook: ignored without --debug-commands
+  daemon_config::Config debug;
+  REQUIRE_OK(parse({"--debug-commands"}, &debug, &action));
+  CHECK(debug.debug_salvage_delay_ms == 250);
+  setenv("SHMKVD_DEBUG_SALVAGE_DELAY_MS", "soon", 1);
+  CHECK(parse({"--debug-commands"}, &debug, &action).message() ==
+        "SHMKVD_DEBUG_SALVAGE_DELAY_MS takes a whole number from 0 to 600000, not 'soon'");
+  unsetenv("SHMKVD_DEBUG_SALVAGE_DELAY_MS");
 }
