@@ -68,6 +68,9 @@ class Scoreboard {
   char failure[240] = {};  // why health is kFailed; written before health
   std::atomic<std::uint64_t> recoveries{0};
   std::atomic<std::int64_t> last_recovery{0};  // Unix time; 0: never
+  // When the next expiry sweep is due (CLOCK_MONOTONIC milliseconds): the
+  // idle worker that claims it moves it on (sweeper.hpp).
+  std::atomic<std::int64_t> sweep_due_ms{0};
 
   // set_failed records why the store is not served, then marks it so.
   void set_failed(const char* why);

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "daemon/sweeper.hpp"
 
 namespace shmkv::worker {
 namespace {
@@ -20,7 +21,7 @@ using scoreboard::State;
 // them, and epoll_pwait opens the stop signal atomically (no lost wake-up).
 class Acceptor {
  public:
-  explicit Acceptor(const Config& config) : config_(config) {}
+  Acceptor(const Config& config, store::Store& store) : config_(config), store_(store) {}
   ~Acceptor() {
     if (epoll_fd_ >= 0) close(epoll_fd_);
   }
@@ -31,7 +32,9 @@ class Acceptor {
     epoll_event events[8];
     for (;;) {
       if (*config_.connection.stop) return -1;
-      const int n = epoll_pwait(epoll_fd_, events, 8, -1, config_.connection.wait_mask);
+      // An idle worker wakes when an expiry sweep is due (sweeper.hpp).
+      const int n = epoll_pwait(epoll_fd_, events, 8, sweeper::wait_ms(*config_.board), config_.connection.wait_mask);
+      if (n == 0) sweeper::turn(store_, *config_.board, config_.board->slot(config_.slot));
       if (n < 0) {
         if (errno == EINTR) continue;
         log::error("{}", errno_text("epoll_wait", errno));
@@ -68,6 +71,7 @@ class Acceptor {
   }
 
   const Config& config_;
+  store::Store& store_;
   int epoll_fd_ = -1;
 };
 
@@ -77,7 +81,7 @@ void run(int first_conn, store::Store& store, const Config& config) {
   scoreboard::Scoreboard& board = *config.board;
   scoreboard::Slot& slot = board.slot(config.slot);
   connection::Handler handler(store, board, config.connection, &slot);
-  Acceptor acceptor(config);
+  Acceptor acceptor(config, store);
   std::uint64_t served = 0;
   int conn = first_conn;
   for (;;) {

@@ -120,20 +120,27 @@ Status Store::salvage_into(const std::string& new_name, std::size_t* copied) {
       if (*copied > expected) return Status::corrupt("the map has more entries than it counts (a cycle?)");
       const Node* node = Map::value_traits::to_value_ptr(n).get();
       if (!bounds.holds(node, sizeof(Node))) return Status::corrupt("a map node lies outside the segment");
+      // tail() lies past the ExpiryHead when the node has one, so these
+      // checks cover the head too.
       if (!bounds.holds(node->tail(), node->key_size) ||
-          !bounds.holds(node->tail() + node->key_size, node->value_size))
+          !bounds.holds(node->tail() + node->key_size, node->value_size()))
         return Status::corrupt(fmt::format("entry {} runs past the segment's end", *copied));
       const std::string_view key = node->key();
       if (!first && !(previous < key)) return Status::corrupt(fmt::format("keys out of order at entry {}", *copied));
-      Node* copy = node_make(manager, key, node->value(), index.hash(key));
+      // The kind and the expiry time go with the entry; the expiry tree is
+      // rebuilt from the nodes, as the index is, never walked.
+      const std::int64_t expires_at = node->expires() ? node->expiry()->expires_at_ms : 0;
+      Node* copy = node_make(manager, key, node->value(), index.hash(key), node->kind(), expires_at);
       if (!copy) return Status::corrupt(fmt::format("salvage into {}: no room for entry {}", new_name, *copied));
       root->map.insert(root->map.end(), *copy);  // ascending keys: the end is the right place
       index.link(copy, root->map.size());
+      if (ExpiryHead* head = copy->expiry()) root->expiries.insert(*head);
       previous = key;
       first = false;
       ++*copied;
     }
     root->key_count.store(root->map.size());
+    root->expired_total = old.expired_total;
     // A writer that died inside an insert or erase may have left the count
     // one off; more than that means entries were lost in the walk.
     if (*copied + 1 < expected)

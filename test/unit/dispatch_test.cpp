@@ -174,13 +174,13 @@ TEST_CASE("dispatch: STATS reports counts") {
   CHECK(body.find(R"("requests_total": 3, )") != std::string::npos);
   CHECK(body.find(R"("pid": 42, )") != std::string::npos);
   CHECK(body.find(fmt::format(R"("worker_pid": {}, "version": "{}", )", getpid(), kVersion)) != std::string::npos);
-  CHECK(body.find(R"("recoveries": 0, "last_recovery": 0, "store_status": "ok"}}})") != std::string::npos);
+  CHECK(body.find(R"("recoveries": 0, "last_recovery": 0, "store_status": "ok", "keys_with_ttl": 0, "expired_keys_total": 0}}})") != std::string::npos);
 
   h.board->recoveries = 2;
   h.board->set_failed("salvage found keys out of order");
   CHECK(h.call(R"({"func": "STATS", "params": {}})").find(R"("recoveries": 2, )") != std::string::npos);
   CHECK(h.call(R"({"func": "STATS", "params": {}})")
-            .find(R"("store_status": "failed: salvage found keys out of order"}}})") != std::string::npos);
+            .find(R"("store_status": "failed: salvage found keys out of order", )") != std::string::npos);
   // A store that recovery could not rebuild is not served.
   CHECK(h.call(R"({"func": "GET", "params": {"obj": "a"}})") ==
         R"({"status": "ERROR", "error": "store unavailable: recovery failed: salvage found keys out of order"})");
