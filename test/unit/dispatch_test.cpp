@@ -233,3 +233,40 @@ TEST_CASE("dispatch: a pipelined batch is answered in order, each GET seeing the
       CHECK(replies[i] == want[i]);
   }
 }
+
+TEST_CASE("dispatch: a bytes value reads as a JSON string when UTF-8, else as an error") {
+  Harness h;
+  store::PutOptions bytes;
+  bytes.kind = store::Kind::kBytes;
+  REQUIRE_OK(h.store->put("text", "h\xc3\xa9llo \"q\"\n", bytes));
+  REQUIRE_OK(h.store->put("bin", std::string("\xff\xfe\x00", 3), bytes));
+  CHECK(h.call(R"({"func": "GET", "params": {"obj": "text"}})") ==
+        R"({"status": "OK", "response": {"func": "GET", "response": {"obj": "text", "val": "h)"
+        "\xc3\xa9"
+        R"(llo \"q\"\n"}}})");
+  CHECK(h.call(R"({"func": "GET", "params": {"obj": "bin"}})") ==
+        R"({"status": "ERROR", "error": "value of bin is binary: read it over RESP"})");
+  // Pipelined GETs around it are answered as usual, in order.
+  REQUIRE_OK(h.store->put("j", "[1]"));
+  const auto replies = h.call_all({R"({"func": "GET", "params": {"obj": "j"}})",
+                                   R"({"func": "GET", "params": {"obj": "bin"}})",
+                                   R"({"func": "GET", "params": {"obj": "text"}})"});
+  REQUIRE(replies.size() == 3);
+  CHECK(replies[0].find(R"("val": [1])") != std::string::npos);
+  CHECK(replies[1].find("is binary") != std::string::npos);
+  CHECK(replies[2].find(R"("val": "h)") != std::string::npos);
+}
+
+TEST_CASE("dispatch: INCR, EXPIRE and TTL replies") {
+  Harness h;
+  CHECK(h.call(R"({"func": "INCR", "params": {"obj": "c", "by": -5}})") ==
+        R"({"status": "OK", "response": {"func": "INCR", "response": {"obj": "c", "val": -5}}})");
+  CHECK(h.call(R"({"func": "EXPIRE", "params": {"obj": "c", "ttl": 2.5}})") ==
+        R"({"status": "OK", "response": {"func": "EXPIRE", "response": {"obj": "c", "response": "ok"}}})");
+  const std::string ttl = h.call(R"({"func": "TTL", "params": {"obj": "c"}})");
+  CHECK(ttl.find(R"({"status": "OK", "response": {"func": "TTL", "response": {"obj": "c", "ttl": 2.)") == 0);
+  CHECK(h.call(R"({"func": "TTL", "params": {"obj": "x"}})") ==
+        R"({"status": "OK", "response": {"func": "TTL", "response": {"obj": "x", "ttl": -2}}})");
+  CHECK(h.call(R"({"func": "PUT", "params": {"obj": "c", "val": 1, "if": "absent"}})") ==
+        R"({"status": "OK", "response": {"func": "PUT", "response": {"obj": "c", "response": "not stored"}}})");
+}
