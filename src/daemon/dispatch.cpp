@@ -92,7 +92,7 @@ void Dispatcher::flush_gets(std::string& out) {
     std::string_view value(l.value);
     if (l.found && l.kind == store::Kind::kBytes) {
       // Bytes (written over RESP) read as a JSON string when they are
-      // UTF-8, and are refused otherwise (shmkv-protocol(7) VALUE KINDS).
+      // UTF-8, and are refused otherwise (shmkv-protocol(7), Value kinds).
       if (!simdjson::validate_utf8(l.value.data(), l.value.size())) {
         reply::error(out, queued_versions_[i], fmt::format("value of {} is binary: read it over RESP", l.key));
         continue;
@@ -150,7 +150,7 @@ void Dispatcher::del(std::int32_t version, const request::Request& req, std::str
   log::debug("DELETE {} -> {}", req.key, s.is_ok() ? "ok" : s.message());
 }
 
-// incr, expire and ttl answer shmkv-protocol(7) EXPIRY and INCR. A refused
+// incr, expire and ttl answer shmkv-protocol(7), EXPIRE and TTL, and INCR. A refused
 // INCR (a value that is no integer, an overflow) is the client's error, not
 // the store's, and is logged only at debug level.
 void Dispatcher::incr(std::int32_t version, const request::Request& req, std::string& out) {

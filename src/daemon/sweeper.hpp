@@ -1,4 +1,4 @@
-// Active expiry (shmkv-protocol(7) EXPIRY): who removes the expired keys that
+// Active expiry (shmkv-protocol(7), Expiry): who removes the expired keys that
 // nobody reads again, and when. The workers waiting in accept() do it, one at
 // a time, in bounded steps; the store does each step (Store::sweep).
 #pragma once

@@ -19,7 +19,7 @@ void get(std::string& out, std::int32_t version, std::string_view key, const std
 void put(std::string& out, std::int32_t version, std::string_view key, bool stored = true);
 // incr answers INCR with the new value; expire with "ok" or "not found";
 // ttl with the milliseconds left, shown as seconds, or -1 or -2
-// (shmkv-protocol(7) EXPIRY).
+// (shmkv-protocol(7), Expiry).
 void incr(std::string& out, std::int32_t version, std::string_view key, std::int64_t value);
 void expire(std::string& out, std::int32_t version, std::string_view key, bool found);
 void ttl(std::string& out, std::int32_t version, std::string_view key, std::int64_t ms);

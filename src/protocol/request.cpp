@@ -30,14 +30,14 @@ Func func_of(std::string_view name, bool debug_commands) {
 // The params members any function reads. A request's params are read once,
 // in order, keeping the last occurrence of each name, as the original
 // server's json.loads does with duplicate members (shmkv-protocol(7),
-// REQUESTS): {"obj": "a", "val": 1, "val": 2} stores 2.
+// Requests and replies): {"obj": "a", "val": 1, "val": 2} stores 2.
 enum Param { kObj, kVal, kTtl, kIf, kBy, kPrefix, kAfter, kLimit, kHoldLockMs, kCrash, kParamCount };
 constexpr std::string_view kParamNames[kParamCount] = {"obj",    "val",   "ttl",   "if",           "by",
                                                        "prefix", "after", "limit", "hold_lock_ms", "crash"};
 
 // Member is one param as last seen: a string's decoded characters, or any
 // other value's source text (trailing white space trimmed); val is always
-// source text, as PUT stores it (shmkv-protocol(7), VALUES).
+// source text, as PUT stores it (shmkv-protocol(7), Requests and replies).
 struct Member {
   bool present = false;
   od::json_type type = od::json_type::null;
@@ -97,7 +97,7 @@ bool integer_param(const Member& m, std::int64_t* out) {
 }
 
 // ttl_param reads params.ttl, seconds above 0 and at most ten years, kept to
-// the millisecond (shmkv-protocol(7) EXPIRY); EXPIRE also takes null.
+// the millisecond (shmkv-protocol(7), Expiry); EXPIRE also takes null.
 Status ttl_param(const Member& m, bool null_allowed, std::int64_t* ms) {
   if (null_allowed && m.type == od::json_type::null) {
     *ms = 0;
@@ -187,7 +187,7 @@ Status Parser::parse(const char* body, std::size_t length, std::size_t capacity,
     return Status::invalid(json::describe(simdjson::TRAILING_CONTENT, position()));
 
   // Pass 2: take the members in one walk, in any order, the last of each
-  // name winning (shmkv-protocol(7), REQUESTS).
+  // name winning (shmkv-protocol(7), Requests and replies).
   doc.rewind();
   od::object top;
   if ((e = doc.get_object().get(top))) return Status::invalid(json::describe(e, -1));

@@ -15,11 +15,11 @@ namespace shmkv::request {
 
 enum class Func { kGet, kPut, kDelete, kKeys, kStats, kIncr, kExpire, kTtl, kDebug, kUnknown };
 
-// PUT's "if" (shmkv-protocol(7) EXPIRY).
+// PUT's "if" (shmkv-protocol(7), Conditional PUT).
 enum class Condition { kAlways, kIfAbsent, kIfPresent };
 
 // The longest ttl, 10 years in seconds, and the finest step, a millisecond
-// (shmkv-protocol(7) EXPIRY).
+// (shmkv-protocol(7), Expiry).
 inline constexpr std::int64_t kMaxTtlSeconds = 315360000;
 
 // KEYS limits (PROTOCOL.md section 3).

@@ -67,8 +67,8 @@ void unlink_node(Root& root, IndexView& index, SegmentManager* manager, Ref* lin
 }
 
 // parse_integer reads text that is exactly a decimal integer in signed
-// 64-bit range (a JSON integer, or bytes spelling one: shmkv-protocol(7)
-// INCR and RESP).
+// 64-bit range (a JSON integer, or bytes spelling one: shmkv-protocol(7),
+// INCR and Value kinds).
 bool parse_integer(std::string_view text, std::int64_t* out) {
   if (text.empty() || !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9'))) return false;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *out);
@@ -261,16 +261,16 @@ Status Store::incr(std::string_view key, std::int64_t by, std::int64_t* result) 
     std::int64_t expires_at = 0;
     if (old && !old_expired) {
       if (!parse_integer(old->value(), &current))
-        return Status::invalid(fmt::format("INCR: the value of {} is not an integer in signed 64-bit range", key));
+        return Status::invalid(fmt::format("the value of {} is not an integer in signed 64-bit range", key));
       if (const ExpiryHead* head = old->expiry()) expires_at = head->expires_at_ms;
     }
     std::int64_t sum = 0;
     if (__builtin_add_overflow(current, by, &sum))
-      return Status::invalid(fmt::format("INCR: {} + {} is outside signed 64-bit range", current, by));
+      return Status::invalid(fmt::format("{} + {} is outside signed 64-bit range", current, by));
     char text[24];
     const auto [end, error] = std::to_chars(text, text + sizeof text, sum);
     (void)error;  // 24 bytes hold every int64
-    // A JSON integer, readable by both protocols (shmkv-protocol(7) INCR).
+    // A JSON integer, readable by both protocols (shmkv-protocol(7), INCR).
     Node* node = node_make(manager, key, std::string_view(text, std::size_t(end - text)), hash, Kind::kJson,
                            expires_at);
     if (!node) return Status::full();
@@ -372,7 +372,7 @@ Status Store::del(std::string_view key) {
     const bool expired = node->expires() && node->expired(now_ms());
     unlink_node(root, index, manager, link, node);
     if (!expired) return Status::ok();
-    ++root.expired_total;  // it was gone already (shmkv-protocol(7) EXPIRY)
+    ++root.expired_total;  // it was gone already (shmkv-protocol(7), Expiry)
     return Status::not_found();
   } catch (const bi::interprocess_exception& e) {
     return Status::io(fmt::format("store lock: {}", e.what()));

@@ -20,11 +20,11 @@ inline constexpr std::size_t kDefaultSize = std::size_t(64) << 20;
 inline constexpr std::size_t kMinimumSize = std::size_t(64) << 10;
 inline constexpr std::size_t kMaximumSize = std::size_t(32) << 30;  // what the hash index can address
 
-// Kind is what a stored value is (shmkv-protocol(7) VALUE KINDS): JSON text,
+// Kind is what a stored value is (shmkv-protocol(7), Value kinds): JSON text,
 // as PUT over the JSON protocol stores it, or raw bytes, as a RESP SET will.
 enum class Kind : std::uint8_t { kJson = 0, kBytes = 1 };
 
-// Condition is PUT's "if" (shmkv-protocol(7) EXPIRY).
+// Condition is PUT's "if" (shmkv-protocol(7), Conditional PUT).
 enum class Condition : std::uint8_t { kAlways, kIfAbsent, kIfPresent };
 
 // The longest expiry: 10 years, in milliseconds.
@@ -87,7 +87,7 @@ class Store {
 
   // get copies the value stored under key into *value (and its kind into
   // *kind, when given), or returns not found and leaves *value unchanged.
-  // An expired key is not found (shmkv-protocol(7) EXPIRY).
+  // An expired key is not found (shmkv-protocol(7), Expiry).
   Status get(std::string_view key, std::string* value, Kind* kind = nullptr);
 
   // Lookup is one key of a get_many, and what was found for it.
@@ -114,7 +114,7 @@ class Store {
   // incr adds by to the integer stored under key (0 when absent), stores
   // the sum as a JSON integer, keeping the key's expiry, and sets *result.
   // A value that is not a decimal integer in signed 64-bit range, or a sum
-  // outside it, is kInvalid and changes nothing (shmkv-protocol(7) INCR).
+  // outside it, is kInvalid and changes nothing (shmkv-protocol(7), INCR).
   Status incr(std::string_view key, std::int64_t by, std::int64_t* result);
 
   // expire sets key's expiry ttl_ms from now, or removes it when ttl_ms is

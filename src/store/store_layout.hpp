@@ -48,7 +48,7 @@ using NodeHook = bin::set_base_hook<bin::void_pointer<bi::offset_ptr<void>>, bin
 // bytes: its hook in the expiry tree, which orders such keys by the time
 // they expire, so that the sweep finds the expired ones first and visits
 // nothing else. Only keys with an expiry pay for it (32 bytes): a key
-// without one keeps the 96-byte block above (shmkv-protocol(7) EXPIRY).
+// without one keeps the 96-byte block above (shmkv-protocol(7), Expiry).
 struct ExpiryTag;
 using ExpiryHook = bin::set_base_hook<bin::tag<ExpiryTag>, bin::void_pointer<bi::offset_ptr<void>>,
                                       bin::optimize_size<true>, bin::link_mode<bin::normal_link>>;
@@ -60,7 +60,7 @@ struct ExpiryHead : ExpiryHook {
 
 struct Node : NodeHook {
   // value_bits holds the value's size and, in its two high bits, the
-  // value's kind (JSON text or raw bytes, shmkv-protocol(7) VALUE KINDS) and
+  // value's kind (JSON text or raw bytes, shmkv-protocol(7), Value kinds) and
   // whether an ExpiryHead follows the node: flags in a word every node
   // already has, so neither costs a key a byte. Values are thus below 1 GiB.
   static constexpr std::uint32_t kBytesBit = std::uint32_t(1) << 31;

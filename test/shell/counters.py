@@ -1,4 +1,4 @@
-"""INCR and PUT if absent under contention (shmkv-protocol(7) INCR, EXPIRY):
+"""INCR and PUT if absent under contention (shmkv-protocol(7), INCR and Conditional PUT):
 8 processes x 500 INCRs of one key end at exactly 4,000 with 4,000 distinct
 replies; 8 processes racing to PUT one key "if absent" get exactly one "ok"."""
 

@@ -1,4 +1,4 @@
-"""Expiry on the wire (shmkv-protocol(7) EXPIRY): PUT's ttl, EXPIRE and TTL,
+"""Expiry on the wire (shmkv-protocol(7), Expiry): PUT's ttl, EXPIRE and TTL,
 expired keys absent for every function, and active expiry: 20,000 keys with
 a 1 s ttl disappear unread, and their memory returns to the store.
 

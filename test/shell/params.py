@@ -1,5 +1,5 @@
 """Bad and duplicated params of PUT's ttl and if, INCR's by and EXPIRE's ttl
-(shmkv-protocol(7) EXPIRY, INCR): each bad one is an ERROR with a message,
+(shmkv-protocol(7), Expiry and INCR): each bad one is an ERROR with a message,
 stores nothing, and leaves the connection usable; of duplicate members the
 last wins, as the original server's json.loads keeps it."""
 
