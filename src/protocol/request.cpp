@@ -46,21 +46,6 @@ struct Member {
 };
 using Members = Member[kParamCount];
 
-// member_name sets *out to a member's name. A name without escapes, as
-// every client writes the protocol's names, is read in place; only one with
-// a backslash is decoded (into the parser's buffer), which took a measurable
-// share of a GET's parse when done for every member.
-error_code member_name(od::field& field, std::string_view* out) {
-  const char* raw = field.key().raw();  // after the opening quote; validated text
-  std::size_t length = 0;
-  while (raw[length] != '"') {
-    if (raw[length] == '\\') return field.unescaped_key().get(*out);
-    ++length;
-  }
-  *out = std::string_view(raw, length);
-  return simdjson::SUCCESS;
-}
-
 // param_of returns which param a member's name is, or kParamCount: a
 // switch on the length first, as this runs for every member of every request.
 int param_of(std::string_view name) {
@@ -83,7 +68,7 @@ error_code read_params(od::object& params, Members& members) {
     od::field field;
     if (auto e = std::move(f).get(field)) return e;
     std::string_view name;
-    if (auto e = member_name(field, &name)) return e;
+    if (auto e = json::field_name(field, &name)) return e;
     const int which = param_of(name);
     if (which == kParamCount) continue;  // not read by any function: skipped
     Member& m = members[which];
@@ -226,7 +211,7 @@ Status Parser::parse(const char* body, std::size_t length, std::size_t capacity,
   for (auto f : top) {
     od::field field;
     std::string_view name;
-    if ((e = std::move(f).get(field)) || (e = member_name(field, &name)))
+    if ((e = std::move(f).get(field)) || (e = json::field_name(field, &name)))
       return Status::invalid(json::describe(e, -1));
     if (name == "func") {
       od::value v = field.value();
