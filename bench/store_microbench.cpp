@@ -4,7 +4,8 @@
 //
 //   bytes per key: load 1,000,000 keys of 16 bytes ("key:%012d") with 32-byte
 //       values, and divide the segment bytes used (store_bytes - free_bytes,
-//       less the empty store's) by the key count;
+//       less the empty store's) by the key count; the same again for keys
+//       that each have an expiry (a ttl of an hour);
 //   GET ratio: gets of random existing keys per second in a store of
 //       1,000,000 keys, over the same in a store of 1,000 keys.
 //
@@ -69,12 +70,14 @@ struct TempStore {
     store::Counts c = store->counts();
     return c.store_bytes - c.free_bytes;
   }
-  void load(std::size_t n) {
+  void load(std::size_t n, std::int64_t ttl_ms = 0) {
     const std::string value(kValueSize, 'v');
     char key[kKeySize];
+    store::PutOptions options;
+    options.ttl_ms = ttl_ms;
     for (std::size_t i = 0; i < n; ++i) {
       make_key(i, key);
-      Status st = store->put(std::string_view(key, kKeySize), value);
+      Status st = store->put(std::string_view(key, kKeySize), value, options);
       if (!st) {
         std::fprintf(stderr, "store_microbench: put: %s\n", st.message().c_str());
         std::exit(1);
@@ -165,7 +168,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::vector<double> per_key, big_rate, small_rate, ratio;
+  std::vector<double> per_key, per_ttl_key, big_rate, small_rate, ratio;
   for (int round = 1; round <= opt.rounds; ++round) {
     TempStore big("big");
     TempStore small("small");
@@ -173,6 +176,12 @@ int main(int argc, char** argv) {
     big.load(opt.keys);
     small.load(opt.small);
     per_key.push_back(double(big.used() - empty) / double(opt.keys));
+    {
+      TempStore expiring("ttl");
+      const std::size_t none = expiring.used();
+      expiring.load(opt.keys, 3'600'000);
+      per_ttl_key.push_back(double(expiring.used() - none) / double(opt.keys));
+    }
     if (big.store->counts().keys != opt.keys) {
       std::fprintf(stderr, "store_microbench: the store counts %zu keys, not %zu\n", big.store->counts().keys,
                    opt.keys);
@@ -187,17 +196,17 @@ int main(int argc, char** argv) {
     big_rate.push_back(b);
     small_rate.push_back(s);
     ratio.push_back(b / s);
-    std::printf("round %d: %.1f bytes per key; GET %.0f/s with %zu keys, %.0f/s with %zu keys: %.2fx\n", round,
-                per_key.back(), b, opt.keys, s, opt.small, b / s);
+    std::printf("round %d: %.1f bytes per key, %.1f with a ttl; GET %.0f/s with %zu keys, %.0f/s with %zu keys: %.2fx\n", round,
+                per_key.back(), per_ttl_key.back(), b, opt.keys, s, opt.small, b / s);
     const double bb = batched_gets_per_second(*big.store, big_keys, 16);
     const double sb = batched_gets_per_second(*small.store, small_keys, 16);
     std::printf("round %d: batches of 16: GET %.0f/s with %zu keys, %.0f/s with %zu keys: %.2fx\n", round, bb,
                 opt.keys, sb, opt.small, bb / sb);
     std::fflush(stdout);
   }
-  std::printf("median of %d: %.1f bytes per key (%zu-byte keys, %zu-byte values); GET %.0f/s with %zu keys, "
+  std::printf("median of %d: %.1f bytes per key (%zu-byte keys, %zu-byte values), %.1f with a ttl; GET %.0f/s with %zu keys, "
               "%.0f/s with %zu keys, ratio %.2fx\n",
-              opt.rounds, median(per_key), kKeySize, kValueSize, median(big_rate), opt.keys, median(small_rate),
+              opt.rounds, median(per_key), kKeySize, kValueSize, median(per_ttl_key), median(big_rate), opt.keys, median(small_rate),
               opt.small, median(ratio));
   return 0;
 }

@@ -1,12 +1,14 @@
 // The client library: one persistent version-2 connection to shmkvd, over TCP
-// or a UNIX socket, with typed calls (get, put, del, keys, stats), a raw call
+// or a UNIX socket, with typed calls (get, put, del, keys, stats, incr, expire,
+// ttl), a raw call
 // for any request, and batches of requests pipelined in one write. Every
 // failure is a Status value; nothing here throws or exits. shmkv(1) uses it,
 // and so can any program that links build/libshmkv.a.
 //
 // What the Status of a call means:
 //   ok         done.
-//   kNotFound  get: the key is absent (or null is stored); del: it was absent.
+//   kNotFound  get: the key is absent (or null is stored); del, expire, ttl:
+//              it was absent.
 //   kInvalid   the arguments were refused before anything was sent: a value
 //              that is not one valid JSON value, text that is not UTF-8.
 //   kServer    the server answered with an error ({"status": "ERROR"}), or
@@ -61,14 +63,28 @@ struct Stat {
   std::string value;
 };
 
+// PUT's condition and expiry (shmkv-protocol(7), Expiry).
+enum class Condition { kAlways, kIfAbsent, kIfPresent };
+
+// The longest expiry, 10 years, in milliseconds.
+inline constexpr std::int64_t kMaxTtlMs = std::int64_t(315360000) * 1000;
+
+struct PutOptions {
+  std::int64_t ttl_ms = 0;  // 1..kMaxTtlMs, sent as seconds; 0: the key never expires
+  Condition condition = Condition::kAlways;
+};
+
 // Batch holds requests to send together with Client::run: they go out in one
 // write and their replies come back in request order. Adding a request checks
 // it as the typed call would; a refused one (kInvalid) is not added.
 class Batch {
  public:
   Status get(std::string_view key);
-  Status put(std::string_view key, std::string_view value);
+  Status put(std::string_view key, std::string_view value, const PutOptions& options = {});
   Status del(std::string_view key);
+  Status incr(std::string_view key, std::int64_t by);
+  Status expire(std::string_view key, std::int64_t ttl_ms);
+  Status ttl(std::string_view key);
   Status call(std::string_view func, std::string_view params);
 
   std::size_t size() const { return entries_.size(); }
@@ -76,7 +92,7 @@ class Batch {
 
  private:
   friend class Client;
-  enum class Kind { kGet, kPut, kDel, kKeys, kStats, kCall };
+  enum class Kind { kGet, kPut, kDel, kKeys, kStats, kIncr, kExpire, kTtl, kCall };
   struct Entry {
     Kind kind;
     std::string func;
@@ -93,8 +109,10 @@ class Batch {
 };
 
 // Result is the outcome of one request of a batch, as the typed call would
-// report it. text holds, for get: the value's JSON text; for call: the whole
-// reply body (also when status is kServer); otherwise nothing.
+// report it. text holds, for get: the value's JSON text; for put: "not
+// stored" when its condition failed; for incr: the new value; for ttl: the
+// seconds left as the server wrote them ("-1": no expiry); for call: the
+// whole reply body (also when status is kServer); otherwise nothing.
 struct Result {
   Status status;
   std::string text;
@@ -114,6 +132,23 @@ class Client {
 
   // put stores value, which must be exactly one valid JSON value, under key.
   Status put(std::string_view key, std::string_view value);
+
+  // put with options: an expiry, and a condition; *stored says whether the
+  // condition held and the value was stored.
+  Status put(std::string_view key, std::string_view value, const PutOptions& options, bool* stored);
+
+  // incr adds by to the integer under key (0 when absent), atomically, and
+  // sets *value to the result; kServer when the value is no integer or the
+  // sum leaves signed 64-bit range.
+  Status incr(std::string_view key, std::int64_t by, std::int64_t* value);
+
+  // expire makes key expire ttl_ms from now (1..kMaxTtlMs), or never when
+  // ttl_ms is 0; kNotFound when key is absent.
+  Status expire(std::string_view key, std::int64_t ttl_ms);
+
+  // ttl sets *ms_left to the milliseconds before key expires, -1 when it
+  // never does; kNotFound when key is absent.
+  Status ttl(std::string_view key, std::int64_t* ms_left);
 
   // del removes key; kNotFound when it was absent.
   Status del(std::string_view key);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <fmt/format.h>
 #include <optional>
 
@@ -28,10 +30,14 @@ struct Grammar {
 
 constexpr Grammar kGrammar[] = {
     {"get", Verb::kGet, "--raw", "-r", 1, 1, false, "one KEY: get [-r] KEY"},
-    {"put", Verb::kPut, "--string", "", 2, 2, true, "a KEY and a value: put KEY JSON, or put --string KEY TEXT"},
+    {"put", Verb::kPut, "--string", "", 2, 2, true,
+     "a KEY and a value: put [--ttl SECONDS] [--if-absent | --if-present] [--string] KEY JSON|TEXT"},
     {"del", Verb::kDel, "", "", 1, 1, false, "one KEY: del KEY"},
     {"keys", Verb::kKeys, "", "", 0, 1, false, "at most one PREFIX: keys [PREFIX]"},
     {"stats", Verb::kStats, "--json", "", 0, 0, false, "no argument: stats [--json]"},
+    {"incr", Verb::kIncr, "", "", 1, 2, false, "a KEY and an optional BY: incr KEY [BY]"},
+    {"expire", Verb::kExpire, "", "", 2, 2, false, "a KEY and SECONDS or none: expire KEY SECONDS|none"},
+    {"ttl", Verb::kTtl, "", "", 1, 1, false, "one KEY: ttl KEY"},
     {"call", Verb::kCall, "", "", 1, 2, true, "a FUNC and optional PARAMS: call FUNC [PARAMS]"},
 };
 
@@ -88,6 +94,40 @@ class Words {
   bool from_line_ = false;
 };
 
+// parse_seconds reads a ttl given in seconds, as shmkv-protocol(7), Expiry
+// allows it: above 0, at most ten years, kept to the millisecond.
+Status parse_seconds(std::string_view what, std::string_view text, std::int64_t* ms) {
+  double seconds = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (error == std::errc() && end == text.data() + text.size() && seconds > 0 && seconds <= 315360000) {
+    *ms = std::llround(seconds * 1000);
+    if (*ms >= 1) return Status::ok();
+  }
+  return Status::invalid(fmt::format("{} takes seconds from 0.001 to 315360000, e.g. 60 or 1.5, not '{}'", what, text));
+}
+
+// put_option takes put's options that are not its one flag: --ttl SECONDS
+// (or --ttl=SECONDS), --if-absent, --if-present. *taken counts the words used.
+Status put_option(const Words& words, std::size_t i, Command* out, std::size_t* taken) {
+  const std::string_view w = words[i].text;
+  *taken = 1;
+  if (w == "--if-absent" || w == "--if-present") {
+    const client::Condition c = w == "--if-absent" ? client::Condition::kIfAbsent : client::Condition::kIfPresent;
+    if (out->put.condition != client::Condition::kAlways && out->put.condition != c)
+      return Status::invalid("put takes --if-absent or --if-present, not both");
+    out->put.condition = c;
+    return Status::ok();
+  }
+  if (w.substr(0, 6) == "--ttl=") return parse_seconds("--ttl", w.substr(6), &out->put.ttl_ms);
+  if (i + 1 >= words.size()) return Status::invalid("--ttl needs a value");
+  *taken = 2;
+  return parse_seconds("--ttl", words[i + 1].text, &out->put.ttl_ms);
+}
+
+bool is_put_option(std::string_view w) {
+  return w == "--if-absent" || w == "--if-present" || w == "--ttl" || w.substr(0, 6) == "--ttl=";
+}
+
 Status parse(const Words& words, Command* out) {
   *out = Command{};
   if (words.size() == 0) return Status::invalid("no command given");
@@ -102,6 +142,12 @@ Status parse(const Words& words, Command* out) {
     if (w == "--") {
       ++i;
       break;
+    }
+    if (grammar->verb == Verb::kPut && is_put_option(w)) {
+      std::size_t taken = 1;
+      if (Status s = put_option(words, i, out, &taken); !s) return s;
+      i += taken - 1;
+      continue;
     }
     if (grammar->option.empty() || (w != grammar->option && w != grammar->short_option)) break;
     if (grammar->verb == Verb::kGet) out->raw = true;
@@ -198,6 +244,14 @@ Status prepare(Command* command, std::FILE* in) {
     if (args.size() == 1) args.emplace_back("{}");
     if (Status s = json::check_value(args[1]); !s) return Status::invalid("PARAMS for call: " + s.message());
   }
+  if (command->verb == Verb::kIncr && args.size() == 2) {
+    const std::string& by = args[1];
+    const auto [end, error] = std::from_chars(by.data(), by.data() + by.size(), command->by);
+    if (error != std::errc() || end != by.data() + by.size())
+      return Status::invalid(fmt::format("BY for incr must be an integer in signed 64-bit range, not '{}'", by));
+  }
+  if (command->verb == Verb::kExpire && args[1] != "none")
+    return parse_seconds("expire", args[1], &command->ttl_ms);
   if (command->verb != Verb::kPut) return Status::ok();
 
   std::string& value = args[1];
@@ -225,7 +279,30 @@ Status run(client::Client& client, const Command& command, std::FILE* out) {
       print_line(out, command.raw ? printable(value) : value);
       return Status::ok();
     }
-    case Verb::kPut: return client.put(args[0], args[1]);
+    case Verb::kPut: {
+      bool stored = false;
+      if (Status s = client.put(args[0], args[1], command.put, &stored); !s) return s;
+      if (stored) return Status::ok();
+      // Not stored is exit status 1, as for a key that is not set.
+      return Status::not_found(fmt::format("{} was not stored: it is {}", json::Quoted{args[0]},
+                                           command.put.condition == client::Condition::kIfAbsent
+                                               ? "set already (--if-absent)"
+                                               : "not set (--if-present)"));
+    }
+    case Verb::kIncr: {
+      std::int64_t value = 0;
+      if (Status s = client.incr(args[0], command.by, &value); !s) return s;
+      fmt::print(out, "{}\n", value);
+      return Status::ok();
+    }
+    case Verb::kExpire: return client.expire(args[0], command.ttl_ms);
+    case Verb::kTtl: {
+      std::int64_t ms = 0;
+      if (Status s = client.ttl(args[0], &ms); !s) return s;
+      if (ms < 0) fmt::print(out, "-1\n");
+      else fmt::print(out, "{}.{:03}\n", ms / 1000, ms % 1000);
+      return Status::ok();
+    }
     case Verb::kDel: return client.del(args[0]);
     case Verb::kKeys: return list_keys(client, args.empty() ? "" : args[0], out);
     case Verb::kStats: return print_stats(client, command.json, out);

@@ -14,14 +14,17 @@
 
 namespace shmkv::cli {
 
-enum class Verb { kGet, kPut, kDel, kKeys, kStats, kCall };
+enum class Verb { kGet, kPut, kDel, kKeys, kStats, kIncr, kExpire, kTtl, kCall };
 
 struct Command {
   Verb verb = Verb::kGet;
   bool raw = false;     // get -r: a string value printed without quotes and escapes
   bool string = false;  // put --string: the value is text to store as a JSON string
   bool json = false;    // stats --json: the STATS object as it came
-  std::vector<std::string> args;  // KEY, JSON or TEXT, PREFIX, FUNC, PARAMS
+  client::PutOptions put;  // put --ttl, --if-absent, --if-present
+  std::int64_t by = 1;          // incr's BY (set by prepare)
+  std::int64_t ttl_ms = 0;      // expire's SECONDS, 0 for none (set by prepare)
+  std::vector<std::string> args;  // KEY, JSON or TEXT, PREFIX, FUNC, PARAMS, BY, SECONDS
 };
 
 // parse_args parses a command given as program arguments, the command word

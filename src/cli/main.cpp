@@ -2,8 +2,8 @@
 // runs one command given as arguments, or, with none, the commands on standard
 // input, one a line, over one connection (with a prompt when that is a
 // terminal). The commands themselves live in src/cli/cli.cpp. Exit status, for
-// scripts: 0 done, 1 key not found, 2 usage error, 3 connection or server
-// error; every error is one line on standard error.
+// scripts: 0 done, 1 key not found (or a conditional put not stored), 2 usage
+// error, 3 connection or server error; every error is one line on standard error.
 
 #include <getopt.h>
 #include <unistd.h>
@@ -48,15 +48,24 @@ constexpr char kUsageText[] =
     "                         (-r, --raw: a string without quotes and escapes)\n"
     "  put KEY JSON           store the JSON value under KEY (JSON -: read stdin)\n"
     "  put --string KEY TEXT  store TEXT as a JSON string (TEXT -: read stdin)\n"
+    "      put options, before KEY: --ttl SECONDS  expire the key SECONDS from now\n"
+    "                        --if-absent, --if-present  store only if KEY is not\n"
+    "                        set, or is set; exit 1 when not stored\n"
     "  del KEY                delete KEY; exit 1 if it was not set\n"
+    "  incr KEY [BY]          add BY (default 1) to the integer under KEY, atomically,\n"
+    "                         and print the result; an absent KEY counts as 0\n"
+    "  expire KEY SECONDS|none  expire KEY SECONDS from now, or never; exit 1 if\n"
+    "                         it is not set\n"
+    "  ttl KEY                print the seconds before KEY expires, -1 for never;\n"
+    "                         exit 1 if it is not set\n"
     "  keys [PREFIX]          list the keys that start with PREFIX, one a line\n"
     "  stats [--json]         print the server's statistics, aligned or as JSON\n"
     "  call FUNC [PARAMS]     send any request (PARAMS: JSON, default {}) and\n"
     "                         print the reply\n"
     "\n"
     "Environment: SHMKV_HOST, SHMKV_PORT, SHMKV_SOCKET; options override them.\n"
-    "Exit status: 0 done, 1 key not found, 2 usage error, 3 connection or server\n"
-    "error.\n"
+    "Exit status: 0 done, 1 key not found (or put's condition failed), 2 usage\n"
+    "error, 3 connection or server error.\n"
     "See shmkv(1).\n";
 
 // report prints s as one line on stderr, with what to do about it, and

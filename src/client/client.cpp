@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <fmt/format.h>
 #include <iterator>
 
@@ -33,6 +35,14 @@ Status check_utf8(std::string_view what, std::string_view text) {
 }
 
 std::string seconds(int ms) { return fmt::format("{:g} s", ms / 1000.0); }
+
+// ttl_text writes milliseconds as the seconds a ttl param takes: "1.5" for 1500.
+std::string ttl_text(std::int64_t ms) { return fmt::format("{}.{:03}", ms / 1000, ms % 1000); }
+
+Status check_ttl(std::int64_t ms) {
+  if (ms >= 1 && ms <= kMaxTtlMs) return Status::ok();
+  return Status::invalid("a ttl is from 0.001 to 315360000 seconds (10 years)");
+}
 
 }  // namespace
 
@@ -62,13 +72,37 @@ Status Batch::add_key(Kind kind, std::string_view func, std::string_view key) {
 
 Status Batch::get(std::string_view key) { return add_key(Kind::kGet, "GET", key); }
 
-Status Batch::put(std::string_view key, std::string_view value) {
+Status Batch::put(std::string_view key, std::string_view value, const PutOptions& options) {
   if (Status s = check_utf8("the key", key); !s) return s;
   if (Status s = json::check_value(value); !s) return s;
-  return add(Kind::kPut, "PUT", key, fmt::format(R"({{"obj": {}, "val": {}}})", json::Quoted{key}, value));
+  std::string params = fmt::format(R"({{"obj": {}, "val": {})", json::Quoted{key}, value);
+  if (options.ttl_ms != 0) {
+    if (Status s = check_ttl(options.ttl_ms); !s) return s;
+    params += R"(, "ttl": )" + ttl_text(options.ttl_ms);
+  }
+  if (options.condition == Condition::kIfAbsent) params += R"(, "if": "absent")";
+  if (options.condition == Condition::kIfPresent) params += R"(, "if": "present")";
+  params += '}';
+  return add(Kind::kPut, "PUT", key, params);
 }
 
 Status Batch::del(std::string_view key) { return add_key(Kind::kDel, "DELETE", key); }
+
+Status Batch::incr(std::string_view key, std::int64_t by) {
+  if (Status s = check_utf8("the key", key); !s) return s;
+  return add(Kind::kIncr, "INCR", key, fmt::format(R"({{"obj": {}, "by": {}}})", json::Quoted{key}, by));
+}
+
+Status Batch::expire(std::string_view key, std::int64_t ttl_ms) {
+  if (Status s = check_utf8("the key", key); !s) return s;
+  if (ttl_ms != 0) {
+    if (Status s = check_ttl(ttl_ms); !s) return s;
+  }
+  return add(Kind::kExpire, "EXPIRE", key,
+             fmt::format(R"({{"obj": {}, "ttl": {}}})", json::Quoted{key}, ttl_ms ? ttl_text(ttl_ms) : "null"));
+}
+
+Status Batch::ttl(std::string_view key) { return add_key(Kind::kTtl, "TTL", key); }
 
 Status Batch::call(std::string_view func, std::string_view params) {
   if (Status s = check_utf8("the function name", func); !s) return s;
@@ -257,11 +291,27 @@ Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_
     }
     case Batch::Kind::kPut:
     case Batch::Kind::kDel:
+    case Batch::Kind::kExpire:
       if (r["response"].get_string().get(said)) return broken("no response");
       if (said == "ok") return Status::ok();
-      if (entry.kind != Batch::Kind::kDel || said != "not found") return broken("an unexpected response");
+      if (entry.kind == Batch::Kind::kPut && said == "not stored") {
+        result->text.assign(said);
+        return Status::ok();
+      }
+      if (entry.kind == Batch::Kind::kPut || said != "not found") return broken("an unexpected response");
       result->status = Status::not_found(fmt::format("{} is not set", json::Quoted{entry.key}));
       return Status::ok();
+    case Batch::Kind::kIncr:
+    case Batch::Kind::kTtl: {
+      od::value v;
+      od::json_type number_type;
+      if (r[entry.kind == Batch::Kind::kIncr ? "val" : "ttl"].get(v) || v.type().get(number_type) ||
+          number_type != od::json_type::number || json::raw_text(v, &text))
+        return broken("no number");
+      if (text == "-2") result->status = Status::not_found(fmt::format("{} is not set", json::Quoted{entry.key}));
+      else result->text.assign(text);
+      return Status::ok();
+    }
     case Batch::Kind::kKeys:
     case Batch::Kind::kStats: {
       od::object object;
@@ -298,6 +348,47 @@ Status Client::put(std::string_view key, std::string_view value) {
   if (Status s = batch.put(key, value); !s) return s;
   Result result;
   return single(batch, &result);
+}
+
+Status Client::put(std::string_view key, std::string_view value, const PutOptions& options, bool* stored) {
+  *stored = false;
+  Batch batch;
+  if (Status s = batch.put(key, value, options); !s) return s;
+  Result result;
+  if (Status s = single(batch, &result); !s) return s;
+  *stored = result.text != "not stored";
+  return Status::ok();
+}
+
+Status Client::incr(std::string_view key, std::int64_t by, std::int64_t* value) {
+  Batch batch;
+  if (Status s = batch.incr(key, by); !s) return s;
+  Result result;
+  if (Status s = single(batch, &result); !s) return s;
+  const auto [end, error] = std::from_chars(result.text.data(), result.text.data() + result.text.size(), *value);
+  if (error != std::errc() || end != result.text.data() + result.text.size())
+    return fail(Status::corrupt(fmt::format("{} broke the protocol: INCR answered {:.40}", name_, result.text)));
+  return Status::ok();
+}
+
+Status Client::expire(std::string_view key, std::int64_t ttl_ms) {
+  Batch batch;
+  if (Status s = batch.expire(key, ttl_ms); !s) return s;
+  Result result;
+  return single(batch, &result);
+}
+
+Status Client::ttl(std::string_view key, std::int64_t* ms_left) {
+  Batch batch;
+  if (Status s = batch.ttl(key); !s) return s;
+  Result result;
+  if (Status s = single(batch, &result); !s) return s;
+  double seconds = 0;
+  const auto [end, error] = std::from_chars(result.text.data(), result.text.data() + result.text.size(), seconds);
+  if (error != std::errc() || end != result.text.data() + result.text.size() || (seconds < 0 && seconds != -1))
+    return fail(Status::corrupt(fmt::format("{} broke the protocol: TTL answered {:.40}", name_, result.text)));
+  *ms_left = seconds < 0 ? -1 : std::llround(seconds * 1000);
+  return Status::ok();
 }
 
 Status Client::del(std::string_view key) {

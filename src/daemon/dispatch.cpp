@@ -5,8 +5,10 @@
 #include <ctime>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "protocol/frame.hpp"
+#include "protocol/json.hpp"
 #include "common/log.hpp"
 #include "protocol/reply.hpp"
 
@@ -54,6 +56,9 @@ void Dispatcher::execute(std::int32_t version, const request::Request& req, std:
     case request::Func::kDelete: return del(version, req, out);
     case request::Func::kKeys: return keys(version, req, out);
     case request::Func::kStats: return stats(version, out);
+    case request::Func::kIncr: return incr(version, req, out);
+    case request::Func::kExpire: return expire(version, req, out);
+    case request::Func::kTtl: return ttl(version, req, out);
     case request::Func::kDebug: return debug(version, req, out);
     case request::Func::kUnknown:
       log::debug("unknown function {}", req.func_name);
@@ -89,7 +94,18 @@ void Dispatcher::flush_gets(std::string& out) {
       reply::error(out, queued_versions_[i], s.message());
       continue;
     }
-    const std::string_view value(l.value);
+    std::string_view value(l.value);
+    if (l.found && l.kind == store::Kind::kBytes) {
+      // Bytes (written over RESP) read as a JSON string when they are
+      // UTF-8, and are refused otherwise (shmkv-protocol(7), Value kinds).
+      if (!simdjson::validate_utf8(l.value.data(), l.value.size())) {
+        reply::error(out, queued_versions_[i], fmt::format("value of {} is binary: read it over RESP", l.key));
+        continue;
+      }
+      quoted_.clear();
+      json::append_quoted(quoted_, l.value);
+      value = quoted_;
+    }
     reply::get(out, queued_versions_[i], l.key, l.found ? &value : nullptr);
     log::debug("GET {} -> {}", l.key, l.found ? "found" : "not found");
   }
@@ -102,12 +118,18 @@ void Dispatcher::flush_gets(std::string& out) {
 
 void Dispatcher::put(std::int32_t version, const request::Request& req, std::string& out) {
   Status s;
+  bool stored = false;
+  store::PutOptions options;
+  options.ttl_ms = req.ttl_ms;
+  options.condition = req.condition == request::Condition::kIfAbsent    ? store::Condition::kIfAbsent
+                      : req.condition == request::Condition::kIfPresent ? store::Condition::kIfPresent
+                                                                        : store::Condition::kAlways;
   {
     InStore in_store(config_.slot);
-    s = store_.put(req.key, req.value);
+    s = store_.put(req.key, req.value, options, &stored);
   }
   if (s.is_ok()) {
-    reply::put(out, version, req.key);
+    reply::put(out, version, req.key, stored);
   } else {
     if (s.code() == Status::Code::kFull)
       log::warning("PUT {}: store is full", req.key);
@@ -131,6 +153,56 @@ void Dispatcher::del(std::int32_t version, const request::Request& req, std::str
     reply::error(out, version, s.message());
   }
   log::debug("DELETE {} -> {}", req.key, s.is_ok() ? "ok" : s.message());
+}
+
+// incr, expire and ttl answer shmkv-protocol(7), EXPIRE and TTL, and INCR. A refused
+// INCR (a value that is no integer, an overflow) is the client's error, not
+// the store's, and is logged only at debug level.
+void Dispatcher::incr(std::int32_t version, const request::Request& req, std::string& out) {
+  Status s;
+  std::int64_t value = 0;
+  {
+    InStore in_store(config_.slot);
+    s = store_.incr(req.key, req.by, &value);
+  }
+  if (s.is_ok()) {
+    reply::incr(out, version, req.key, value);
+  } else {
+    if (s.code() == Status::Code::kInvalid) log::debug("INCR: {}", s.message());
+    else if (s.code() == Status::Code::kFull) log::warning("INCR {}: store is full", req.key);
+    else log::error("INCR: {}", s.message());
+    reply::error(out, version, s.message());
+  }
+}
+
+void Dispatcher::expire(std::int32_t version, const request::Request& req, std::string& out) {
+  Status s;
+  {
+    InStore in_store(config_.slot);
+    s = store_.expire(req.key, req.ttl_ms);
+  }
+  if (s.is_ok() || s.is_not_found()) {
+    reply::expire(out, version, req.key, s.is_ok());
+  } else {
+    if (s.code() == Status::Code::kFull) log::warning("EXPIRE {}: store is full", req.key);
+    else log::error("EXPIRE: {}", s.message());
+    reply::error(out, version, s.message());
+  }
+}
+
+void Dispatcher::ttl(std::int32_t version, const request::Request& req, std::string& out) {
+  Status s;
+  std::int64_t ms = -1;
+  {
+    InStore in_store(config_.slot);
+    s = store_.ttl(req.key, &ms);
+  }
+  if (s.is_ok() || s.is_not_found()) {
+    reply::ttl(out, version, req.key, s.is_ok() ? ms : -2);
+  } else {
+    log::error("TTL: {}", s.message());
+    reply::error(out, version, s.message());
+  }
 }
 
 // debug runs a test hook (--debug-commands only): hold the store lock, or die
@@ -159,6 +231,8 @@ void Dispatcher::stats(std::int32_t version, std::string& out) {
   s.keys = counts.keys;
   s.store_bytes = counts.store_bytes;
   s.store_free_bytes = counts.free_bytes;
+  s.keys_with_ttl = counts.keys_with_ttl;
+  s.expired_keys_total = counts.expired_total;
   s.connections_active = board_.active();
   s.connections_total = board_.connections_total.load();
   s.requests_total = board_.requests();

@@ -68,6 +68,9 @@ class Dispatcher {
   void put(std::int32_t version, const request::Request& req, std::string& out);
   void del(std::int32_t version, const request::Request& req, std::string& out);
   void keys(std::int32_t version, const request::Request& req, std::string& out);
+  void incr(std::int32_t version, const request::Request& req, std::string& out);
+  void expire(std::int32_t version, const request::Request& req, std::string& out);
+  void ttl(std::int32_t version, const request::Request& req, std::string& out);
   void stats(std::int32_t version, std::string& out);
   void debug(std::int32_t version, const request::Request& req, std::string& out);
 
@@ -90,6 +93,7 @@ class Dispatcher {
   const Config config_;
   request::Parser parser_;
   store::Page page_;   // scratch page of a KEYS scan
+  std::string quoted_;  // scratch: a bytes value quoted as a JSON string
 
   // The GETs held back: their versions, and their keys (copies: a key with
   // escapes lives in the parser's scratch, which the next parse reuses).

@@ -72,6 +72,9 @@ class Scoreboard {
   std::atomic<Health> health{Health::kOk};
   std::atomic<std::uint64_t> recoveries{0};
   std::atomic<std::int64_t> last_recovery{0};  // Unix time; 0: never
+  // When the next expiry sweep is due (CLOCK_MONOTONIC milliseconds): the
+  // idle worker that claims it moves it on (sweeper.hpp).
+  std::atomic<std::int64_t> sweep_due_ms{0};
 
   // set_health records the store's health and a line that says more (why
   // it failed; how a recovery goes), or none; health_detail reads that line

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "daemon/sweeper.hpp"
 
 namespace shmkv::worker {
 namespace {
@@ -27,7 +28,7 @@ using scoreboard::State;
 // wasted); epoll_pwait opens the stop signal atomically (no lost wake-up).
 class Acceptor {
  public:
-  explicit Acceptor(const Config& config) : config_(config) {}
+  Acceptor(const Config& config, store::Store& store) : config_(config), store_(store) {}
   ~Acceptor() {
     if (epoll_fd_ >= 0) close(epoll_fd_);
   }
@@ -41,8 +42,11 @@ class Acceptor {
       for (const listeners::Listener& l : *config_.listeners)
         if (const int conn = take(l.fd); conn >= 0) return conn;
       // A wake-up says only that a listener has a connection; the loop
-      // takes it, unless another worker, or the parent, was quicker.
-      if (epoll_pwait(epoll_fd_, events, 8, -1, config_.connection.wait_mask) < 0 && errno != EINTR) {
+      // takes it, unless another worker, or the parent, was quicker. An
+      // idle worker also wakes when an expiry sweep is due (sweeper.hpp).
+      const int n = epoll_pwait(epoll_fd_, events, 8, sweeper::wait_ms(*config_.board), config_.connection.wait_mask);
+      if (n == 0) sweeper::turn(store_, *config_.board, config_.board->slot(config_.slot));
+      if (n < 0 && errno != EINTR) {
         log::error("{}", errno_text("epoll_wait", errno));
         return -1;
       }
@@ -80,6 +84,7 @@ class Acceptor {
   }
 
   const Config& config_;
+  store::Store& store_;
   int epoll_fd_ = -1;
 };
 
@@ -92,7 +97,7 @@ void run(int first_conn, store::Store& store, const Config& config) {
   // wait for it once the parent has found its holder dead.
   store.watch_lock({&slot.lock_held_since, [&board] { return board.health.load() != scoreboard::Health::kOk; }});
   connection::Handler handler(store, board, config.connection, &slot);
-  Acceptor acceptor(config);
+  Acceptor acceptor(config, store);
   std::uint64_t served = 0;
   int conn = first_conn;
   for (;;) {

@@ -30,7 +30,7 @@ enum Exit { kOk = 0, kErrors = 1, kUsage = 2, kNoServer = 3 };
 constexpr char kUsageText[] =
     "usage: shmkv-bench [-h HOST] [-p PORT | -s PATH] [-c CONNECTIONS]\n"
     "                   [-n REQUESTS | -d SECONDS] [--mode conn|keep] [-P DEPTH]\n"
-    "                   [-r KEYS] [--sequential] [--get-ratio RATIO]\n"
+    "                   [-r KEYS] [--sequential] [--get-ratio RATIO | --incr]\n"
     "                   [--value-size BYTES] [-t SECONDS] [--json]\n"
     "       shmkv-bench --help | --version\n"
     "\n"
@@ -49,6 +49,7 @@ constexpr char kUsageText[] =
     "  -r, --keyspace N         keys key:000000000000 to N-1 (default 100000)\n"
     "      --sequential         use the keys in order, not at random (to load a store)\n"
     "      --get-ratio RATIO    share of GETs from 0 to 1; the rest are PUTs (default 0.5)\n"
+    "      --incr               every request an INCR of a key, as redis-benchmark -t incr\n"
     "      --value-size BYTES   length of each PUT's value, a JSON string (default 32)\n"
     "  -t, --timeout SECONDS    a connection without progress this long is an error\n"
     "                           (default 5)\n"
@@ -97,9 +98,13 @@ double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 void print_text(const loadgen::Config& o, const loadgen::Result& r) {
   const double rate = r.seconds > 0 ? static_cast<double>(r.answered()) / r.seconds : 0;
   std::printf("shmkv-bench %s: %s\n", kVersion, describe(o).c_str());
-  std::printf("  workload     %g%% GET, %zu-byte values, %llu keys (%s)\n", o.workload.get_ratio * 100,
-              o.workload.value_size, static_cast<unsigned long long>(o.workload.keyspace),
-              o.workload.sequential ? "in order" : "at random");
+  if (o.workload.incr)
+    std::printf("  workload     INCR, %llu keys (%s)\n", static_cast<unsigned long long>(o.workload.keyspace),
+                o.workload.sequential ? "in order" : "at random");
+  else
+    std::printf("  workload     %g%% GET, %zu-byte values, %llu keys (%s)\n", o.workload.get_ratio * 100,
+                o.workload.value_size, static_cast<unsigned long long>(o.workload.keyspace),
+                o.workload.sequential ? "in order" : "at random");
   std::printf("  requests     %llu in %.3f s: %llu ok, %llu errors\n",
               static_cast<unsigned long long>(r.answered() + r.unanswered), r.seconds,
               static_cast<unsigned long long>(r.ok), static_cast<unsigned long long>(r.errors()));
@@ -120,14 +125,14 @@ void print_json(const loadgen::Config& o, const loadgen::Result& r) {
   const double rate = r.seconds > 0 ? static_cast<double>(r.answered()) / r.seconds : 0;
   std::string out = fmt::format(
       R"({{"program": "shmkv-bench", "version": {}, "target": {}, "mode": "{}", "connections": {}, )"
-      R"("pipeline": {}, "keyspace": {}, "sequential": {}, "get_ratio": {}, "value_size": {}, )"
+      R"("pipeline": {}, "keyspace": {}, "sequential": {}, "incr": {}, "get_ratio": {}, "value_size": {}, )"
       R"("requests": {}, "ok": {}, "errors": {}, "error_replies": {}, "wrong_replies": {}, )"
       R"("connection_errors": {}, "unanswered": {}, "seconds": {:.3f}, "requests_per_second": {:.0f}, )"
       R"("latency_ms": {{"p50": {:.3f}, "p90": {:.3f}, "p99": {:.3f}, "p99.9": {:.3f}, "max": {:.3f}, )"
       R"("mean": {:.3f}}}, "error_examples": [)",
       json::Quoted{kVersion}, json::Quoted{o.address.text}, o.mode == loadgen::Mode::kConn ? "conn" : "keep",
       o.connections, o.mode == loadgen::Mode::kConn ? 1 : o.pipeline, o.workload.keyspace, o.workload.sequential,
-      o.workload.get_ratio, o.workload.value_size, r.answered() + r.unanswered, r.ok, r.errors(),
+      o.workload.incr, o.workload.get_ratio, o.workload.value_size, r.answered() + r.unanswered, r.ok, r.errors(),
       r.error_replies, r.wrong_replies, r.connection_errors, r.unanswered, r.seconds, rate,
       ms(r.latency.percentile(50)), ms(r.latency.percentile(90)), ms(r.latency.percentile(99)),
       ms(r.latency.percentile(99.9)), ms(r.latency.max()), r.latency.mean() / 1e6);
@@ -160,7 +165,7 @@ void raise_file_limit(int connections) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  enum { kOptMode = 256, kOptGetRatio, kOptValueSize, kOptSequential, kOptJson, kOptHelp, kOptVersion };
+  enum { kOptMode = 256, kOptGetRatio, kOptValueSize, kOptSequential, kOptIncr, kOptJson, kOptHelp, kOptVersion };
   static const option kOptions[] = {
       {"host", required_argument, nullptr, 'h'},
       {"port", required_argument, nullptr, 'p'},
@@ -172,6 +177,7 @@ int main(int argc, char** argv) {
       {"pipeline", required_argument, nullptr, 'P'},
       {"keyspace", required_argument, nullptr, 'r'},
       {"sequential", no_argument, nullptr, kOptSequential},
+      {"incr", no_argument, nullptr, kOptIncr},
       {"get-ratio", required_argument, nullptr, kOptGetRatio},
       {"value-size", required_argument, nullptr, kOptValueSize},
       {"timeout", required_argument, nullptr, 't'},
@@ -235,6 +241,7 @@ int main(int argc, char** argv) {
           return usage_error(fmt::format("-r takes a number of keys from 1 to {}, not '{}'", workload::kMaxKeyspace, arg));
         break;
       case kOptSequential: config.workload.sequential = true; break;
+      case kOptIncr: config.workload.incr = true; break;
       case kOptGetRatio:
         if (!parse_real(optarg, 0, 1, &config.workload.get_ratio))
           return usage_error(fmt::format("--get-ratio takes a number from 0 to 1, not '{}'", arg));

@@ -40,7 +40,7 @@ Request Generator::next(std::int32_t version, std::string& out) {
   // The top 53 bits as a fraction in [0, 1): below get_ratio means GET, so
   // a ratio of 1 gives only GETs and 0 only PUTs.
   const double draw = static_cast<double>(random() >> 11) * 0x1.0p-53;
-  r.op = draw < config_.get_ratio ? Op::kGet : Op::kPut;
+  r.op = config_.incr ? Op::kIncr : draw < config_.get_ratio ? Op::kGet : Op::kPut;
   if (config_.sequential) {
     r.key = next_key_;
     next_key_ = next_key_ + 1 == config_.keyspace ? 0 : next_key_ + 1;
@@ -49,8 +49,8 @@ Request Generator::next(std::int32_t version, std::string& out) {
   }
   const KeyText key = key_text(r.key);
   const std::size_t header = frame::begin(out, version);
-  if (r.op == Op::kGet) {
-    out.append(R"({"func": "GET", "params": {"obj": ")");
+  if (r.op == Op::kGet || r.op == Op::kIncr) {
+    out.append(r.op == Op::kGet ? R"({"func": "GET", "params": {"obj": ")" : R"({"func": "INCR", "params": {"obj": ")");
     out.append(key.view());
     out.append(R"("}})");
   } else {
@@ -99,6 +99,7 @@ Checker::Checker(std::string_view put_value) {
 // set), so a match is a reply that the parse below would accept; anything
 // else (other spacing, a value stored by another client) is left to it.
 bool Checker::is_exact_answer(const Request& request, std::string_view body) {
+  if (request.op == Op::kIncr) return false;  // the new value is not known here
   const KeyText key = key_text(request.key);
   auto matches = [&](const std::string_view* value) {
     expected_.clear();
@@ -129,7 +130,7 @@ Verdict Checker::check(const Request& request, std::string_view body, std::strin
   }
   if (status != "OK") return wrong(why, "reply status is neither OK nor ERROR", body);
 
-  const std::string_view func = request.op == Op::kGet ? "GET" : "PUT";
+  const std::string_view func = request.op == Op::kGet ? "GET" : request.op == Op::kPut ? "PUT" : "INCR";
   od::object response;
   std::string_view got_func;
   od::object result;
@@ -144,6 +145,9 @@ Verdict Checker::check(const Request& request, std::string_view body, std::strin
     od::value val;
     if (result["val"].get(val) || json::validate(val))
       return wrong(why, "GET reply lacks a valid value", body);
+  } else if (request.op == Op::kIncr) {
+    std::int64_t n = 0;
+    if (result["val"].get_int64().get(n)) return wrong(why, "INCR reply lacks an integer", body);
   } else {
     std::string_view ok;
     if (result["response"].get_string().get(ok) || ok != "ok") return wrong(why, "PUT reply is not ok", body);

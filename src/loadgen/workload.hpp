@@ -18,7 +18,7 @@ namespace shmkv::workload {
 inline constexpr std::size_t kKeySize = 16;
 inline constexpr std::uint64_t kMaxKeyspace = 1'000'000'000'000;
 
-enum class Op : std::uint8_t { kGet, kPut };
+enum class Op : std::uint8_t { kGet, kPut, kIncr };
 
 // Request is what was asked, kept until its reply arrives.
 struct Request {
@@ -31,6 +31,7 @@ struct Config {
   double get_ratio = 0.5;           // share of GETs, 0..1; the rest are PUTs
   std::size_t value_size = 32;      // bytes of the value's JSON text: a string, so at least 2
   bool sequential = false;          // keys 0, 1, 2 ... in turn (wrapping) instead of at random
+  bool incr = false;                // every request an INCR (get_ratio unused), as redis-benchmark -t incr
   std::uint64_t seed = 1;
 };
 
@@ -81,7 +82,8 @@ class Checker {
 
   // check says whether body is the successful reply to request: status "OK",
   // the function asked for, the key asked for, and for a GET a value (any
-  // valid JSON value, null for an absent key), for a PUT the response "ok".
+  // valid JSON value, null for an absent key), for a PUT the response "ok",
+  // for an INCR an integer.
   // Otherwise *why says what was wrong: the server's error message, or what
   // was missing, with the start of the body.
   // REQUIRES: simdjson::SIMDJSON_PADDING readable bytes follow body.

@@ -7,6 +7,17 @@ namespace shmkv::json {
 using simdjson::error_code;
 namespace od = simdjson::ondemand;
 
+error_code field_name(od::field& field, std::string_view* out) {
+  const char* raw = field.key().raw();  // just after the opening quote
+  std::size_t length = 0;
+  while (raw[length] != '"') {
+    if (raw[length] == '\\') return field.unescaped_key().get(*out);
+    ++length;
+  }
+  *out = std::string_view(raw, length);
+  return simdjson::SUCCESS;
+}
+
 error_code validate(od::value v, int depth) {
   if (depth >= kMaxDepth) return simdjson::DEPTH_ERROR;
   od::json_type type;
@@ -28,8 +39,8 @@ error_code validate(od::value v, int depth) {
       for (auto member : object) {
         od::field field;
         if (auto e = std::move(member).get(field)) return e;
-        std::string_view key;
-        if (auto e = field.unescaped_key().get(key)) return e;
+        std::string_view key;  // an escaped name is decoded, which checks its escapes
+        if (auto e = field_name(field, &key)) return e;
         if (auto e = validate(field.value(), depth + 1)) return e;
       }
       return simdjson::SUCCESS;

@@ -12,6 +12,20 @@ namespace shmkv::reply {
 
 using json::Quoted;
 
+namespace {
+
+// obj_response appends {"obj": KEY, "response": WHAT} as FUNC's reply.
+void obj_response(std::string& out, std::int32_t version, std::string_view func, std::string_view key,
+                  std::string_view what) {
+  const std::size_t header = frame::begin(out, version);
+  fmt::format_to(std::back_inserter(out),
+                 R"({{"status": "OK", "response": {{"func": "{}", "response": {{"obj": {}, "response": "{}"}}}}}})",
+                 func, Quoted{key}, what);
+  frame::finish(out, header);
+}
+
+}  // namespace
+
 // The spacing (", " and ": ") is that of Python's json.dumps, which the
 // original server used; clients that compare bytes see no difference.
 
@@ -28,20 +42,39 @@ void get(std::string& out, std::int32_t version, std::string_view key, const std
   frame::finish(out, header);
 }
 
-void put(std::string& out, std::int32_t version, std::string_view key) {
+void put(std::string& out, std::int32_t version, std::string_view key, bool stored) {
   const std::size_t header = frame::begin(out, version);
   out.append(R"({"status": "OK", "response": {"func": "PUT", "response": {"obj": )");
   json::append_quoted(out, key);
-  out.append(R"(, "response": "ok"}}})");
+  out.append(stored ? R"(, "response": "ok"}}})" : R"(, "response": "not stored"}}})");
   frame::finish(out, header);
 }
 
-void del(std::string& out, std::int32_t version, std::string_view key, bool found) {
+void incr(std::string& out, std::int32_t version, std::string_view key, std::int64_t value) {
   const std::size_t header = frame::begin(out, version);
   fmt::format_to(std::back_inserter(out),
-                 R"({{"status": "OK", "response": {{"func": "DELETE", "response": {{"obj": {}, "response": "{}"}}}}}})",
-                 Quoted{key}, found ? "ok" : "not found");
+                 R"({{"status": "OK", "response": {{"func": "INCR", "response": {{"obj": {}, "val": {}}}}}}})",
+                 Quoted{key}, value);
   frame::finish(out, header);
+}
+
+void expire(std::string& out, std::int32_t version, std::string_view key, bool found) {
+  obj_response(out, version, "EXPIRE", key, found ? "ok" : "not found");
+}
+
+void ttl(std::string& out, std::int32_t version, std::string_view key, std::int64_t ms) {
+  const std::size_t header = frame::begin(out, version);
+  // Seconds to the millisecond: 9.998, or the bare -1 and -2.
+  const std::string seconds = ms < 0 ? fmt::format("{}", ms) : fmt::format("{}.{:03}", ms / 1000, ms % 1000);
+  fmt::format_to(std::back_inserter(out),
+                 R"({{"status": "OK", "response": {{"func": "TTL", "response": {{"obj": {}, "ttl": {}}}}}}})",
+                 Quoted{key}, seconds);
+  frame::finish(out, header);
+}
+
+
+void del(std::string& out, std::int32_t version, std::string_view key, bool found) {
+  obj_response(out, version, "DELETE", key, found ? "ok" : "not found");
 }
 
 void keys(std::string& out, std::int32_t version, const std::vector<std::string>& keys, bool more) {
@@ -62,10 +95,12 @@ void stats(std::string& out, std::int32_t version, const Stats& stats) {
                  R"("keys": {}, "store_bytes": {}, "store_free_bytes": {}, )"
                  R"("connections_active": {}, "connections_total": {}, "requests_total": {}, )"
                  R"("uptime_seconds": {}, "pid": {}, "worker_pid": {}, "version": {}, )"
-                 R"("recoveries": {}, "last_recovery": {}, "store_status": {}}}}}}})",
+                 R"("recoveries": {}, "last_recovery": {}, "store_status": {}, )"
+                 R"("keys_with_ttl": {}, "expired_keys_total": {}}}}}}})",
                  stats.keys, stats.store_bytes, stats.store_free_bytes, stats.connections_active,
                  stats.connections_total, stats.requests_total, stats.uptime_seconds, stats.pid, stats.worker_pid,
-                 Quoted{kVersion}, stats.recoveries, stats.last_recovery, Quoted{stats.store_status});
+                 Quoted{kVersion}, stats.recoveries, stats.last_recovery, Quoted{stats.store_status},
+                 stats.keys_with_ttl, stats.expired_keys_total);
   frame::finish(out, header);
 }
 

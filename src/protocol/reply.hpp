@@ -15,7 +15,14 @@ namespace shmkv::reply {
 
 // get appends a GET reply; value is the stored JSON text, or null when absent.
 void get(std::string& out, std::int32_t version, std::string_view key, const std::string_view* value);
-void put(std::string& out, std::int32_t version, std::string_view key);
+// put answers "ok", or "not stored" when PUT's condition failed.
+void put(std::string& out, std::int32_t version, std::string_view key, bool stored = true);
+// incr answers INCR with the new value; expire with "ok" or "not found";
+// ttl with the milliseconds left, shown as seconds, or -1 or -2
+// (shmkv-protocol(7), Expiry).
+void incr(std::string& out, std::int32_t version, std::string_view key, std::int64_t value);
+void expire(std::string& out, std::int32_t version, std::string_view key, bool found);
+void ttl(std::string& out, std::int32_t version, std::string_view key, std::int64_t ms);
 void del(std::string& out, std::int32_t version, std::string_view key, bool found);
 void keys(std::string& out, std::int32_t version, const std::vector<std::string>& keys, bool more);
 
@@ -32,6 +39,8 @@ struct Stats {
   pid_t worker_pid = 0;
   std::uint64_t recoveries = 0;
   std::int64_t last_recovery = 0;  // Unix time; 0: never
+  std::size_t keys_with_ttl = 0;
+  std::uint64_t expired_keys_total = 0;
   std::string store_status;        // "ok", "recovering" or "failed: why"
 };
 void stats(std::string& out, std::int32_t version, const Stats& stats);

@@ -13,7 +13,14 @@
 
 namespace shmkv::request {
 
-enum class Func { kGet, kPut, kDelete, kKeys, kStats, kDebug, kUnknown };
+enum class Func { kGet, kPut, kDelete, kKeys, kStats, kIncr, kExpire, kTtl, kDebug, kUnknown };
+
+// PUT's "if" (shmkv-protocol(7), Conditional PUT).
+enum class Condition { kAlways, kIfAbsent, kIfPresent };
+
+// The longest ttl, 10 years in seconds, and the finest step, a millisecond
+// (shmkv-protocol(7), Expiry).
+inline constexpr std::int64_t kMaxTtlSeconds = 315360000;
 
 // KEYS limits (shmkv-protocol(7), Requests and replies).
 inline constexpr std::uint32_t kKeysDefaultLimit = 1000;
@@ -24,8 +31,13 @@ inline constexpr std::uint32_t kKeysMaxLimit = 100000;
 struct Request {
   Func func = Func::kUnknown;
   std::string_view func_name;  // decoded, as the client spelled it
-  std::string_view key;        // decoded params.obj (GET, PUT, DELETE)
+  std::string_view key;        // decoded params.obj (every function but KEYS and STATS)
   std::string_view value;      // source text of params.val (PUT)
+  // PUT and EXPIRE: params.ttl in milliseconds, 1..kMaxTtlSeconds * 1000;
+  // 0 when absent (PUT) or null (EXPIRE: remove the expiry).
+  std::int64_t ttl_ms = 0;
+  Condition condition = Condition::kAlways;  // PUT's params.if
+  std::int64_t by = 1;                       // INCR's params.by
   // KEYS: every param optional.
   std::string_view prefix;
   std::string_view after;

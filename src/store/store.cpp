@@ -14,13 +14,72 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <random>
 
 namespace shmkv::store {
 
 namespace bi = boost::interprocess;
+
+std::int64_t wall_clock_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return std::int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+namespace {
+
+// The map, the index and the expiry tree change together: these three keep
+// them in step. REQUIRES: store lock held.
+
+// link_node adds a node whose key is absent.
+void link_node(Root& root, IndexView& index, Node* node) {
+  root.map.insert(*node);
+  root.key_count.store(root.map.size(), std::memory_order_relaxed);
+  index.link(node, root.map.size());
+  if (ExpiryHead* head = node->expiry()) root.expiries.insert(*head);
+}
+
+// replace_node puts node in old's place (the same key) and frees old.
+void replace_node(Root& root, IndexView& index, SegmentManager* manager, Ref* link, Node* old, Node* node) {
+  root.map.replace_node(Map::s_iterator_to(*old), *node);
+  index.replace(link, old, node);
+  if (ExpiryHead* head = old->expiry()) root.expiries.erase(ExpiryMap::s_iterator_to(*head));
+  if (ExpiryHead* head = node->expiry()) root.expiries.insert(*head);
+  node_free(manager, old);
+}
+
+// install puts node in the place of old, which may be null (the key is
+// absent) or expired, and then counts as an expired key removed.
+void install(Root& root, IndexView& index, SegmentManager* manager, Ref* link, Node* old, bool old_expired,
+             Node* node) {
+  if (!old) return link_node(root, index, node);
+  if (old_expired) ++root.expired_total;
+  replace_node(root, index, manager, link, old, node);
+}
+
+// unlink_node removes node, which link points to, and frees it.
+void unlink_node(Root& root, IndexView& index, SegmentManager* manager, Ref* link, Node* node) {
+  index.unlink(link, node);
+  root.map.erase(Map::s_iterator_to(*node));
+  if (ExpiryHead* head = node->expiry()) root.expiries.erase(ExpiryMap::s_iterator_to(*head));
+  node_free(manager, node);
+  root.key_count.store(root.map.size(), std::memory_order_relaxed);
+}
+
+// parse_integer reads text that is exactly a decimal integer in signed
+// 64-bit range (a JSON integer, or bytes spelling one: shmkv-protocol(7),
+// INCR and Value kinds).
+bool parse_integer(std::string_view text, std::int64_t* out) {
+  if (text.empty() || !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9'))) return false;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
 
 Root* construct_root(bi::managed_shared_memory& memory, std::size_t keys) {
   Root* root = memory.construct<Root>(kRootName)();
@@ -152,11 +211,12 @@ Store::~Store() {
   if (claim_fd_ >= 0) ::close(claim_fd_);
 }
 
-Status Store::get(std::string_view key, std::string* value) {
+Status Store::get(std::string_view key, std::string* value, Kind* kind) {
   Lookup lookup{key, {}, false};
   if (Status s = get_many(&lookup, 1); !s) return s;
   if (!lookup.found) return Status::not_found();
   *value = std::move(lookup.value);
+  if (kind) *kind = lookup.kind;
   return Status::ok();
 }
 
@@ -175,9 +235,17 @@ Status Store::get_many(Lookup* lookups, std::size_t count) {
     const Status s = locked([&] {
       const Node* found[IndexView::kBatch];
       index.find_many(keys, hashes, n, found);
+      std::int64_t now = -1;  // read once, and only when a key found has an expiry
       for (std::size_t i = 0; i < n; ++i) {
+        if (found[i] && found[i]->expires()) {
+          if (now < 0) now = now_ms();
+          if (found[i]->expired(now)) found[i] = nullptr;  // the sweep removes it
+        }
         batch[i].found = found[i] != nullptr;
-        if (found[i]) batch[i].value.assign(found[i]->value());
+        if (found[i]) {
+          batch[i].value.assign(found[i]->value());
+          batch[i].kind = found[i]->kind();
+        }
       }
       return Status::ok();
     });
@@ -187,7 +255,36 @@ Status Store::get_many(Lookup* lookups, std::size_t count) {
   return Status::ok();
 }
 
-Status Store::put(std::string_view key, std::string_view value) {
+Status Store::put(std::string_view key, std::string_view value, const PutOptions& options, bool* stored) {
+  Root& root = *segment_->root;
+  SegmentManager* manager = segment_->memory.get_segment_manager();
+  IndexView index(root.index, manager);
+  const std::uint32_t hash = index.hash(key);
+  if (stored) *stored = false;
+  std::int64_t now = options.ttl_ms > 0 ? now_ms() : -1;
+  return locked([&] {
+    Ref* link = nullptr;
+    Node* old = index.find(key, hash, &link);
+    bool old_expired = false;
+    if (old && old->expires()) {
+      if (now < 0) now = now_ms();
+      old_expired = old->expired(now);
+    }
+    const bool exists = old && !old_expired;
+    if ((options.condition == Condition::kIfAbsent && exists) ||
+        (options.condition == Condition::kIfPresent && !exists))
+      return Status::ok();  // not stored, nothing changed
+    // The new node is allocated before the map changes, so a full segment
+    // leaves the old entry exactly as it was.
+    Node* node = node_make(manager, key, value, hash, options.kind, options.ttl_ms > 0 ? now + options.ttl_ms : 0);
+    if (!node) return Status::full();
+    install(root, index, manager, link, old, old_expired, node);
+    if (stored) *stored = true;
+    return Status::ok();
+  });
+}
+
+Status Store::incr(std::string_view key, std::int64_t by, std::int64_t* result) {
   Root& root = *segment_->root;
   SegmentManager* manager = segment_->memory.get_segment_manager();
   IndexView index(root.index, manager);
@@ -195,18 +292,93 @@ Status Store::put(std::string_view key, std::string_view value) {
   return locked([&] {
     Ref* link = nullptr;
     Node* old = index.find(key, hash, &link);
-    // The new node is allocated before the map changes, so a full segment
-    // leaves the old entry exactly as it was.
-    Node* node = node_make(manager, key, value, hash);
+    const bool old_expired = old && old->expires() && old->expired(now_ms());
+    std::int64_t current = 0;
+    std::int64_t expires_at = 0;
+    if (old && !old_expired) {
+      if (!parse_integer(old->value(), &current))
+        return Status::invalid(fmt::format("the value of {} is not an integer in signed 64-bit range", key));
+      if (const ExpiryHead* head = old->expiry()) expires_at = head->expires_at_ms;
+    }
+    std::int64_t sum = 0;
+    if (__builtin_add_overflow(current, by, &sum))
+      return Status::invalid(fmt::format("{} + {} is outside signed 64-bit range", current, by));
+    char text[24];
+    const auto [end, error] = std::to_chars(text, text + sizeof text, sum);
+    (void)error;  // 24 bytes hold every int64
+    // A JSON integer, readable by both protocols (shmkv-protocol(7), INCR).
+    Node* node = node_make(manager, key, std::string_view(text, std::size_t(end - text)), hash, Kind::kJson,
+                           expires_at);
     if (!node) return Status::full();
-    if (old) {
-      root.map.replace_node(Map::s_iterator_to(*old), *node);
-      index.replace(link, old, node);
-      node_free(manager, old);
-    } else {
-      root.map.insert(*node);
-      root.key_count.store(root.map.size(), std::memory_order_relaxed);
-      index.link(node, root.map.size());
+    install(root, index, manager, link, old, old_expired, node);
+    *result = sum;
+    return Status::ok();
+  });
+}
+
+Status Store::expire(std::string_view key, std::int64_t ttl_ms) {
+  Root& root = *segment_->root;
+  SegmentManager* manager = segment_->memory.get_segment_manager();
+  IndexView index(root.index, manager);
+  const std::uint32_t hash = index.hash(key);
+  const std::int64_t now = now_ms();
+  return locked([&] {
+    Ref* link = nullptr;
+    Node* old = index.find(key, hash, &link);
+    if (!old || old->expired(now)) return Status::not_found();
+    if (ExpiryHead* head = old->expiry(); head && ttl_ms > 0) {  // a new time in the same head
+      root.expiries.erase(ExpiryMap::s_iterator_to(*head));
+      head->expires_at_ms = now + ttl_ms;
+      root.expiries.insert(*head);
+      return Status::ok();
+    }
+    if (!old->expires() && ttl_ms == 0) return Status::ok();  // nothing to remove
+    // The head comes or goes with the node's layout: copy it into a new one.
+    Node* node = node_make(manager, key, old->value(), hash, old->kind(), ttl_ms > 0 ? now + ttl_ms : 0);
+    if (!node) return Status::full();
+    replace_node(root, index, manager, link, old, node);
+    return Status::ok();
+  });
+}
+
+Status Store::ttl(std::string_view key, std::int64_t* ms_left) {
+  Root& root = *segment_->root;
+  IndexView index(root.index, segment_->memory.get_segment_manager());
+  const std::uint32_t hash = index.hash(key);
+  const std::int64_t now = now_ms();
+  return locked([&] {
+    const Node* node = index.find(key, hash, nullptr);
+    if (!node || node->expired(now)) return Status::not_found();
+    *ms_left = node->expires() ? node->expiry()->expires_at_ms - now : -1;
+    return Status::ok();
+  });
+}
+
+Status Store::sweep(std::size_t max_keys, std::size_t* removed, bool* more) {
+  Root& root = *segment_->root;
+  SegmentManager* manager = segment_->memory.get_segment_manager();
+  IndexView index(root.index, manager);
+  const std::int64_t now = now_ms();
+  *removed = 0;
+  *more = false;
+  return locked([&] {
+    // The expiry tree's first head is the soonest: each removal visits one
+    // expired key and nothing else.
+    while (!root.expiries.empty() && root.expiries.begin()->expires_at_ms <= now) {
+      if (*removed == max_keys) {
+        *more = true;
+        break;
+      }
+      Node* node = Node::of_expiry(&*root.expiries.begin());
+      Ref* link = nullptr;
+      if (index.find(node->key(), node->hash, &link) != node) {
+        // Cannot happen while the map, index and tree agree; stop rather
+        // than loop on a head that cannot be removed.
+        return Status::corrupt("expiry tree and index disagree");
+      }
+      unlink_node(root, index, manager, link, node);
+      ++root.expired_total;
+      ++*removed;
     }
     return Status::ok();
   });
@@ -221,11 +393,11 @@ Status Store::del(std::string_view key) {
     Ref* link = nullptr;
     Node* node = index.find(key, hash, &link);
     if (!node) return Status::not_found();
-    index.unlink(link, node);
-    root.map.erase(Map::s_iterator_to(*node));
-    node_free(manager, node);
-    root.key_count.store(root.map.size(), std::memory_order_relaxed);
-    return Status::ok();
+    const bool expired = node->expires() && node->expired(now_ms());
+    unlink_node(root, index, manager, link, node);
+    if (!expired) return Status::ok();
+    ++root.expired_total;  // it was gone already (shmkv-protocol(7), Expiry)
+    return Status::not_found();
   });
 }
 
@@ -237,9 +409,14 @@ Status Store::scan(std::string_view prefix, const std::string_view* after, std::
   return locked([&] {
     auto it = (after && *after >= prefix) ? root.map.upper_bound(*after) : root.map.lower_bound(prefix);
     std::size_t bytes = 0;
+    std::int64_t now = -1;  // read once, and only when a key has an expiry
     for (; it != root.map.end(); ++it) {
       const std::string_view key = it->key();
       if (key.substr(0, prefix.size()) != prefix) break;
+      if (it->expires()) {  // expired keys do not exist; the sweep removes them
+        if (now < 0) now = now_ms();
+        if (it->expired(now)) continue;
+      }
       if (page->keys.size() == limit || (!page->keys.empty() && bytes + key.size() > max_bytes)) {
         page->more = true;
         break;
@@ -268,6 +445,8 @@ Counts Store::counts() {
   (void)locked([&] {
     c.free_bytes = segment_->memory.get_free_memory();
     c.keys = segment_->root->map.size();
+    c.keys_with_ttl = segment_->root->expiries.size();
+    c.expired_total = segment_->root->expired_total;
     return Status::ok();
   });
   return c;

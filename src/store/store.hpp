@@ -21,11 +21,34 @@ inline constexpr std::size_t kDefaultSize = std::size_t(64) << 20;
 inline constexpr std::size_t kMinimumSize = std::size_t(64) << 10;
 inline constexpr std::size_t kMaximumSize = std::size_t(32) << 30;  // what the hash index can address
 
+// Kind is what a stored value is (shmkv-protocol(7), Value kinds): JSON text,
+// as PUT over the JSON protocol stores it, or raw bytes, as a RESP SET will.
+enum class Kind : std::uint8_t { kJson = 0, kBytes = 1 };
+
+// Condition is PUT's "if" (shmkv-protocol(7), Conditional PUT).
+enum class Condition : std::uint8_t { kAlways, kIfAbsent, kIfPresent };
+
+// The longest expiry: 10 years, in milliseconds.
+inline constexpr std::int64_t kMaxTtlMs = std::int64_t(315360000) * 1000;
+
+struct PutOptions {
+  Kind kind = Kind::kJson;
+  std::int64_t ttl_ms = 0;  // 1..kMaxTtlMs; 0: the key never expires
+  Condition condition = Condition::kAlways;
+};
+
 struct Counts {
   std::size_t keys = 0;
   std::size_t store_bytes = 0;  // size of the segment
   std::size_t free_bytes = 0;   // what the allocator has left
+  std::size_t keys_with_ttl = 0;
+  std::uint64_t expired_total = 0;  // expired keys removed since the store was made
 };
+
+// Clock gives the wall-clock time in milliseconds since the Unix epoch, the
+// time expiries are kept in. Tests replace it to reach an expiry exactly.
+using Clock = std::function<std::int64_t()>;
+std::int64_t wall_clock_ms();
 
 // One page of a key scan: keys in ascending byte order.
 struct Page {
@@ -80,15 +103,20 @@ class Store {
   bool created() const { return created_; }
   const std::string& name() const { return name_; }
 
-  // get copies the value stored under key into *value, or returns not found
-  // and leaves *value unchanged.
-  Status get(std::string_view key, std::string* value);
+  // set_clock replaces the clock the store reads expiries against (tests).
+  void set_clock(Clock clock) { clock_ = std::move(clock); }
+
+  // get copies the value stored under key into *value (and its kind into
+  // *kind, when given), or returns not found and leaves *value unchanged.
+  // An expired key is not found (shmkv-protocol(7), Expiry).
+  Status get(std::string_view key, std::string* value, Kind* kind = nullptr);
 
   // Lookup is one key of a get_many, and what was found for it.
   struct Lookup {
     std::string_view key;
     std::string value;  // the value, when found
     bool found = false;
+    Kind kind = Kind::kJson;
   };
 
   // get_many does a get for every lookup in one hold of the lock, with
@@ -97,12 +125,35 @@ class Store {
   // one.
   Status get_many(Lookup* lookups, std::size_t count);
 
-  // put stores value under key, replacing any earlier value. When the segment
+  // put stores value under key, replacing any earlier value and its
+  // expiry, with options' kind and ttl. When options' condition does not hold
+  // it changes nothing and sets *stored (when given) false. When the segment
   // has no room it returns kFull and the earlier value, if any, is kept.
-  Status put(std::string_view key, std::string_view value);
+  Status put(std::string_view key, std::string_view value, const PutOptions& options = {},
+             bool* stored = nullptr);
+
+  // incr adds by to the integer stored under key (0 when absent), stores
+  // the sum as a JSON integer, keeping the key's expiry, and sets *result.
+  // A value that is not a decimal integer in signed 64-bit range, or a sum
+  // outside it, is kInvalid and changes nothing (shmkv-protocol(7), INCR).
+  Status incr(std::string_view key, std::int64_t by, std::int64_t* result);
+
+  // expire sets key's expiry ttl_ms from now, or removes it when ttl_ms is
+  // 0; not found when key is absent.
+  Status expire(std::string_view key, std::int64_t ttl_ms);
+
+  // ttl sets *ms_left to the milliseconds before key expires, or -1 when it
+  // never does; not found when key is absent.
+  Status ttl(std::string_view key, std::int64_t* ms_left);
 
   // del removes key; not found when it was absent.
   Status del(std::string_view key);
+
+  // sweep removes up to max_keys expired keys in one hold of the lock, the
+  // soonest expired first, visiting no other key: the lock is held for
+  // max_keys removals at most, whatever the number of expired keys.
+  // *removed counts them; *more says whether expired keys remain.
+  Status sweep(std::size_t max_keys, std::size_t* removed, bool* more);
 
   // scan returns up to limit keys that start with prefix and sort after
   // *after (when after is given), stopping early once the keys' lengths add up
@@ -157,8 +208,11 @@ class Store {
   Status lock();
   void unlock();
 
+  std::int64_t now_ms() const { return clock_ ? clock_() : wall_clock_ms(); }
+
   std::unique_ptr<Segment> segment_;
   LockWatch watch_;
+  Clock clock_;  // empty: wall_clock_ms
   std::string name_;
   bool created_ = false;
   int claim_fd_ = -1;

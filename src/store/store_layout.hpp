@@ -43,20 +43,64 @@ using SegmentManager = bi::managed_shared_memory::segment_manager;
 using NodeHook = bin::set_base_hook<bin::void_pointer<bi::offset_ptr<void>>, bin::optimize_size<true>,
                                     bin::link_mode<bin::normal_link>>;
 
+// ExpiryHead is what a key with an expiry carries in front of its key's
+// bytes: its hook in the expiry tree, which orders such keys by the time
+// they expire, so that the sweep finds the expired ones first and visits
+// nothing else. Only keys with an expiry pay for it (32 bytes): a key
+// without one keeps the 96-byte block above (shmkv-protocol(7), Expiry).
+struct ExpiryTag;
+using ExpiryHook = bin::set_base_hook<bin::tag<ExpiryTag>, bin::void_pointer<bi::offset_ptr<void>>,
+                                      bin::optimize_size<true>, bin::link_mode<bin::normal_link>>;
+
+struct ExpiryHead : ExpiryHook {
+  explicit ExpiryHead(std::int64_t at) : expires_at_ms(at) {}
+  std::int64_t expires_at_ms;  // wall-clock (Unix) milliseconds: survives a restart
+};
+
 struct Node : NodeHook {
-  Node(std::uint32_t k, std::uint32_t v, std::uint32_t h) : key_size(k), value_size(v), hash(h) {}
+  // value_bits holds the value's size and, in its two high bits, the
+  // value's kind (JSON text or raw bytes, shmkv-protocol(7), Value kinds) and
+  // whether an ExpiryHead follows the node: flags in a word every node
+  // already has, so neither costs a key a byte. Values are thus below 1 GiB.
+  static constexpr std::uint32_t kBytesBit = std::uint32_t(1) << 31;
+  static constexpr std::uint32_t kExpiryBit = std::uint32_t(1) << 30;
+  static constexpr std::uint32_t kSizeMask = kExpiryBit - 1;
+
+  Node(std::uint32_t k, std::uint32_t v_bits, std::uint32_t h) : key_size(k), value_bits(v_bits), hash(h) {}
 
   std::uint32_t key_size;
-  std::uint32_t value_size;
+  std::uint32_t value_bits;  // size | kBytesBit | kExpiryBit
   std::uint32_t hash;      // the key's hash, kept so the index grows without rehashing keys
   std::uint32_t next = 0;  // the next node in this node's index bucket (a Ref)
-  // key_size bytes of key, then value_size bytes of value, follow the node.
+  // An ExpiryHead when kExpiryBit is set, then key_size bytes of key, then
+  // value_size() bytes of value, follow the node.
 
-  char* tail() { return reinterpret_cast<char*>(this + 1); }
-  const char* tail() const { return reinterpret_cast<const char*>(this + 1); }
+  bool expires() const { return value_bits & kExpiryBit; }
+  Kind kind() const { return (value_bits & kBytesBit) ? Kind::kBytes : Kind::kJson; }
+  std::uint32_t value_size() const { return value_bits & kSizeMask; }
+  ExpiryHead* expiry() { return expires() ? reinterpret_cast<ExpiryHead*>(this + 1) : nullptr; }
+  const ExpiryHead* expiry() const { return expires() ? reinterpret_cast<const ExpiryHead*>(this + 1) : nullptr; }
+  // expired says whether the node's expiry time has come at now_ms.
+  bool expired(std::int64_t now_ms) const { return expires() && expiry()->expires_at_ms <= now_ms; }
+
+  char* tail() { return reinterpret_cast<char*>(this + 1) + (expires() ? sizeof(ExpiryHead) : 0); }
+  const char* tail() const {
+    return reinterpret_cast<const char*>(this + 1) + (expires() ? sizeof(ExpiryHead) : 0);
+  }
   std::string_view key() const { return {tail(), key_size}; }
-  std::string_view value() const { return {tail() + key_size, value_size}; }
+  std::string_view value() const { return {tail() + key_size, value_size()}; }
+
+  // of_expiry is the node an ExpiryHead belongs to: it sits right after it.
+  static Node* of_expiry(ExpiryHead* head) { return reinterpret_cast<Node*>(head) - 1; }
 };
+static_assert(sizeof(Node) % alignof(ExpiryHead) == 0 && alignof(Node) >= alignof(ExpiryHead));
+
+// The expiry tree orders heads by time (equal times allowed).
+struct ExpiryLess {
+  bool operator()(const ExpiryHead& a, const ExpiryHead& b) const { return a.expires_at_ms < b.expires_at_ms; }
+};
+using ExpiryMap = bin::multiset<ExpiryHead, bin::base_hook<ExpiryHook>, bin::compare<ExpiryLess>,
+                                bin::constant_time_size<true>, bin::size_type<std::uint64_t>>;
 
 // The tree orders nodes by their keys' bytes, as unsigned char, and then by
 // length (std::string_view's order: char_traits<char> compares unsigned), and
@@ -74,14 +118,20 @@ using Map = bin::set<Node, bin::key_of_value<NodeKey>, bin::compare<KeyLess>, bi
                      bin::size_type<std::uint64_t>>;
 
 // node_make allocates and fills an unlinked node, or returns nullptr when the
-// segment has no room (or the key or value could never fit a node).
+// segment has no room (or the key or value could never fit a node). A node
+// made with expires_at_ms > 0 carries an ExpiryHead, not yet in the expiry
+// tree: link it with the node.
 inline Node* node_make(SegmentManager* manager, std::string_view key, std::string_view value,
-                       std::uint32_t hash) {
-  constexpr std::size_t kMax = std::numeric_limits<std::uint32_t>::max();
-  if (key.size() > kMax || value.size() > kMax) return nullptr;
-  void* memory = manager->allocate(sizeof(Node) + key.size() + value.size(), std::nothrow);
+                       std::uint32_t hash, Kind kind = Kind::kJson, std::int64_t expires_at_ms = 0) {
+  if (key.size() > std::numeric_limits<std::uint32_t>::max() || value.size() > Node::kSizeMask) return nullptr;
+  const std::size_t head = expires_at_ms > 0 ? sizeof(ExpiryHead) : 0;
+  void* memory = manager->allocate(sizeof(Node) + head + key.size() + value.size(), std::nothrow);
   if (!memory) return nullptr;
-  Node* node = new (memory) Node(static_cast<std::uint32_t>(key.size()), static_cast<std::uint32_t>(value.size()), hash);
+  std::uint32_t bits = static_cast<std::uint32_t>(value.size());
+  if (kind == Kind::kBytes) bits |= Node::kBytesBit;
+  if (head) bits |= Node::kExpiryBit;
+  Node* node = new (memory) Node(static_cast<std::uint32_t>(key.size()), bits, hash);
+  if (head) new (node + 1) ExpiryHead(expires_at_ms);
   if (!key.empty()) std::memcpy(node->tail(), key.data(), key.size());
   if (!value.empty()) std::memcpy(node->tail() + key.size(), value.data(), value.size());
   return node;
@@ -89,6 +139,7 @@ inline Node* node_make(SegmentManager* manager, std::string_view key, std::strin
 
 // node_free returns an unlinked node's memory to the segment.
 inline void node_free(SegmentManager* manager, Node* node) {
+  if (ExpiryHead* head = node->expiry()) head->~ExpiryHead();
   node->~Node();
   manager->deallocate(node);
 }
@@ -179,9 +230,10 @@ class IndexView {
 // another format or Boost version is recognised and refused, not misread.
 // Format 1 was a boost::container::map of two strings per entry; format 2
 // the intrusive tree of single-allocation nodes above; format 3 adds the
-// hash index.
+// hash index; format 4 the value's kind and expiry flags in value_bits, the
+// ExpiryHead and the expiry tree.
 constexpr std::uint64_t kMagic = 0x73686d6b762d6b76;  // "shmkv-kv"
-constexpr std::uint32_t kFormat = 3;
+constexpr std::uint32_t kFormat = 4;
 constexpr char kRootName[] = "shmkv.root";
 
 // RootHeader is what every format's root begins with; open reads it before
@@ -196,11 +248,14 @@ struct Root {
   std::uint64_t magic = kMagic;
   std::uint32_t format = kFormat;
   std::uint32_t boost_version = BOOST_VERSION;
-  // Guards map, index and the nodes linked in them. Taken only through
-  // Store::locked (store.cpp: lock, unlock), never directly.
+  // Guards map, index, expiries and the nodes linked in them. Taken only
+  // through Store::locked (store.cpp: lock, unlock), never directly.
   bi::interprocess_mutex mutex;
   Map map;
   Index index;
+  ExpiryMap expiries;  // the nodes that have an expiry, soonest first
+  // Expired keys removed so far (STATS expired_keys_total); under mutex.
+  std::uint64_t expired_total = 0;
   pid_t server_pid = 0;  // the shmkvd that claimed the segment last
   // map.size(), kept under mutex, readable without it (key_count).
   std::atomic<std::uint64_t> key_count{0};

@@ -92,8 +92,8 @@ namespace {
 
 // copy_map copies the old map, walked under the checks above, into the empty
 // store `root` of a fresh segment. No room is kFull; damage is kCorrupt.
-Status copy_map(const Map& old, const Bounds& bounds, std::size_t expected, Root* root, SegmentManager* manager,
-                std::size_t* copied) {
+Status copy_map(const Map& old, std::uint64_t old_expired_total, const Bounds& bounds, std::size_t expected,
+                Root* root, SegmentManager* manager, std::size_t* copied) {
   *copied = 0;
   IndexView index(root->index, manager);
   const NodePtr header = old.end().pointed_node();
@@ -106,20 +106,27 @@ Status copy_map(const Map& old, const Bounds& bounds, std::size_t expected, Root
     if (*copied > expected) return Status::corrupt("the map has more entries than it counts (a cycle?)");
     const Node* node = Map::value_traits::to_value_ptr(n).get();
     if (!bounds.holds(node, sizeof(Node))) return Status::corrupt("a map node lies outside the segment");
+    // tail() lies past the ExpiryHead when the node has one, so these
+    // checks cover the head too.
     if (!bounds.holds(node->tail(), node->key_size) ||
-        !bounds.holds(node->tail() + node->key_size, node->value_size))
+        !bounds.holds(node->tail() + node->key_size, node->value_size()))
       return Status::corrupt(fmt::format("entry {} runs past the segment's end", *copied));
     const std::string_view key = node->key();
     if (!first && !(previous < key)) return Status::corrupt(fmt::format("keys out of order at entry {}", *copied));
-    Node* copy = node_make(manager, key, node->value(), index.hash(key));
+    // The kind and the expiry time go with the entry; the expiry tree is
+    // rebuilt from the nodes, as the index is, never walked.
+    const std::int64_t expires_at = node->expires() ? node->expiry()->expires_at_ms : 0;
+    Node* copy = node_make(manager, key, node->value(), index.hash(key), node->kind(), expires_at);
     if (!copy) return Status::full(fmt::format("no room for entry {}", *copied));
     root->map.insert(root->map.end(), *copy);  // ascending keys: the end is the right place
     index.link(copy, root->map.size());
+    if (ExpiryHead* head = copy->expiry()) root->expiries.insert(*head);
     previous = key;
     first = false;
     ++*copied;
   }
   root->key_count.store(root->map.size());
+  root->expired_total = old_expired_total;
   // A writer that died inside an insert or erase may have left the count
   // one off; more than that means entries were lost in the walk.
   if (*copied + 1 < expected) return Status::corrupt(fmt::format("walked {} entries of {}", *copied, expected));
@@ -162,7 +169,7 @@ Status Store::salvage_into(const std::string& new_name, std::size_t* copied, std
       bi::permissions owner_only(0600);
       bi::managed_shared_memory fresh(bi::create_only, new_name.c_str(), size, nullptr, owner_only);
       Root* root = construct_root(fresh, expected);
-      s = copy_map(old.map, bounds, expected, root, fresh.get_segment_manager(), copied);
+      s = copy_map(old.map, old.expired_total, bounds, expected, root, fresh.get_segment_manager(), copied);
     } catch (const std::bad_alloc&) {
       s = Status::full("no room for the root and index");
     } catch (const std::exception& e) {

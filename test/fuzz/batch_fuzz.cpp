@@ -3,7 +3,8 @@
 // per line, as one read of a pipelining client would bring them. They are
 // answered twice, over two stores that start alike: as one batch, and one by
 // one. The replies must be the same bytes, and the stores must end alike, so
-// holding GETs back for a batch never changes an answer or its order.
+// holding GETs back for a batch never changes an answer or its order. The
+// stores' clocks stand still, so that TTL answers and expiries agree.
 // Built by `make fuzz`.
 #include <unistd.h>
 
@@ -52,6 +53,7 @@ struct Side {
     store::Store::remove(name);
     const Status s = store::Store::open(name, kSegmentSize, &store);
     require(s.is_ok(), "open a store", s.message());
+    store->set_clock([] { return std::int64_t(1'700'000'000'000); });
     store::Store::remove(name);  // the mapping outlives its name
     scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(8);
     require(board != nullptr, "create a scoreboard");
@@ -65,14 +67,16 @@ struct Side {
     for (std::string_view key : kSeedKeys) require(store->put(key, "[1]").is_ok(), "put a seed key");
   }
 
-  // contents lists every key and value, for comparing the two stores.
+  // contents lists every key, value and expiry, for comparing the two stores.
   std::string contents() {
     require(store->scan("", nullptr, SIZE_MAX, SIZE_MAX, &page).is_ok(), "scan a store");
     std::string out;
     std::string value;
+    std::int64_t ttl_ms = 0;
     for (const std::string& key : page.keys) {
       require(store->get(key, &value).is_ok(), "get a listed key");
-      out += fmt::format("{}={}\n", key, value);
+      require(store->ttl(key, &ttl_ms).is_ok(), "ttl of a listed key");
+      out += fmt::format("{}={} ttl {}\n", key, value, ttl_ms);
     }
     return out;
   }

@@ -3,8 +3,10 @@
 // one request body, answered by a Dispatcher over an in-process store in
 // version 1 and then version 2. Every reply must be one whole frame of the
 // request's version whose body is valid JSON with a "status" member, an error
-// exactly when the parser refused the body; a PUT must read back as sent, and a
-// KEYS reply of more than one key must fit the maximum message size.
+// exactly when the parser refused the body (or INCR refused a value that is
+// no integer); a PUT must read back as sent (a conditional one as sent or as
+// before), and a KEYS reply of more than one key must fit the maximum message
+// size. The store's clock stands still, so that no key expires mid-input.
 // Built by `make fuzz`.
 #include <unistd.h>
 
@@ -121,6 +123,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   store::Store::remove(name);
   const Status s = store::Store::open(name, kSegmentSize, &f->store);
   require(s.is_ok(), "open the store", s.message());
+  f->store->set_clock([] { return std::int64_t(1'700'000'000'000); });
   // The mapping outlives its name: removing the name now, rather than at exit,
   // leaves nothing behind in /dev/shm even when a crash skips atexit handlers.
   store::Store::remove(name);
@@ -148,7 +151,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   request::Request req;
   const Status parsed = f.parser.parse(body.get(), size, capacity, &req);
-  const bool changes_store = parsed && (req.func == request::Func::kPut || req.func == request::Func::kDelete);
+  const bool changes_store = parsed && (req.func == request::Func::kPut || req.func == request::Func::kDelete ||
+                                        req.func == request::Func::kIncr || req.func == request::Func::kExpire);
+  std::string before;
+  const bool existed = parsed && req.func == request::Func::kPut && f.store->get(req.key, &before).is_ok();
 
   for (std::int32_t version : {frame::kVersionOneShot, frame::kVersionPersistent}) {
     std::string out;
@@ -158,9 +164,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       require(reply.status == "ERROR", "a body the parser refuses gets an error", parsed.message());
     } else if (req.func == request::Func::kPut) {
       std::string stored;
-      if (reply.status == "OK")
-        require(f.store->get(req.key, &stored).is_ok() && stored == req.value, "a PUT value reads back as sent",
-                stored);
+      const bool found = f.store->get(req.key, &stored).is_ok();
+      if (reply.status == "OK" && req.condition == request::Condition::kAlways)
+        require(found && stored == req.value, "a PUT value reads back as sent", stored);
+      if (reply.status == "OK" && req.condition != request::Condition::kAlways)
+        require(found && (stored == req.value || (existed && stored == before)),
+                "a conditional PUT leaves the value as sent or as before", stored);
+    } else if (req.func == request::Func::kIncr && reply.status == "ERROR") {
+      require(out.find("signed 64-bit range") != std::string::npos, "INCR fails only on a value or a sum", out);
     } else {
       require(reply.status == "OK", "a well-formed request other than PUT succeeds", out);
     }

@@ -105,7 +105,7 @@ usage() {  # usage WHAT EXPECTED_MESSAGE ARGS...
 usage "unknown command" "unknown command 'frob'" -p "$PORT" frob
 usage "get without a key" "get takes one KEY: get [-r] KEY" -p "$PORT" get
 usage "get with two keys" "get takes one KEY: get [-r] KEY" -p "$PORT" get a b
-usage "put without a value" "put takes a KEY and a value: put KEY JSON, or put --string KEY TEXT" -p "$PORT" put a
+usage "put without a value" "put takes a KEY and a value: put [--ttl SECONDS] [--if-absent | --if-present] [--string] KEY JSON|TEXT" -p "$PORT" put a
 usage "stats with an argument" "stats takes no argument: stats [--json]" -p "$PORT" stats x
 usage "bad port" "-p takes a port from 1 to 65535, not '0'" -p 0 get x
 usage "bad timeout" "-t takes seconds from 0 to 86400, e.g. 2 or 0.5, not 'soon'" -t soon get x

@@ -17,7 +17,9 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "protocol/frame.hpp"
 #include "common/net.hpp"
@@ -295,4 +297,59 @@ TEST_CASE("client: connecting to a port where nothing listens names the address"
   CHECK(s.code() == Status::Code::kIo);
   CHECK(s.message() == fmt::format("connect 127.0.0.1:{}: Connection refused", e.port));
   CHECK(c == nullptr);
+}
+
+TEST_CASE("client: put with options, incr, expire and ttl send their params and read their replies") {
+  std::vector<std::string> seen;
+  std::mutex seen_mutex;
+  FakeServer server([&](std::string_view body) {
+    {
+      std::lock_guard<std::mutex> hold(seen_mutex);
+      seen.emplace_back(body);
+    }
+    const std::string b(body);
+    if (contains(b, R"("if": "absent")")) return ok("PUT", R"({"obj": "k", "response": "not stored"})");
+    if (contains(b, R"("func": "PUT")")) return ok("PUT", R"({"obj": "k", "response": "ok"})");
+    if (contains(b, R"("func": "INCR")")) return ok("INCR", R"({"obj": "n", "val": -9223372036854775808})");
+    if (contains(b, R"("obj": "gone")") && contains(b, "EXPIRE"))
+      return ok("EXPIRE", R"({"obj": "gone", "response": "not found"})");
+    if (contains(b, R"("func": "EXPIRE")")) return ok("EXPIRE", R"({"obj": "k", "response": "ok"})");
+    if (contains(b, R"("obj": "gone")")) return ok("TTL", R"({"obj": "gone", "ttl": -2})");
+    if (contains(b, R"("obj": "forever")")) return ok("TTL", R"({"obj": "forever", "ttl": -1})");
+    return ok("TTL", R"({"obj": "k", "ttl": 9.998})");
+  });
+  auto c = connect(server);
+  bool stored = false;
+  client::PutOptions options;
+  options.ttl_ms = 1500;
+  REQUIRE_OK(c->put("k", "1", options, &stored));
+  CHECK(stored);
+  options.condition = client::Condition::kIfAbsent;
+  REQUIRE_OK(c->put("k", "1", options, &stored));
+  CHECK_FALSE(stored);
+  std::int64_t n = 0;
+  REQUIRE_OK(c->incr("n", -5, &n));
+  CHECK(n == INT64_MIN);
+  CHECK_OK(c->expire("k", 60000));
+  CHECK_OK(c->expire("k", 0));
+  CHECK(c->expire("gone", 1000).is_not_found());
+  std::int64_t ms = 0;
+  REQUIRE_OK(c->ttl("k", &ms));
+  CHECK(ms == 9998);
+  REQUIRE_OK(c->ttl("forever", &ms));
+  CHECK(ms == -1);
+  CHECK(c->ttl("gone", &ms).is_not_found());
+  // Refused before sending: a ttl out of range.
+  options.ttl_ms = client::kMaxTtlMs + 1;
+  CHECK(c->put("k", "1", options, &stored).code() == Status::Code::kInvalid);
+  CHECK(c->expire("k", -1).code() == Status::Code::kInvalid);
+
+  std::lock_guard<std::mutex> hold(seen_mutex);
+  REQUIRE(seen.size() == 9);
+  CHECK(seen[0] == R"({"func": "PUT", "params": {"obj": "k", "val": 1, "ttl": 1.500}})");
+  CHECK(seen[1] == R"({"func": "PUT", "params": {"obj": "k", "val": 1, "ttl": 1.500, "if": "absent"}})");
+  CHECK(seen[2] == R"({"func": "INCR", "params": {"obj": "n", "by": -5}})");
+  CHECK(seen[3] == R"({"func": "EXPIRE", "params": {"obj": "k", "ttl": 60.000}})");
+  CHECK(seen[4] == R"({"func": "EXPIRE", "params": {"obj": "k", "ttl": null}})");
+  CHECK(seen[6] == R"({"func": "TTL", "params": {"obj": "k"}})");
 }

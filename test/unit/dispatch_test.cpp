@@ -174,13 +174,13 @@ TEST_CASE("dispatch: STATS reports counts") {
   CHECK(body.find(R"("requests_total": 3, )") != std::string::npos);
   CHECK(body.find(R"("pid": 42, )") != std::string::npos);
   CHECK(body.find(fmt::format(R"("worker_pid": {}, "version": "{}", )", getpid(), kVersion)) != std::string::npos);
-  CHECK(body.find(R"("recoveries": 0, "last_recovery": 0, "store_status": "ok"}}})") != std::string::npos);
+  CHECK(body.find(R"("recoveries": 0, "last_recovery": 0, "store_status": "ok", "keys_with_ttl": 0, "expired_keys_total": 0}}})") != std::string::npos);
 
   h.board->recoveries = 2;
   h.board->set_failed("salvage found keys out of order");
   CHECK(h.call(R"({"func": "STATS", "params": {}})").find(R"("recoveries": 2, )") != std::string::npos);
   CHECK(h.call(R"({"func": "STATS", "params": {}})")
-            .find(R"("store_status": "failed: salvage found keys out of order"}}})") != std::string::npos);
+            .find(R"("store_status": "failed: salvage found keys out of order", )") != std::string::npos);
   // A store that recovery could not rebuild is not served.
   CHECK(h.call(R"({"func": "GET", "params": {"obj": "a"}})") ==
         R"({"status": "ERROR", "error": "store unavailable: recovery failed: salvage found keys out of order"})");
@@ -272,4 +272,41 @@ TEST_CASE("dispatch: handle stops at the reply limit, and the rest is answered a
     rest.remove_prefix(r.consumed);
   }
   CHECK(i == bodies.size());
+}
+
+TEST_CASE("dispatch: a bytes value reads as a JSON string when UTF-8, else as an error") {
+  Harness h;
+  store::PutOptions bytes;
+  bytes.kind = store::Kind::kBytes;
+  REQUIRE_OK(h.store->put("text", "h\xc3\xa9llo \"q\"\n", bytes));
+  REQUIRE_OK(h.store->put("bin", std::string("\xff\xfe\x00", 3), bytes));
+  CHECK(h.call(R"({"func": "GET", "params": {"obj": "text"}})") ==
+        R"({"status": "OK", "response": {"func": "GET", "response": {"obj": "text", "val": "h)"
+        "\xc3\xa9"
+        R"(llo \"q\"\n"}}})");
+  CHECK(h.call(R"({"func": "GET", "params": {"obj": "bin"}})") ==
+        R"({"status": "ERROR", "error": "value of bin is binary: read it over RESP"})");
+  // Pipelined GETs around it are answered as usual, in order.
+  REQUIRE_OK(h.store->put("j", "[1]"));
+  const auto replies = h.call_all({R"({"func": "GET", "params": {"obj": "j"}})",
+                                   R"({"func": "GET", "params": {"obj": "bin"}})",
+                                   R"({"func": "GET", "params": {"obj": "text"}})"});
+  REQUIRE(replies.size() == 3);
+  CHECK(replies[0].find(R"("val": [1])") != std::string::npos);
+  CHECK(replies[1].find("is binary") != std::string::npos);
+  CHECK(replies[2].find(R"("val": "h)") != std::string::npos);
+}
+
+TEST_CASE("dispatch: INCR, EXPIRE and TTL replies") {
+  Harness h;
+  CHECK(h.call(R"({"func": "INCR", "params": {"obj": "c", "by": -5}})") ==
+        R"({"status": "OK", "response": {"func": "INCR", "response": {"obj": "c", "val": -5}}})");
+  CHECK(h.call(R"({"func": "EXPIRE", "params": {"obj": "c", "ttl": 2.5}})") ==
+        R"({"status": "OK", "response": {"func": "EXPIRE", "response": {"obj": "c", "response": "ok"}}})");
+  const std::string ttl = h.call(R"({"func": "TTL", "params": {"obj": "c"}})");
+  CHECK(ttl.find(R"({"status": "OK", "response": {"func": "TTL", "response": {"obj": "c", "ttl": 2.)") == 0);
+  CHECK(h.call(R"({"func": "TTL", "params": {"obj": "x"}})") ==
+        R"({"status": "OK", "response": {"func": "TTL", "response": {"obj": "x", "ttl": -2}}})");
+  CHECK(h.call(R"({"func": "PUT", "params": {"obj": "c", "val": 1, "if": "absent"}})") ==
+        R"({"status": "OK", "response": {"func": "PUT", "response": {"obj": "c", "response": "not stored"}}})");
 }

@@ -167,3 +167,28 @@ TEST_CASE("request: DEBUG exists only with --debug-commands") {
   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
   CHECK_FALSE(debug.parse(body.data(), body.size(), body.capacity(), &req).is_ok());
 }
+
+TEST_CASE("request: of duplicate members the last counts; names are compared decoded") {
+  Parsed p;
+  parse(p, R"({"func": "PUT", "params": {"obj": "a", "val": 1, "val": [2], "ttl": "x", "ttl": 1.5, "if": 1, "if": "absent"}})");
+  REQUIRE_OK(p.status);
+  CHECK(p.req.value == "[2]");
+  CHECK(p.req.ttl_ms == 1500);
+  CHECK(p.req.condition == request::Condition::kIfAbsent);
+  parse(p, R"({"func": "GET", "f\u0075nc": "INCR", "params": {"obj": 1}, "params": {"o\u0062j": "k", "by": 2, "by": -3}})");
+  REQUIRE_OK(p.status);
+  CHECK(p.req.func == request::Func::kIncr);
+  CHECK(p.req.key == "k");
+  CHECK(p.req.by == -3);
+  // A bad escape in a name is malformed JSON, wherever the name is.
+  CHECK(error_of(R"({"func": "GET", "params": {"o\qj": 1, "obj": "a"}})").find("bad string") != std::string::npos);
+  CHECK(error_of(R"({"func": "GET", "params": {"obj": "a", "x": {"\ud800": 1}}})").find("malformed JSON") == 0);
+  CHECK(error_of(R"({"func": "PUT", "params": {"obj": "a", "val": 1, "ttl": 5, "ttl": 0}})") ==
+        "params.ttl must be a number of seconds above 0 and at most 315360000");
+  CHECK(error_of(R"({"func": "EXPIRE", "params": {"obj": "a", "ttl": true}})") ==
+        "params.ttl must be a number of seconds above 0 and at most 315360000, or null");
+  CHECK(error_of(R"({"func": "INCR", "params": {"obj": "a", "by": -0}})") ==
+        "params.by must be an integer in signed 64-bit range");
+  CHECK(error_of(R"({"func": "PUT", "params": {"obj": "a", "val": 1, "ttl": 0.0004}})") ==
+        "params.ttl must be at least 0.001 (one millisecond)");
+}

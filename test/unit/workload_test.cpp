@@ -182,3 +182,28 @@ TEST_CASE("workload: a checker that knows the stored value judges replies as the
   workload::Checker broken(R"("xx)");
   CHECK(judge(broken, get, head + R"("xx}}})") == Verdict::kWrong);
 }
+
+TEST_CASE("workload: --incr sends only INCRs, and an integer answers them") {
+  workload::Config config;
+  config.incr = true;
+  config.get_ratio = 1;  // not used with incr
+  workload::Generator g(config);
+  for (int i = 0; i < 100; ++i) {
+    std::string out;
+    const workload::Request r = g.next(frame::kVersionPersistent, out);
+    CHECK(r.op == Op::kIncr);
+    const std::string key(workload::key_text(r.key).view());
+    CHECK(body_of(out) == R"({"func": "INCR", "params": {"obj": ")" + key + R"("}})");
+  }
+  const workload::Request r{Op::kIncr, 7};
+  std::string reply;
+  reply::incr(reply, frame::kVersionPersistent, workload::key_text(7).view(), -42);
+  std::string why;
+  CHECK(check(r, body_of(reply), &why) == Verdict::kOk);
+  CHECK(check(r, R"({"status": "OK", "response": {"func": "INCR", "response": {"obj": "key:000000000007", "val": 1.5}}})",
+              &why) == Verdict::kWrong);
+  CHECK(check(r, R"({"status": "OK", "response": {"func": "GET", "response": {"obj": "key:000000000007", "val": 1}}})",
+              &why) == Verdict::kWrong);
+  CHECK(check(r, R"({"status": "ERROR", "error": "the value of key:000000000007 is not an integer"})", &why) ==
+        Verdict::kErrorReply);
+}
