@@ -240,8 +240,8 @@ TEST_CASE("store kinds: a value remembers whether it is JSON text or bytes") {
   CHECK(value == binary);
 
   // Salvage copies kinds and expiry times.
-  std::size_t copied = 0;
-  REQUIRE_OK(s->salvage_into(fresh.name, &copied));
+  std::size_t copied = 0, segment_bytes = 0;
+  REQUIRE_OK(s->salvage_into(fresh.name, &copied, &segment_bytes));
   CHECK(copied == 3);
   auto rebuilt = open(fresh.name, clock);
   REQUIRE_OK(rebuilt->get("b", &value, &kind));
