@@ -31,7 +31,7 @@ CXXFLAGS += -std=c++20 -Wall -Wextra -Wpedantic -MMD -MP
 # must agree on this: a restarted daemon must not hang five minutes on a
 # segment whose creator died while initialising it, so give up after two seconds.
 CPPFLAGS += -Iinclude -Isrc -DBOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC=2u
-LDLIBS   := -lsimdjson -lfmt -lsystemd -lrt -lpthread
+LDLIBS   := -lsimdjson -lfmt -lsystemd -lxxhash -lrt -lpthread
 
 BUILD := build
 ifeq ($(SANITIZE),1)
@@ -43,7 +43,7 @@ endif
 # Debian packages the build and the tests need; `make deps` installs the
 # missing ones, and does nothing when all are there.
 PACKAGES := g++ make libboost1.81-dev libfmt-dev doctest-dev libsimdjson-dev \
-            libsystemd-dev python3 mandoc man-db procps systemd clang-14 libfuzzer-14-dev
+            libsystemd-dev libxxhash-dev python3 mandoc man-db procps systemd clang-14 libfuzzer-14-dev
 
 MAIN_SRCS := src/daemon/main.cpp src/cli/main.cpp src/loadgen/main.cpp
 LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard src/*/*.cpp))
