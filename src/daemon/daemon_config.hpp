@@ -31,6 +31,8 @@ struct Config {
   bool daemonize = false;
   bool debug_commands = false;  // answer DEBUG, a test hook
   std::string pidfile;  // absolute; empty: none
+  std::string snapshot_path;     // absolute; empty: no snapshots
+  int snapshot_interval_s = 60;  // 0: only on SAVE and at shutdown
   log::Level log_level = log::Level::kInfo;
 };
 

@@ -9,6 +9,7 @@
 #include "protocol/frame.hpp"
 #include "common/log.hpp"
 #include "protocol/reply.hpp"
+#include "daemon/snapshotter.hpp"
 
 namespace shmkv::dispatch {
 
@@ -49,6 +50,7 @@ void Dispatcher::execute(std::int32_t version, const request::Request& req, std:
     case request::Func::kDelete: return del(version, req, out);
     case request::Func::kKeys: return keys(version, req, out);
     case request::Func::kStats: return stats(version, out);
+    case request::Func::kSave: return save(version, out);
     case request::Func::kDebug: return debug(version, req, out);
     case request::Func::kUnknown:
       log::debug("unknown function {}", req.func_name);
@@ -102,6 +104,7 @@ void Dispatcher::put(std::int32_t version, const request::Request& req, std::str
     s = store_.put(req.key, req.value);
   }
   if (s.is_ok()) {
+    snapshotter::changed(board_);
     reply::put(out, version, req.key);
   } else {
     if (s.code() == Status::Code::kFull)
@@ -119,6 +122,7 @@ void Dispatcher::del(std::int32_t version, const request::Request& req, std::str
     InStore in_store(config_.slot);
     s = store_.del(req.key);
   }
+  if (s.is_ok()) snapshotter::changed(board_);
   if (s.is_ok() || s.is_not_found()) {
     reply::del(out, version, req.key, s.is_ok());
   } else {
@@ -167,8 +171,28 @@ void Dispatcher::stats(std::int32_t version, std::string& out) {
     case scoreboard::Health::kRecovering: s.store_status = "recovering"; break;
     case scoreboard::Health::kFailed: s.store_status = fmt::format("failed: {}", board_.failure); break;
   }
+  s.last_save = board_.snapshot.last_save.load();
+  s.last_save_keys = board_.snapshot.last_save_keys.load();
+  s.last_save_ms = board_.snapshot.last_save_ms.load();
+  s.changes_since_save = snapshotter::changes_since_save(board_);
+  s.snapshot_status = snapshotter::status(board_);
   reply::stats(out, version, s);
   log::debug("STATS");
+}
+
+// save answers SAVE once the snapshot is on disk, or with why it is not;
+// the previous snapshot is then as it was (shmkv-protocol(7), SNAPSHOTS).
+void Dispatcher::save(std::int32_t version, std::string& out) {
+  if (!snapshotter::enabled(board_)) {
+    reply::error(out, version, "SAVE needs a snapshot file: start shmkvd with --snapshot PATH");
+    return;
+  }
+  snapshotter::Saved saved;
+  if (Status s = snapshotter::save(store_, board_, config_.slot, &saved); !s) {
+    reply::error(out, version, "SAVE failed, the previous snapshot is kept: " + s.message());
+    return;
+  }
+  reply::save(out, version, saved.keys, saved.bytes, saved.ms);
 }
 
 // keys answers KEYS with one page of keys. A page whose reply would exceed

@@ -60,6 +60,7 @@ class Dispatcher {
   void del(std::int32_t version, const request::Request& req, std::string& out);
   void keys(std::int32_t version, const request::Request& req, std::string& out);
   void stats(std::int32_t version, std::string& out);
+  void save(std::int32_t version, std::string& out);
   void debug(std::int32_t version, const request::Request& req, std::string& out);
 
   // InStore marks the worker's slot "in the store" for its lifetime.

@@ -18,6 +18,7 @@ Func func_of(std::string_view name, bool debug_commands) {
   if (name == "DELETE") return Func::kDelete;
   if (name == "KEYS") return Func::kKeys;
   if (name == "STATS") return Func::kStats;
+  if (name == "SAVE") return Func::kSave;
   return Func::kUnknown;
 }
 
@@ -114,7 +115,7 @@ Status Parser::parse(const char* body, std::size_t length, std::size_t capacity,
   if (e) return Status::invalid("params must be an object");
 
   if (out->func == Func::kKeys) return keys_params(params, out);
-  if (out->func == Func::kStats) return Status::ok();
+  if (out->func == Func::kStats || out->func == Func::kSave) return Status::ok();
   if (out->func == Func::kDebug) return debug_params(params, out);
   if (Status s = string_param(params, "obj", &out->key); !s) return s;
   if (out->func == Func::kPut) {

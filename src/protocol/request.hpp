@@ -13,7 +13,7 @@
 
 namespace shmkv::request {
 
-enum class Func { kGet, kPut, kDelete, kKeys, kStats, kDebug, kUnknown };
+enum class Func { kGet, kPut, kDelete, kKeys, kStats, kSave, kDebug, kUnknown };
 
 // KEYS limits (shmkv-protocol(7), Requests and replies).
 inline constexpr std::uint32_t kKeysDefaultLimit = 1000;

@@ -152,6 +152,12 @@ Status Store::snapshot_copy(std::unique_ptr<SnapshotCopy>* out, std::uint64_t* l
   const std::size_t high = extents.empty() ? 0 : extents.back().end;
   if (high > 0 && madvise(copy->memory_, high, MADV_POPULATE_WRITE) < 0)
     std::fill(copy->memory_, copy->memory_ + high, 0);  // an older kernel: the same, by hand
+  // And map this process's view of the segment's pages (a worker may never
+  // have touched most of them); only the data extents, not to fill holes.
+  for (const Extent& e : extents) {
+    const std::size_t page_begin = e.begin & ~std::size_t(4095);
+    madvise(const_cast<char*>(base) + page_begin, e.end - page_begin, MADV_POPULATE_READ);
+  }
 
   const std::size_t root_offset = reinterpret_cast<const char*>(seg.root) - base;
   try {
