@@ -14,14 +14,15 @@
 
 namespace shmkv::cli {
 
-enum class Verb { kGet, kPut, kDel, kKeys, kStats, kCall };
+enum class Verb { kGet, kPut, kDel, kKeys, kStats, kCall, kSave, kDump, kRestore };
 
 struct Command {
   Verb verb = Verb::kGet;
   bool raw = false;     // get -r: a string value printed without quotes and escapes
   bool string = false;  // put --string: the value is text to store as a JSON string
   bool json = false;    // stats --json: the STATS object as it came
-  std::vector<std::string> args;  // KEY, JSON or TEXT, PREFIX, FUNC, PARAMS
+  bool resp = false;    // dump --format resp: RESP SET commands
+  std::vector<std::string> args;  // KEY, JSON or TEXT, PREFIX, FUNC, PARAMS, FILE
 };
 
 // parse_args parses a command given as program arguments, the command word
