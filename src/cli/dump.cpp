@@ -70,10 +70,13 @@ Status dump(client::Client& client, std::string_view prefix, DumpFormat format, 
     if (Status s = client.run(batch, &results); !s) return s;
     for (std::size_t i = 0; i < results.size(); ++i) {
       const client::Result& r = results[i];
-      if (r.status.is_not_found()) continue;  // deleted since the page was listed
-      if (!r.status) return r.status;
-      if (format == DumpFormat::kJson) dump_line(buffer, page.keys[i], r.text);
-      else resp_command(buffer, page.keys[i], r.text);
+      // GET answers null both for a stored null and for a key deleted
+      // since the page was listed: the two cannot be told apart, so the
+      // key goes out holding null.
+      if (!r.status && !r.status.is_not_found()) return r.status;
+      const std::string_view value = r.status ? std::string_view(r.text) : std::string_view("null");
+      if (format == DumpFormat::kJson) dump_line(buffer, page.keys[i], value);
+      else resp_command(buffer, page.keys[i], value);
     }
     write_out(out, buffer);
     after = page.keys.back();

@@ -16,8 +16,9 @@ namespace shmkv::cli {
 enum class DumpFormat { kJson, kResp };
 
 // dump writes every key that starts with prefix, in key order, to out. A key
-// deleted while the dump runs is left out; one written meanwhile may or may
-// not be in it (a dump is not a point in time: SAVE is).
+// written while the dump runs may or may not be in it, and one deleted
+// meanwhile may be in it holding null (a dump is not a point in time: SAVE
+// is).
 Status dump(client::Client& client, std::string_view prefix, DumpFormat format, std::FILE* out);
 
 // dump_line appends the JSON line (with its newline) for key and value, the

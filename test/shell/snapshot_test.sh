@@ -9,7 +9,7 @@ DATA="python3 $ROOT/test/shell/snapshot_data.py"
 SNAP=$WORK/state/shmkv.snap
 mkdir -p "$WORK/state"
 MNT=
-trap 'rc=$?; [ -z "$MNT" ] || umount "$MNT" 2>/dev/null || true; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; [ -z "$MNT" ] || umount "$MNT" 2>/dev/null || true; (exit $rc); cleanup' EXIT
 
 stat_field() {  # stat_field NAME: one field of STATS
   "$SHMKV" -p "$PORT" stats --json | python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
