@@ -40,7 +40,7 @@ void dump_line(std::string& out, std::string_view key, std::string_view value) {
   }
   // INTEGRATION(expiry): a key that expires gets , "ttl": SECONDS (to the
   // millisecond, as TTL answers); a bytes value goes as "bytes": BASE64
-  // instead of "val" (shmkv-protocol(7), DUMP FORMAT).
+  // instead of "val" (shmkv-protocol(7), Dump format).
   out.append("}\n");
 }
 

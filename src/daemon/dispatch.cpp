@@ -181,7 +181,7 @@ void Dispatcher::stats(std::int32_t version, std::string& out) {
 }
 
 // save answers SAVE once the snapshot is on disk, or with why it is not;
-// the previous snapshot is then as it was (shmkv-protocol(7), SNAPSHOTS).
+// the previous snapshot is then as it was (shmkv-protocol(7), Snapshots).
 void Dispatcher::save(std::int32_t version, std::string& out) {
   if (!snapshotter::enabled(board_)) {
     reply::error(out, version, "SAVE needs a snapshot file: start shmkvd with --snapshot PATH");

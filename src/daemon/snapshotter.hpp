@@ -1,4 +1,4 @@
-// Snapshots in the daemon (shmkv-protocol(7), SNAPSHOTS): the load of the
+// Snapshots in the daemon (shmkv-protocol(7), Snapshots): the load of the
 // snapshot into a new store at start-up, the writing of one (by a worker that
 // got SAVE, or by a short-lived child the parent forks on the interval and at
 // shutdown: never by the parent, which does not take the store lock), one at

@@ -1,4 +1,4 @@
-// The snapshot file (shmkv-protocol(7), SNAPSHOTS): a versioned, checksummed
+// The snapshot file (shmkv-protocol(7), Snapshots): a versioned, checksummed
 // stream of records {key, value, kind, expiry}, written beside its final name
 // and renamed over it only once it is whole and on disk, and read back only
 // after the whole file has been checked. It knows nothing of the store.

@@ -1,4 +1,4 @@
-// The store's side of snapshots (shmkv-protocol(7), SNAPSHOTS): a
+// The store's side of snapshots (shmkv-protocol(7), Snapshots): a
 // point-in-time copy of the map taken in one short hold of the lock, and the
 // load of a snapshot into a new store at start-up.
 //
