@@ -114,7 +114,7 @@ int Parent::run() {
 
   std::vector<pollfd> fds;
   for (const listeners::Listener& l : listeners_) fds.push_back({l.fd, POLLIN, 0});
-  // With systemd watching, wake once a second to keep STATUS= current.
+  // The first interval snapshot is due one interval after start (wake_in).
   next_snapshot_ = std::chrono::steady_clock::now() + std::chrono::seconds(config_.snapshot_interval_s);
   const auto max_children = static_cast<std::size_t>(config_.max_children);
   while (!g_stop) {
@@ -136,11 +136,11 @@ int Parent::run() {
       g_child_exited = 0;
       reap();
     }
-    snapshot_tick();
     if (store_crashed_ && !g_stop) {
       recover();
       continue;
     }
+    snapshot_tick();
     if (ready > 0 && accepting && !g_stop) {
       for (std::size_t i = 0; i < fds.size(); ++i)
         if (fds[i].revents & POLLIN) accept_from(listeners_[i]);
