@@ -224,6 +224,8 @@ Status prepare(Command* command, std::FILE* in) {
     if (args.size() == 1) args.emplace_back("{}");
     if (Status s = json::check_value(args[1]); !s) return Status::invalid("PARAMS for call: " + s.message());
   }
+  if (command->verb == Verb::kRestore && !in && (args.empty() || args[0] == "-"))
+    return Status::invalid("restore without a FILE reads standard input, which holds the commands here");
   if (command->verb != Verb::kPut) return Status::ok();
 
   std::string& value = args[1];

@@ -70,6 +70,12 @@ TEST_CASE("dump: the command line takes --format json or resp") {
   CHECK(!cli::parse_args({"dump", "--format"}, &c));
   REQUIRE_OK(cli::parse_args({"restore", "f.jsonl"}, &c));
   CHECK(c.verb == cli::Verb::kRestore);
+  // On a line of standard input, restore needs a FILE: stdin holds the commands.
+  bool blank = false;
+  REQUIRE_OK(cli::parse_line("restore", &c, &blank));
+  CHECK(!cli::prepare(&c, nullptr));
+  REQUIRE_OK(cli::parse_line("restore f.jsonl", &c, &blank));
+  CHECK_OK(cli::prepare(&c, nullptr));
   REQUIRE_OK(cli::parse_args({"save"}, &c));
   CHECK(c.verb == cli::Verb::kSave);
   CHECK(!cli::parse_args({"save", "x"}, &c));
