@@ -54,6 +54,8 @@ stop_daemon
 # 2. The interval: a PUT, the interval passes, SIGKILL (no last snapshot),
 # reboot: the PUT is there.
 start_daemon --snapshot "$SNAP" --snapshot-interval 1
+sleep 1.5  # an interval passes with nothing changed: nothing is written
+expect_eq "$(stat_field last_save)" 0 "last_save after an interval without changes"
 "$SHMKV" -p "$PORT" put periodic '"saved by the interval"'
 for i in $(seq 100); do [ "$(stat_field changes_since_save)" = 0 ] && break; sleep 0.1; done
 expect_eq "$(stat_field changes_since_save)" 0 "changes_since_save after the interval"
