@@ -32,7 +32,7 @@ CXXFLAGS += -std=c++20 -Wall -Wextra -Wpedantic -MMD -MP
 # must agree on this: a restarted daemon must not hang five minutes on a
 # segment whose creator died while initialising it, so give up after two seconds.
 CPPFLAGS += -Iinclude -Isrc -DBOOST_INTERPROCESS_MANAGED_OPEN_OR_CREATE_INITIALIZE_TIMEOUT_SEC=2u
-LDLIBS   := -lsimdjson -lfmt -lsystemd -lrt -lpthread
+LDLIBS   := -lsimdjson -lfmt -lsystemd -lxxhash -lrt -lpthread
 
 BUILD := build
 ifeq ($(SANITIZE),1)
@@ -44,7 +44,7 @@ endif
 # Debian packages the build and the tests need; `make deps` installs the
 # missing ones, and does nothing when all are there.
 PACKAGES := g++ make libboost1.81-dev libfmt-dev doctest-dev libsimdjson-dev \
-            libsystemd-dev python3 mandoc man-db procps systemd clang-14 libfuzzer-14-dev \
+            libsystemd-dev libxxhash-dev python3 mandoc man-db procps systemd clang-14 libfuzzer-14-dev \
             strace passwd
 
 MAIN_SRCS := src/daemon/main.cpp src/cli/main.cpp src/loadgen/main.cpp
@@ -144,7 +144,7 @@ FUZZ_SECONDS  ?= 30
 # The targets exercise what answers a request, over what that needs; the
 # rest of the library (sockets, processes, the client) is not compiled again.
 FUZZ_LIB_SRCS := $(wildcard src/common/*.cpp src/protocol/*.cpp src/store/*.cpp) \
-                 src/daemon/dispatch.cpp src/daemon/scoreboard.cpp
+                 src/daemon/dispatch.cpp src/daemon/scoreboard.cpp src/daemon/snapshotter.cpp
 FUZZ_OBJS     := $(FUZZ_LIB_SRCS:src/%.cpp=$(FUZZ_DIR)/obj/%.o)
 FUZZ_SRCS     := $(wildcard test/fuzz/*_fuzz.cpp)
 FUZZ_TARGETS  := $(FUZZ_SRCS:test/fuzz/%.cpp=$(FUZZ_DIR)/%)

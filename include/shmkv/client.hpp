@@ -164,6 +164,12 @@ class Client {
   // stats sets *stats to its members, in the server's order.
   Status stats(std::vector<Stat>* stats);
 
+  // save has the server write its snapshot now (shmkv-protocol(7),
+  // SNAPSHOTS) and, once it is on disk, sets *response to the reply's
+  // object: {"response": "ok", "keys": N, "bytes": B, "ms": T}. kServer when
+  // the server has no snapshot file or could not write it.
+  Status save(std::string* response);
+
   // call sends {"func": func, "params": params} (params: JSON text) and sets
   // *reply to the reply body; kServer, with *reply set, when its status is
   // not "OK".

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <optional>
 
+#include "cli/dump.hpp"
 #include "protocol/json.hpp"
 
 namespace shmkv::cli {
@@ -39,6 +40,9 @@ constexpr Grammar kGrammar[] = {
     {"expire", Verb::kExpire, "", "", 2, 2, false, "a KEY and SECONDS or none: expire KEY SECONDS|none"},
     {"ttl", Verb::kTtl, "", "", 1, 1, false, "one KEY: ttl KEY"},
     {"call", Verb::kCall, "", "", 1, 2, true, "a FUNC and optional PARAMS: call FUNC [PARAMS]"},
+    {"save", Verb::kSave, "", "", 0, 0, false, "no argument: save"},
+    {"dump", Verb::kDump, "--format", "", 0, 1, false, "at most one PREFIX: dump [--format json|resp] [PREFIX]"},
+    {"restore", Verb::kRestore, "", "", 0, 1, false, "at most one FILE: restore [FILE]"},
 };
 
 // The words of a command: program arguments, or a line cut at blanks.
@@ -153,6 +157,11 @@ Status parse(const Words& words, Command* out) {
     if (grammar->verb == Verb::kGet) out->raw = true;
     if (grammar->verb == Verb::kPut) out->string = true;
     if (grammar->verb == Verb::kStats) out->json = true;
+    if (grammar->verb == Verb::kDump) {  // --format takes a word
+      if (i + 1 == words.size() || (words[i + 1].text != "json" && words[i + 1].text != "resp"))
+        return Status::invalid("dump --format takes json or resp");
+      out->resp = words[++i].text == "resp";
+    }
   }
   std::size_t count = words.size() - i;
   if (grammar->rest && words.from_line()) count = std::min(count, grammar->max_args);
@@ -207,6 +216,23 @@ Status list_keys(client::Client& client, std::string_view prefix, std::FILE* out
   return Status::ok();
 }
 
+// restore_from restores the dump in path (standard input for none or "-").
+Status restore_from(client::Client& client, const std::string* path, std::FILE* out) {
+  std::FILE* in = stdin;
+  if (path && *path != "-") {
+    in = std::fopen(path->c_str(), "r");
+    if (!in) return Status::io(errno_text("open " + *path, errno));
+  }
+  RestoreCounts counts;
+  const Status s = restore(client, in, stderr, &counts);
+  if (in != stdin) std::fclose(in);
+  fmt::print(out, "restored {} keys\n", counts.restored);
+  if (!s) return s;
+  if (counts.bad > 0)
+    return Status::invalid(fmt::format("{} lines were not restored (each is reported above)", counts.bad));
+  return Status::ok();
+}
+
 Status print_stats(client::Client& client, bool as_json, std::FILE* out) {
   if (as_json) {
     std::string object;
@@ -252,6 +278,8 @@ Status prepare(Command* command, std::FILE* in) {
   }
   if (command->verb == Verb::kExpire && args[1] != "none")
     return parse_seconds("expire", args[1], &command->ttl_ms);
+  if (command->verb == Verb::kRestore && !in && (args.empty() || args[0] == "-"))
+    return Status::invalid("restore without a FILE reads standard input, which holds the commands here");
   if (command->verb != Verb::kPut) return Status::ok();
 
   std::string& value = args[1];
@@ -306,6 +334,15 @@ Status run(client::Client& client, const Command& command, std::FILE* out) {
     case Verb::kDel: return client.del(args[0]);
     case Verb::kKeys: return list_keys(client, args.empty() ? "" : args[0], out);
     case Verb::kStats: return print_stats(client, command.json, out);
+    case Verb::kSave: {
+      std::string response;
+      if (Status s = client.save(&response); !s) return s;
+      print_line(out, response);
+      return Status::ok();
+    }
+    case Verb::kDump:
+      return dump(client, args.empty() ? "" : args[0], command.resp ? DumpFormat::kResp : DumpFormat::kJson, out);
+    case Verb::kRestore: return restore_from(client, args.empty() ? nullptr : &args[0], out);
     case Verb::kCall: {
       std::string reply;
       const Status s = client.call(args[0], args[1], &reply);

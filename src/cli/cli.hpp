@@ -14,7 +14,7 @@
 
 namespace shmkv::cli {
 
-enum class Verb { kGet, kPut, kDel, kKeys, kStats, kIncr, kExpire, kTtl, kCall };
+enum class Verb { kGet, kPut, kDel, kKeys, kStats, kIncr, kExpire, kTtl, kCall, kSave, kDump, kRestore };
 
 struct Command {
   Verb verb = Verb::kGet;
@@ -24,7 +24,8 @@ struct Command {
   client::PutOptions put;  // put --ttl, --if-absent, --if-present
   std::int64_t by = 1;          // incr's BY (set by prepare)
   std::int64_t ttl_ms = 0;      // expire's SECONDS, 0 for none (set by prepare)
-  std::vector<std::string> args;  // KEY, JSON or TEXT, PREFIX, FUNC, PARAMS, BY, SECONDS
+  bool resp = false;    // dump --format resp: RESP SET commands
+  std::vector<std::string> args;  // KEY, JSON or TEXT, PREFIX, FUNC, PARAMS, BY, SECONDS, FILE
 };
 
 // parse_args parses a command given as program arguments, the command word

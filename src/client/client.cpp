@@ -453,6 +453,15 @@ Status Client::stats(std::string* object) {
   return Status::ok();
 }
 
+Status Client::save(std::string* response) {
+  Batch batch;  // its reply is an object, as STATS' is
+  if (Status s = batch.add(Batch::Kind::kStats, "SAVE", "", "{}"); !s) return s;
+  Result result;
+  if (Status s = single(batch, &result); !s) return s;
+  *response = std::move(result.text);
+  return Status::ok();
+}
+
 Status Client::stats(std::vector<Stat>* stats) {
   std::string object;
   if (Status s = this->stats(&object); !s) return s;

@@ -49,6 +49,7 @@ std::string usage() {
          "              [--idle-timeout SECONDS] [--request-timeout SECONDS]\n"
          "              [--lock-timeout SECONDS] [--backlog N]\n"
          "              [--shutdown-timeout SECONDS] [--daemonize] [--pidfile PATH]\n"
+         "              [--snapshot PATH] [--snapshot-interval SECONDS]\n"
          "              [--log-level LEVEL] [--debug-commands]\n"
          "       shmkvd --remove-store [--name NAME]\n"
          "       shmkvd --help | --version\n"
@@ -75,6 +76,10 @@ std::string usage() {
          "      --shutdown-timeout SECONDS  on SIGTERM, kill workers still busy after this (default 10)\n"
          "  -d, --daemonize             detach from the terminal; log to syslog\n"
          "      --pidfile PATH          write the daemon's pid to PATH\n"
+         "      --snapshot PATH         keep a snapshot of the store in PATH: loaded at start\n"
+         "                              into a new store, written on SAVE and at shutdown\n"
+         "      --snapshot-interval SECONDS  also write it this often when the store changed,\n"
+         "                              0 only on SAVE and at shutdown (default 60)\n"
          "      --log-level LEVEL       error, warning, info or debug (default info)\n"
          "      --debug-commands        answer DEBUG requests (for testing only)\n"
          "      --remove-store          remove the segment --name and exit\n"
@@ -88,7 +93,7 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
   enum {
     kMaxMessage = 256, kIdleTimeout, kBacklog, kLogLevel, kSocketMode, kMaxChildren, kShutdownTimeout,
     kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections, kDebugCommands, kRequestTimeout,
-    kLockTimeout
+    kLockTimeout, kSnapshot, kSnapshotInterval
   };
   static const option kOptions[] = {
       {"bind", required_argument, nullptr, 'b'},
@@ -108,6 +113,8 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       {"shutdown-timeout", required_argument, nullptr, kShutdownTimeout},
       {"daemonize", no_argument, nullptr, 'd'},
       {"pidfile", required_argument, nullptr, kPidfile},
+      {"snapshot", required_argument, nullptr, kSnapshot},
+      {"snapshot-interval", required_argument, nullptr, kSnapshotInterval},
       {"log-level", required_argument, nullptr, kLogLevel},
       {"remove-store", no_argument, nullptr, kRemoveStore},
       {"debug-commands", no_argument, nullptr, kDebugCommands},
@@ -194,6 +201,14 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       case kPidfile:
         if (arg.empty()) return Status::invalid("--pidfile takes a path");
         config->pidfile = std::filesystem::absolute(arg).string();
+        break;
+      case kSnapshot:
+        if (arg.empty() || arg.back() == '/') return Status::invalid("--snapshot takes a file's path");
+        config->snapshot_path = std::filesystem::absolute(arg).string();
+        break;
+      case kSnapshotInterval:
+        if (Status s = parse_int("snapshot-interval", arg, 0, 86400 * 365, &n); !s) return s;
+        config->snapshot_interval_s = static_cast<int>(n);
         break;
       case kLogLevel:
         if (!log::parse_level(arg, &config->log_level))

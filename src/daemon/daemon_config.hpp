@@ -36,6 +36,8 @@ struct Config {
   // test can kill it (SHMKVD_DEBUG_SALVAGE_DELAY_MS).
   int debug_salvage_delay_ms = 0;
   std::string pidfile;  // absolute; empty: none
+  std::string snapshot_path;     // absolute; empty: no snapshots
+  int snapshot_interval_s = 60;  // 0: only on SAVE and at shutdown
   log::Level log_level = log::Level::kInfo;
 };
 

@@ -11,6 +11,7 @@
 #include "protocol/json.hpp"
 #include "common/log.hpp"
 #include "protocol/reply.hpp"
+#include "daemon/snapshotter.hpp"
 
 namespace shmkv::dispatch {
 
@@ -59,6 +60,7 @@ void Dispatcher::execute(std::int32_t version, const request::Request& req, std:
     case request::Func::kIncr: return incr(version, req, out);
     case request::Func::kExpire: return expire(version, req, out);
     case request::Func::kTtl: return ttl(version, req, out);
+    case request::Func::kSave: return save(version, out);
     case request::Func::kDebug: return debug(version, req, out);
     case request::Func::kUnknown:
       log::debug("unknown function {}", req.func_name);
@@ -129,6 +131,7 @@ void Dispatcher::put(std::int32_t version, const request::Request& req, std::str
     s = store_.put(req.key, req.value, options, &stored);
   }
   if (s.is_ok()) {
+    if (stored) snapshotter::changed(board_);
     reply::put(out, version, req.key, stored);
   } else {
     if (s.code() == Status::Code::kFull)
@@ -146,6 +149,7 @@ void Dispatcher::del(std::int32_t version, const request::Request& req, std::str
     InStore in_store(config_.slot);
     s = store_.del(req.key);
   }
+  if (s.is_ok()) snapshotter::changed(board_);
   if (s.is_ok() || s.is_not_found()) {
     reply::del(out, version, req.key, s.is_ok());
   } else {
@@ -166,6 +170,7 @@ void Dispatcher::incr(std::int32_t version, const request::Request& req, std::st
     s = store_.incr(req.key, req.by, &value);
   }
   if (s.is_ok()) {
+    snapshotter::changed(board_);
     reply::incr(out, version, req.key, value);
   } else {
     if (s.code() == Status::Code::kInvalid) log::debug("INCR: {}", s.message());
@@ -182,6 +187,7 @@ void Dispatcher::expire(std::int32_t version, const request::Request& req, std::
     s = store_.expire(req.key, req.ttl_ms);
   }
   if (s.is_ok() || s.is_not_found()) {
+    if (s.is_ok()) snapshotter::changed(board_);
     reply::expire(out, version, req.key, s.is_ok());
   } else {
     if (s.code() == Status::Code::kFull) log::warning("EXPIRE {}: store is full", req.key);
@@ -250,8 +256,28 @@ void Dispatcher::stats(std::int32_t version, std::string& out) {
     }
     case scoreboard::Health::kFailed: s.store_status = fmt::format("failed: {}", board_.health_detail()); break;
   }
+  s.last_save = board_.snapshot.last_save.load();
+  s.last_save_keys = board_.snapshot.last_save_keys.load();
+  s.last_save_ms = board_.snapshot.last_save_ms.load();
+  s.changes_since_save = snapshotter::changes_since_save(board_);
+  s.snapshot_status = snapshotter::status(board_);
   reply::stats(out, version, s);
   log::debug("STATS");
+}
+
+// save answers SAVE once the snapshot is on disk, or with why it is not;
+// the previous snapshot is then as it was (shmkv-protocol(7), Snapshots).
+void Dispatcher::save(std::int32_t version, std::string& out) {
+  if (!snapshotter::enabled(board_)) {
+    reply::error(out, version, "SAVE needs a snapshot file: start shmkvd with --snapshot PATH");
+    return;
+  }
+  snapshotter::Saved saved;
+  if (Status s = snapshotter::save(store_, board_, config_.slot, &saved); !s) {
+    reply::error(out, version, "SAVE failed, the previous snapshot is kept: " + s.message());
+    return;
+  }
+  reply::save(out, version, saved.keys, saved.bytes, saved.ms);
 }
 
 // keys answers KEYS with one page of keys. A page whose reply would exceed

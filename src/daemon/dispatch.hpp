@@ -72,6 +72,7 @@ class Dispatcher {
   void expire(std::int32_t version, const request::Request& req, std::string& out);
   void ttl(std::int32_t version, const request::Request& req, std::string& out);
   void stats(std::int32_t version, std::string& out);
+  void save(std::int32_t version, std::string& out);
   void debug(std::int32_t version, const request::Request& req, std::string& out);
 
   // InStore marks the worker's slot "in the store" for its lifetime.

@@ -93,6 +93,7 @@
 #include "daemon/parent.hpp"
 #include "daemon/recovery.hpp"
 #include "daemon/scoreboard.hpp"
+#include "daemon/snapshotter.hpp"
 #include "store/store.hpp"
 #include "shmkv/version.hpp"
 
@@ -146,6 +147,27 @@ Status check_health(std::unique_ptr<store::Store>& store, const daemon_config::C
   return Status::ok();
 }
 
+// restore_snapshot loads the snapshot into a store just created (after a
+// reboot); an existing segment is newer than any snapshot and is kept. A
+// store that could not be loaded is removed, so that the next start tries
+// again rather than serve it half-filled. The load is the parent's one use of
+// the store lock, before any worker exists: part of creating the store.
+Status restore_snapshot(const daemon_config::Config& config, std::unique_ptr<store::Store>& store,
+                        scoreboard::Scoreboard& board) {
+  if (Status s = snapshotter::init(board, config.snapshot_path); !s) return s;
+  if (config.snapshot_path.empty()) return Status::ok();
+  if (!store->created()) {
+    log::info("store {} exists: kept, as it is newer than snapshot {}", config.name, config.snapshot_path);
+  }
+  std::size_t loaded = 0;
+  Status s = snapshotter::load_at_start(*store, config.snapshot_path, &loaded);
+  if (!s && store->created()) {
+    store.reset();
+    store::Store::remove(config.name);
+  }
+  return s;
+}
+
 int serve(const daemon_config::Config& config) {
   daemonize::Pidfile pidfile;
   if (!config.pidfile.empty())
@@ -157,8 +179,10 @@ int serve(const daemon_config::Config& config) {
   if (!store->created())
     if (Status s = check_health(store, config); !s) return fail(s);
 
-  scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(static_cast<std::size_t>(config.max_children));
+  // One slot beyond --max-children for a snapshot child (parent.cpp).
+  scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(static_cast<std::size_t>(config.max_children) + 1);
   if (!board) return fail(Status::io(errno_text("mmap of the scoreboard", errno)));
+  if (Status s = restore_snapshot(config, store, *board); !s) return fail(s);
 
   std::vector<listeners::Listener> listening;
   bool activated = false;

@@ -19,6 +19,7 @@
 #include "daemon/daemonize.hpp"
 #include "common/log.hpp"
 #include "daemon/recovery.hpp"
+#include "daemon/snapshotter.hpp"
 #include "daemon/worker.hpp"
 
 namespace shmkv::parent {
@@ -66,6 +67,11 @@ class Parent {
   void report_status();
   void warn_at_limit();
   void shut_down();
+  // Snapshots: a child forked on the interval and at shutdown writes them.
+  void snapshot_tick();
+  bool start_snapshot();
+  bool snapshot_reaped(pid_t pid, int status);
+  void final_snapshot();
 
   const daemon_config::Config& config_;
   std::vector<listeners::Listener>& listeners_;
@@ -92,6 +98,9 @@ class Parent {
   std::chrono::steady_clock::time_point salvage_retry_{};
   std::chrono::steady_clock::time_point recovery_start_{};
   std::string last_status_;  // the STATUS= last sent
+  pid_t snapshot_pid_ = 0;   // the snapshot child running, if any
+  int snapshot_slot_ = -1;   // its scoreboard slot
+  std::chrono::steady_clock::time_point next_snapshot_{};  // when the interval next looks
 };
 
 int Parent::run() {
@@ -118,6 +127,8 @@ int Parent::run() {
 
   std::vector<pollfd> fds;
   for (const listeners::Listener& l : listeners_) fds.push_back({l.fd, POLLIN, 0});
+  // The first interval snapshot is due one interval after start (wake_after).
+  next_snapshot_ = std::chrono::steady_clock::now() + std::chrono::seconds(config_.snapshot_interval_s);
   const auto max_children = static_cast<std::size_t>(config_.max_children);
   while (!g_stop) {
     std::size_t idle = board_.count(State::kIdle);
@@ -147,6 +158,7 @@ int Parent::run() {
       continue;
     }
     kill_lock_holders();
+    snapshot_tick();
     if (ready > 0 && accepting && !g_stop) {
       for (std::size_t i = 0; i < fds.size(); ++i)
         if (fds[i].revents & POLLIN) accept_from(listeners_[i]);
@@ -240,7 +252,10 @@ void Parent::reap() {
   bool killed = false;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
     auto it = workers_.find(pid);
-    if (it == workers_.end()) continue;
+    if (it == workers_.end()) {
+      snapshot_reaped(pid, status);
+      continue;
+    }
     const State state = board_.slot(it->second).state.load();
     board_.release(it->second);
     workers_.erase(it);
@@ -384,7 +399,8 @@ void Parent::kill_lock_holders() {
 
 // wake_after is how long the loop may wait for a connection or a signal:
 // without end, or a second to keep systemd's STATUS= current, a fraction of
-// --lock-timeout to watch the lock's holders, or until a salvage is due.
+// --lock-timeout to watch the lock's holders, until a salvage is due, or
+// until the next interval snapshot's time.
 const timespec* Parent::wake_after(timespec* t) const {
   std::chrono::milliseconds wait = std::chrono::milliseconds::max();
   if (notify_) wait = std::chrono::seconds(1);
@@ -394,6 +410,9 @@ const timespec* Parent::wake_after(timespec* t) const {
   if (salvage_pending_)
     wait = std::min(wait, std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
                                                                       salvage_retry_ - std::chrono::steady_clock::now())));
+  if (snapshotter::enabled(board_) && config_.snapshot_interval_s > 0 && snapshot_pid_ == 0)
+    wait = std::min(wait, std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                     next_snapshot_ - std::chrono::steady_clock::now())));
   if (wait == std::chrono::milliseconds::max()) return nullptr;
   t->tv_sec = static_cast<time_t>(wait.count() / 1000);
   t->tv_nsec = static_cast<long>(wait.count() % 1000) * 1000000L;
@@ -424,7 +443,97 @@ void Parent::shut_down() {
   listeners::close_all(listeners_);
   log::info("stopping: {} workers to finish", workers_.size());
   stop_workers(std::chrono::seconds(config_.shutdown_timeout_s));
+  final_snapshot();
   log::info("stopped");
+}
+
+// snapshot_tick starts a snapshot child when the interval has passed and
+// the store changed since the last snapshot (the workers count changes in
+// the scoreboard: the parent looks at counters, never at the store).
+void Parent::snapshot_tick() {
+  if (!snapshotter::enabled(board_) || config_.snapshot_interval_s == 0 || g_stop || snapshot_pid_ != 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_snapshot_) return;
+  next_snapshot_ = now + std::chrono::seconds(config_.snapshot_interval_s);
+  if (snapshotter::changes_since_save(board_) == 0 || board_.health.load() != scoreboard::Health::kOk) return;
+  start_snapshot();
+}
+
+// start_snapshot forks a child that writes the snapshot and exits. It has a
+// scoreboard slot like a worker, marked in the store while it copies, so
+// that its death there is recovered from as a worker's would be (reap).
+bool Parent::start_snapshot() {
+  const int slot = board_.reserve(State::kBusy);
+  if (slot < 0) {
+    log::warning("no scoreboard slot for a snapshot child; the snapshot waits for the next interval");
+    return false;
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    set_handler(SIGCHLD, SIG_DFL);
+    set_handler(SIGUSR1, SIG_DFL);
+    set_handler(SIGTERM, SIG_IGN);  // the parent waits for it at shutdown
+    set_handler(SIGINT, SIG_IGN);
+    for (const listeners::Listener& l : listeners_) close(l.fd);  // never accepts
+    snapshotter::Saved saved;
+    const Status s = snapshotter::save(*store_, board_, &board_.slot(slot), &saved);
+    _exit(s ? 0 : 1);
+  }
+  if (pid < 0) {
+    const std::string why = errno_text("fork of the snapshot child", errno);
+    log::error("{}", why);
+    snapshotter::record_failure(board_, why);
+    board_.release(slot);
+    return false;
+  }
+  board_.slot(slot).pid.store(pid);
+  snapshot_pid_ = pid;
+  snapshot_slot_ = slot;
+  return true;
+}
+
+// snapshot_reaped frees the snapshot child's slot when pid was it. A child
+// that died in the store is a worker's crash there: the store is rebuilt.
+bool Parent::snapshot_reaped(pid_t pid, int status) {
+  if (pid != snapshot_pid_ || pid == 0) return false;
+  const State state = board_.slot(snapshot_slot_).state.load();
+  board_.release(snapshot_slot_);
+  snapshot_pid_ = 0;
+  snapshot_slot_ = -1;
+  if (WIFEXITED(status)) return true;  // it recorded its outcome itself
+  const std::string how = fmt::format("snapshot child {} killed by signal {} ({})", pid, WTERMSIG(status),
+                                      strsignal(WTERMSIG(status)));
+  snapshotter::record_failure(board_, how);
+  if (state == State::kInStore) {
+    log::error("{} in the store", how);
+    crash_ = how + " in the store";
+    store_crashed_ = true;
+  } else {
+    log::error("{}; the previous snapshot is kept", how);
+  }
+  return true;
+}
+
+// final_snapshot writes a last snapshot once the workers have stopped, so
+// that every acknowledged write is in it, and waits for it.
+void Parent::final_snapshot() {
+  if (!snapshotter::enabled(board_)) return;
+  if (board_.health.load() != scoreboard::Health::kOk) {
+    log::error("no snapshot at shutdown: the store is not served ({})", board_.health_detail());
+    return;
+  }
+  auto wait_for_child = [this] {
+    const pid_t pid = snapshot_pid_;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    snapshot_reaped(pid, status);
+  };
+  // An interval snapshot under way may have copied the store before the
+  // last writes: let it finish, then write the last one.
+  if (snapshot_pid_ != 0) wait_for_child();
+  log::info("writing a last snapshot to {}", board_.snapshot.path);
+  if (start_snapshot()) wait_for_child();
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // its pid and state, and the daemon-wide counters that STATS reports.
 #pragma once
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -26,6 +27,25 @@ enum class Health : std::uint32_t {
   kOk = 0,
   kRecovering,  // a worker died in the store; the parent is rebuilding it
   kFailed,      // recovery failed: the store is not served (see failure)
+};
+
+// What the processes share about snapshots (snapshotter.hpp): set up by
+// snapshotter::init before the first fork.
+struct SnapshotBoard {
+  char path[4096] = {};  // --snapshot; empty: off. Constant after start-up.
+  // One save at a time: a robust, process-shared mutex, so a saver that
+  // dies holding it does not stop the next.
+  pthread_mutex_t save_mutex;
+  // Counted by the workers after every change to the store.
+  std::atomic<std::uint64_t> changes{0};
+  // Written by the saver holding save_mutex, read by STATS without it.
+  std::atomic<std::uint64_t> changes_at_save{0};  // changes counted when its copy was taken
+  std::atomic<std::int64_t> last_save{0};         // Unix time of the last snapshot written; 0: never
+  std::atomic<std::uint64_t> last_save_keys{0};
+  std::atomic<std::uint64_t> last_save_ms{0};
+  std::atomic<bool> failed{false};
+  std::atomic<std::uint32_t> failure_seq{0};  // odd while failure is written (a seqlock)
+  char failure[240] = {};
 };
 
 // A slot has a cache line of its own: each worker writes its own slot on
@@ -83,6 +103,8 @@ class Scoreboard {
   std::string health_detail() const;
   // set_failed marks the store not served, for the reason given.
   void set_failed(const char* why) { set_health(Health::kFailed, why); }
+
+  SnapshotBoard snapshot;
 
   // active counts the workers serving a connection (busy or in the store).
   std::size_t active() const { return count(State::kBusy) + count(State::kInStore); }

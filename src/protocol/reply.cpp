@@ -96,11 +96,22 @@ void stats(std::string& out, std::int32_t version, const Stats& stats) {
                  R"("connections_active": {}, "connections_total": {}, "requests_total": {}, )"
                  R"("uptime_seconds": {}, "pid": {}, "worker_pid": {}, "version": {}, )"
                  R"("recoveries": {}, "last_recovery": {}, "store_status": {}, )"
-                 R"("keys_with_ttl": {}, "expired_keys_total": {}}}}}}})",
+                 R"("keys_with_ttl": {}, "expired_keys_total": {}, "last_save": {}, "last_save_keys": {}, )"
+                 R"("last_save_ms": {}, "changes_since_save": {}, "snapshot_status": {}}}}}}})",
                  stats.keys, stats.store_bytes, stats.store_free_bytes, stats.connections_active,
                  stats.connections_total, stats.requests_total, stats.uptime_seconds, stats.pid, stats.worker_pid,
                  Quoted{kVersion}, stats.recoveries, stats.last_recovery, Quoted{stats.store_status},
-                 stats.keys_with_ttl, stats.expired_keys_total);
+                 stats.keys_with_ttl, stats.expired_keys_total, stats.last_save, stats.last_save_keys,
+                 stats.last_save_ms, stats.changes_since_save, Quoted{stats.snapshot_status});
+  frame::finish(out, header);
+}
+
+void save(std::string& out, std::int32_t version, std::uint64_t keys, std::uint64_t bytes, std::uint64_t ms) {
+  const std::size_t header = frame::begin(out, version);
+  fmt::format_to(std::back_inserter(out),
+                 R"({{"status": "OK", "response": {{"func": "SAVE", "response": {{"response": "ok", "keys": {}, )"
+                 R"("bytes": {}, "ms": {}}}}}}})",
+                 keys, bytes, ms);
   frame::finish(out, header);
 }
 

@@ -42,8 +42,16 @@ struct Stats {
   std::size_t keys_with_ttl = 0;
   std::uint64_t expired_keys_total = 0;
   std::string store_status;        // "ok", "recovering" or "failed: why"
+  // Snapshots (shmkv-protocol(7), Snapshots).
+  std::int64_t last_save = 0;  // Unix time; 0: never
+  std::uint64_t last_save_keys = 0;
+  std::uint64_t last_save_ms = 0;
+  std::uint64_t changes_since_save = 0;
+  std::string snapshot_status;  // "off", "ok" or "failed: why"
 };
 void stats(std::string& out, std::int32_t version, const Stats& stats);
+// save answers SAVE once the snapshot is on disk (shmkv-protocol(7), Snapshots).
+void save(std::string& out, std::int32_t version, std::uint64_t keys, std::uint64_t bytes, std::uint64_t ms);
 void debug(std::string& out, std::int32_t version);
 void unknown_function(std::string& out, std::int32_t version, std::string_view func);
 void error(std::string& out, std::int32_t version, std::string_view message);

@@ -25,6 +25,7 @@ Func func_of(std::string_view name, bool debug_commands) {
   if (name == "INCR") return Func::kIncr;
   if (name == "EXPIRE") return Func::kExpire;
   if (name == "TTL") return Func::kTtl;
+  if (name == "SAVE") return Func::kSave;
   return Func::kUnknown;
 }
 
@@ -238,7 +239,8 @@ Status Parser::parse(const char* body, std::size_t length, std::size_t capacity,
 
   switch (out->func) {
     case Func::kKeys: return keys_params(members, out);
-    case Func::kStats: return Status::ok();
+    case Func::kStats:
+    case Func::kSave: return Status::ok();
     case Func::kDebug: return debug_params(members, out);
     default: break;
   }

@@ -13,7 +13,7 @@
 
 namespace shmkv::request {
 
-enum class Func { kGet, kPut, kDelete, kKeys, kStats, kIncr, kExpire, kTtl, kDebug, kUnknown };
+enum class Func { kGet, kPut, kDelete, kKeys, kStats, kIncr, kExpire, kTtl, kSave, kDebug, kUnknown };
 
 // PUT's "if" (shmkv-protocol(7), Conditional PUT).
 enum class Condition { kAlways, kIfAbsent, kIfPresent };

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "shmkv/status.hpp"
+#include "store/snapshot.hpp"
 
 namespace shmkv::store {
 
@@ -73,6 +74,33 @@ struct LockWatch {
   // Asked every few milliseconds while this process waits for the lock;
   // true ends the wait with kRecovering (the holder is known to be dead).
   std::function<bool()> give_up;
+};
+
+// SnapshotCopy is a private, point-in-time copy of the store's map, taken
+// by Store::snapshot_copy in one hold of the lock and walked without it
+// (store_snapshot.cpp).
+class SnapshotCopy {
+ public:
+  ~SnapshotCopy();
+  // count is the number of entries the map held when it was copied.
+  std::uint64_t count() const { return count_; }
+  // next hands out the entries in key order; false after the last, or when
+  // the copy turns out damaged (status() then says how). The views point
+  // into the copy. Keys that had expired when the copy was taken are left
+  // out, so fewer than count() may come.
+  bool next(snapshot::Record* record);
+  const Status& status() const { return status_; }
+
+ private:
+  friend class Store;
+  SnapshotCopy() = default;
+  struct Walk;
+  char* memory_ = nullptr;
+  std::size_t size_ = 0;
+  std::uint64_t count_ = 0;
+  std::uint64_t now_ms_ = 0;
+  std::unique_ptr<Walk> walk_;
+  Status status_;
 };
 
 class Store {
@@ -188,6 +216,17 @@ class Store {
 
   // replace renames segment `from` to `to`, replacing it atomically.
   static Status replace(const std::string& from, const std::string& to);
+
+  // Snapshots (store_snapshot.cpp). snapshot_copy copies the segment's
+  // used pages into private memory while it holds the lock, and nothing
+  // else: the map is walked, and the file written, without it. *lock_us is
+  // how long the lock was held.
+  Status snapshot_copy(std::unique_ptr<SnapshotCopy>* out, std::uint64_t* lock_us);
+
+  // load_snapshot inserts a checked snapshot's records into this store,
+  // which must be empty and served by nobody yet, leaving out the keys that
+  // expired before now_ms (Unix ms). kFull when the segment is too small.
+  Status load_snapshot(snapshot::File& file, std::uint64_t now_ms, std::size_t* loaded, std::size_t* expired);
 
   // Test hooks for DEBUG (--debug-commands): hold the lock for ms; abort
   // the process while holding it.

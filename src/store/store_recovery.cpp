@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "store/store.hpp"
+#include "store/store_walk.hpp"
 
 namespace shmkv::store {
 
@@ -25,72 +26,7 @@ Status Store::check_lock(int timeout_ms) {
 
 namespace {
 
-// Bounds is the address range of a mapped segment.
-struct Bounds {
-  const char* begin;
-  const char* end;
-  bool holds(const void* p, std::size_t size) const {
-    const char* c = static_cast<const char*>(p);
-    return c >= begin && c <= end && size <= static_cast<std::size_t>(end - c);
-  }
-};
-
-using NodeTraits = Map::node_traits;
-using NodePtr = NodeTraits::node_ptr;
-
-// TreeWalk visits a tree that no lock protects in key order, checking every
-// link before it follows it: each node it reaches lies inside the segment,
-// and it takes at most `budget` steps, so neither a wild pointer nor a cycle
-// sends it outside the segment or round forever. It follows the steps of
-// boost::intrusive's bstree_algorithms::next_node.
-class TreeWalk {
- public:
-  TreeWalk(const Bounds& bounds, NodePtr header, std::size_t budget)
-      : bounds_(bounds), header_(header), budget_(budget) {}
-
-  // first and next return the node reached, the header at the end, or null
-  // when a link is broken or the budget spent.
-  NodePtr first() { return step(header_) ? NodeTraits::get_left(header_) : NodePtr(); }
-
-  NodePtr next(NodePtr n) {
-    if (!step(n)) return {};
-    if (NodePtr right = NodeTraits::get_right(n)) {
-      n = right;
-      for (;;) {
-        if (!step(n)) return {};
-        NodePtr left = NodeTraits::get_left(n);
-        if (!left) return n;
-        n = left;
-      }
-    }
-    NodePtr parent = NodeTraits::get_parent(n);
-    for (;;) {
-      if (!step(parent)) return {};
-      if (n != NodeTraits::get_right(parent)) break;
-      n = parent;
-      parent = NodeTraits::get_parent(parent);
-    }
-    return NodeTraits::get_right(n) != parent ? parent : n;
-  }
-
- private:
-  // step checks one link before the walk reads the node it points to.
-  bool step(NodePtr n) {
-    if (budget_ == 0 || !n || !bounds_.holds(n.get(), sizeof(*n))) return false;
-    --budget_;
-    return true;
-  }
-
-  Bounds bounds_;
-  NodePtr header_;
-  std::size_t budget_;
-};
-
-}  // namespace
-
-namespace {
-
-// copy_map copies the old map, walked under the checks above, into the empty
+// copy_map copies the old map, walked with TreeWalk's checks (store_walk.hpp), into the empty
 // store `root` of a fresh segment. No room is kFull; damage is kCorrupt.
 Status copy_map(const Map& old, std::uint64_t old_expired_total, const Bounds& bounds, std::size_t expected,
                 Root* root, SegmentManager* manager, std::size_t* copied) {

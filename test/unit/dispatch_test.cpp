@@ -1,6 +1,9 @@
 #include "daemon/dispatch.hpp"
+#include "daemon/snapshotter.hpp"
 
 #include <doctest/doctest.h>
+
+#include <filesystem>
 
 #include "check_ok.hpp"
 #include <fmt/format.h>
@@ -174,7 +177,9 @@ TEST_CASE("dispatch: STATS reports counts") {
   CHECK(body.find(R"("requests_total": 3, )") != std::string::npos);
   CHECK(body.find(R"("pid": 42, )") != std::string::npos);
   CHECK(body.find(fmt::format(R"("worker_pid": {}, "version": "{}", )", getpid(), kVersion)) != std::string::npos);
-  CHECK(body.find(R"("recoveries": 0, "last_recovery": 0, "store_status": "ok", "keys_with_ttl": 0, "expired_keys_total": 0}}})") != std::string::npos);
+  CHECK(body.find(R"("recoveries": 0, "last_recovery": 0, "store_status": "ok", "keys_with_ttl": 0, "expired_keys_total": 0, )") != std::string::npos);
+  CHECK(body.find(R"("last_save": 0, "last_save_keys": 0, "last_save_ms": 0, "changes_since_save": 2, )"
+                  R"("snapshot_status": "off"}}})") != std::string::npos);
 
   h.board->recoveries = 2;
   h.board->set_failed("salvage found keys out of order");
@@ -184,6 +189,35 @@ TEST_CASE("dispatch: STATS reports counts") {
   // A store that recovery could not rebuild is not served.
   CHECK(h.call(R"({"func": "GET", "params": {"obj": "a"}})") ==
         R"({"status": "ERROR", "error": "store unavailable: recovery failed: salvage found keys out of order"})");
+}
+
+TEST_CASE("dispatch: SAVE writes the snapshot and STATS says so; without --snapshot it is an error") {
+  Harness h;
+  CHECK(h.call(R"({"func": "SAVE", "params": {}})") ==
+        R"({"status": "ERROR", "error": "SAVE needs a snapshot file: start shmkvd with --snapshot PATH"})");
+  const std::string dir = fmt::format("/tmp/shmkv-dispatch-save-{}", getpid());
+  std::filesystem::create_directories(dir);
+  REQUIRE_OK(snapshotter::init(*h.board, dir + "/s.snap"));
+  h.call(R"({"func": "PUT", "params": {"obj": "a", "val": [1]}})");
+  h.call(R"({"func": "DELETE", "params": {"obj": "zz"}})");  // no change: not counted
+  CHECK(h.call(R"({"func": "STATS", "params": {}})").find(R"("changes_since_save": 1, "snapshot_status": "ok"}}})") !=
+        std::string::npos);
+  const std::string saved = h.call(R"({"func": "SAVE", "params": {}})");
+  CHECK(saved.find(R"({"status": "OK", "response": {"func": "SAVE", "response": {"response": "ok", "keys": 1, "bytes": 69, "ms": )") == 0);
+  snapshot::File file;
+  REQUIRE_OK(snapshot::File::read(dir + "/s.snap", &file));
+  CHECK(file.count() == 1);
+  const std::string stats = h.call(R"({"func": "STATS", "params": {}})");
+  CHECK(stats.find(R"("last_save_keys": 1, )") != std::string::npos);
+  CHECK(stats.find(R"("last_save": 0, )") == std::string::npos);
+  CHECK(stats.find(R"("changes_since_save": 0, "snapshot_status": "ok"}}})") != std::string::npos);
+  // The directory gone: an error reply, and STATS says why.
+  std::filesystem::remove_all(dir);
+  const std::string failed = h.call(R"({"func": "SAVE", "params": {}})");
+  CHECK(failed.find(R"({"status": "ERROR", "error": "SAVE failed, the previous snapshot is kept: create /tmp/shmkv-dispatch-save-)") == 0);
+  CHECK(h.call(R"({"func": "STATS", "params": {}})").find(R"("snapshot_status": "failed: create /tmp/shmkv-dispatch-save-)") !=
+        std::string::npos);
+  CHECK(h.call(R"({"func": "GET", "params": {"obj": "a"}})").find(R"("val": [1])") != std::string::npos);
 }
 
 TEST_CASE("dispatch: DEBUG holds the lock when enabled") {

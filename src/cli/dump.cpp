@@ -1,0 +1,185 @@
+#include "cli/dump.hpp"
+
+#include <simdjson.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <optional>
+#include <vector>
+
+#include "protocol/json.hpp"
+
+namespace shmkv::cli {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+constexpr int kKeysPage = 1000;           // keys asked for at once: the server's default
+constexpr std::size_t kRestoreBatch = 500;  // PUTs sent in one write
+
+void write_out(std::FILE* out, std::string& buffer) {
+  std::fwrite(buffer.data(), 1, buffer.size(), out);
+  buffer.clear();
+}
+
+}  // namespace
+
+void dump_line(std::string& out, std::string_view key, std::string_view value) {
+  out.append(R"({"obj": )");
+  json::append_quoted(out, key);
+  // A line break can only be white space between a value's tokens (JSON
+  // strings escape theirs), but a line holds one key: such a value goes as
+  // its text in a JSON string, so that it comes back byte for byte.
+  if (value.find_first_of("\r\n") == std::string_view::npos) {
+    out.append(R"(, "val": )");
+    out.append(value);
+  } else {
+    out.append(R"(, "val_text": )");
+    json::append_quoted(out, value);
+  }
+  // INTEGRATION(expiry): a key that expires gets , "ttl": SECONDS (to the
+  // millisecond, as TTL answers); a bytes value goes as "bytes": BASE64
+  // instead of "val" (shmkv-protocol(7), Dump format).
+  out.append("}\n");
+}
+
+void resp_command(std::string& out, std::string_view key, std::string_view value) {
+  std::string text;
+  if (value.empty() || value.front() != '"' || !json::decode_string(value, &text)) text.assign(value);
+  // INTEGRATION(expiry): a key that expires gets PXAT UNIX-MS (*5).
+  fmt::format_to(std::back_inserter(out), "*3\r\n$3\r\nSET\r\n${}\r\n", key.size());
+  out.append(key);
+  fmt::format_to(std::back_inserter(out), "\r\n${}\r\n", text.size());
+  out.append(text);
+  out.append("\r\n");
+}
+
+Status dump(client::Client& client, std::string_view prefix, DumpFormat format, std::FILE* out) {
+  client::KeysPage page;
+  std::string after, buffer;
+  std::vector<client::Result> results;
+  do {
+    std::optional<std::string_view> cursor;
+    if (!after.empty() || !page.keys.empty()) cursor = after;
+    if (Status s = client.keys(prefix, cursor, kKeysPage, &page); !s) return s;
+    if (page.keys.empty()) break;
+    client::Batch batch;
+    for (const std::string& key : page.keys)
+      if (Status s = batch.get(key); !s) return s;
+    if (Status s = client.run(batch, &results); !s) return s;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const client::Result& r = results[i];
+      // GET answers null both for a stored null and for a key deleted
+      // since the page was listed: the two cannot be told apart, so the
+      // key goes out holding null.
+      if (!r.status && !r.status.is_not_found()) return r.status;
+      const std::string_view value = r.status ? std::string_view(r.text) : std::string_view("null");
+      if (format == DumpFormat::kJson) dump_line(buffer, page.keys[i], value);
+      else resp_command(buffer, page.keys[i], value);
+    }
+    write_out(out, buffer);
+    after = page.keys.back();
+  } while (page.more);
+  if (std::fflush(out) != 0) return Status::io(errno_text("write standard output", errno));
+  return Status::ok();
+}
+
+Status parse_dump_line(std::string_view line, std::string* params) {
+  if (Status s = json::check_value(line); !s) return Status::invalid("not one JSON object: " + s.message());
+  const simdjson::padded_string text(line);
+  od::parser parser;
+  od::document doc;
+  od::object object;
+  if (parser.iterate(text).get(doc) || doc.get_object().get(object))
+    return Status::invalid(R"(not a JSON object {"obj": KEY, "val": VALUE})");
+  std::string_view key, val, val_text, ttl;
+  bool has_key = false, has_val = false, has_text = false, has_ttl = false;
+  for (auto field : object) {
+    std::string_view name;
+    od::value value;
+    if (field.unescaped_key().get(name) || field.value().get(value)) return Status::invalid("unreadable member");
+    if (name == "obj") {
+      if (value.get_string().get(key)) return Status::invalid("obj must be a string");
+      has_key = true;
+    } else if (name == "val") {
+      if (json::raw_text(value, &val)) return Status::invalid("unreadable val");
+      has_val = true;
+    } else if (name == "val_text") {
+      if (value.get_string().get(val_text) || !json::check_value(val_text))
+        return Status::invalid("val_text must be a string holding one JSON value");
+      has_text = true;
+    } else if (name == "ttl") {
+      if (json::raw_text(value, &ttl)) return Status::invalid("unreadable ttl");
+      has_ttl = true;
+    } else if (name == "bytes") {
+      return Status::invalid("a bytes value cannot be restored over the JSON protocol; use RESP");
+    } else {
+      return Status::invalid(fmt::format("unknown member {}", json::Quoted{name}));
+    }
+  }
+  if (!has_key) return Status::invalid("obj is missing");
+  if (has_val == has_text) return Status::invalid("give exactly one of val and val_text");
+  std::string out = R"({"obj": )";
+  json::append_quoted(out, key);
+  out.append(R"(, "val": )");
+  out.append(has_val ? val : val_text);
+  if (has_ttl) {
+    out.append(R"(, "ttl": )");
+    out.append(ttl);
+  }
+  out.append("}");
+  *params = std::move(out);
+  return Status::ok();
+}
+
+Status restore(client::Client& client, std::FILE* in, std::FILE* err, RestoreCounts* counts) {
+  *counts = RestoreCounts{};
+  client::Batch batch;
+  std::vector<long> lines;  // the line number of each request in the batch
+  std::vector<client::Result> results;
+  auto send = [&]() -> Status {
+    if (batch.size() == 0) return Status::ok();
+    const Status s = client.run(batch, &results);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (results[i].status) {
+        ++counts->restored;
+      } else {
+        ++counts->bad;
+        fmt::print(err, "shmkv: line {}: {}\n", lines[i], results[i].status.message());
+      }
+    }
+    batch.clear();
+    lines.clear();
+    return s;
+  };
+  char* buffer = nullptr;
+  std::size_t size = 0;
+  Status status;
+  for (long number = 1;; ++number) {
+    const ssize_t n = getline(&buffer, &size, in);
+    if (n < 0) {
+      if (std::ferror(in)) status = Status::io(errno_text("read the dump", errno));
+      break;
+    }
+    std::string_view line(buffer, static_cast<std::size_t>(n));
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+    if (line.empty()) continue;
+    std::string params;
+    Status s = parse_dump_line(line, &params);
+    if (s) s = batch.call("PUT", params);
+    if (!s) {
+      ++counts->bad;
+      fmt::print(err, "shmkv: line {}: {}; skipped\n", number, s.message());
+      continue;
+    }
+    lines.push_back(number);
+    if (batch.size() == kRestoreBatch)
+      if (status = send(); !status) break;
+  }
+  std::free(buffer);
+  if (status) status = send();
+  return status;
+}
+
+}  // namespace shmkv::cli

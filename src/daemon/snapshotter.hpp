@@ -1,0 +1,61 @@
+// Snapshots in the daemon (shmkv-protocol(7), Snapshots): the load of the
+// snapshot into a new store at start-up, the writing of one (by a worker that
+// got SAVE, or by a short-lived child the parent forks on the interval and at
+// shutdown: never by the parent, which does not take the store lock), one at
+// a time, and what STATS says about the last one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "daemon/scoreboard.hpp"
+#include "shmkv/status.hpp"
+#include "store/store.hpp"
+
+namespace shmkv::snapshotter {
+
+// init records the snapshot's path (empty: snapshots off) and sets up the
+// save lock in the scoreboard. Call it once, before the first fork.
+Status init(scoreboard::Scoreboard& board, const std::string& path);
+
+// load_at_start removes the temporary files a crashed save left beside the
+// snapshot and, when the store was just created (after a reboot) and a
+// snapshot exists, fills the store from it, leaving out expired keys. A
+// damaged snapshot is an error that names it and says what to do; the file
+// is left as it was. *loaded counts the keys loaded.
+Status load_at_start(store::Store& store, const std::string& path, std::size_t* loaded);
+
+struct Saved {
+  std::uint64_t keys = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t ms = 0;       // the whole save, from the copy to the rename
+  std::uint64_t lock_us = 0;  // how long the store lock was held
+};
+
+// save writes the snapshot now and returns once it is on disk: it waits for
+// a save under way to finish, copies the store (slot, when given, is marked
+// in the store meanwhile), writes the file without the lock, and records the
+// outcome for STATS. A failure leaves the previous snapshot as it was.
+// REQUIRES: a worker or a snapshot child, never the parent.
+Status save(store::Store& store, scoreboard::Scoreboard& board, scoreboard::Slot* slot, Saved* out);
+
+// record_failure records for STATS a save that failed where save could not
+// say so itself (its process died).
+void record_failure(scoreboard::Scoreboard& board, const std::string& why);
+
+// status is STATS' snapshot_status: "off", "ok" or "failed: REASON".
+std::string status(scoreboard::Scoreboard& board);
+
+// changed counts one change to the store, for changes_since_save and the
+// interval's "anything to save?". Workers call it after each change.
+inline void changed(scoreboard::Scoreboard& board) {
+  board.snapshot.changes.fetch_add(1, std::memory_order_relaxed);
+}
+
+inline bool enabled(const scoreboard::Scoreboard& board) { return board.snapshot.path[0] != '\0'; }
+
+inline std::uint64_t changes_since_save(const scoreboard::Scoreboard& board) {
+  return board.snapshot.changes.load() - board.snapshot.changes_at_save.load();
+}
+
+}  // namespace shmkv::snapshotter
