@@ -86,4 +86,22 @@ class Scoreboard {
   std::atomic<std::size_t> used_{0};
 };
 
+// InStore marks a worker's slot "in the store" for its lifetime: put one
+// around every store call, so that the parent knows what a death there
+// means. A null slot (tests) marks nothing.
+class InStore {
+ public:
+  explicit InStore(Slot* slot) : slot_(slot) {
+    if (slot_) slot_->state.store(State::kInStore);
+  }
+  ~InStore() {
+    if (slot_) slot_->state.store(State::kBusy);
+  }
+  InStore(const InStore&) = delete;
+  InStore& operator=(const InStore&) = delete;
+
+ private:
+  Slot* slot_;
+};
+
 }  // namespace shmkv::scoreboard

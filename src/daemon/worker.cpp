@@ -8,7 +8,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include <memory>
+
 #include "common/log.hpp"
+#include "daemon/resp_connection.hpp"
 
 namespace shmkv::worker {
 namespace {
@@ -25,8 +28,9 @@ class Acceptor {
     if (epoll_fd_ >= 0) close(epoll_fd_);
   }
 
-  // next returns an accepted non-blocking socket, or -1 on stop or failure.
-  int next() {
+  // next returns an accepted non-blocking socket and sets *protocol to its
+  // listener's, or returns -1 on stop or failure.
+  int next(listeners::Protocol* protocol) {
     if (epoll_fd_ < 0 && !open()) return -1;
     epoll_event events[8];
     for (;;) {
@@ -38,8 +42,12 @@ class Acceptor {
         return -1;
       }
       for (int i = 0; i < n; ++i) {
-        const int conn = accept4(events[i].data.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (conn >= 0) return conn;
+        const listeners::Listener& l = (*config_.listeners)[events[i].data.u32];
+        const int conn = accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (conn >= 0) {
+          *protocol = l.protocol;
+          return conn;
+        }
         // EAGAIN: another worker, or the parent, took it first.
         if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR)
           log::error("{}", errno_text("accept", errno));
@@ -54,10 +62,11 @@ class Acceptor {
       log::error("{}", errno_text("epoll_create1", errno));
       return false;
     }
-    for (const listeners::Listener& l : *config_.listeners) {
+    for (std::uint32_t i = 0; i < config_.listeners->size(); ++i) {
+      const listeners::Listener& l = (*config_.listeners)[i];
       epoll_event ev{};
       ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-      ev.data.fd = l.fd;
+      ev.data.u32 = i;  // the listener's index
       if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, l.fd, &ev) < 0) {
         const int err = errno;
         log::error("{}", errno_text("epoll_ctl " + l.name, err));
@@ -73,13 +82,15 @@ class Acceptor {
 
 }  // namespace
 
-void run(int first_conn, store::Store& store, const Config& config) {
+void run(int first_conn, listeners::Protocol first_protocol, store::Store& store, const Config& config) {
   scoreboard::Scoreboard& board = *config.board;
   scoreboard::Slot& slot = board.slot(config.slot);
   connection::Handler handler(store, board, config.connection, &slot);
+  std::unique_ptr<resp_connection::Handler> resp_handler;  // made at the first RESP connection
   Acceptor acceptor(config);
   std::uint64_t served = 0;
   int conn = first_conn;
+  listeners::Protocol protocol = first_protocol;
   for (;;) {
     if (conn >= 0) {
       slot.state.store(State::kBusy);
@@ -87,7 +98,13 @@ void run(int first_conn, store::Store& store, const Config& config) {
       // The last idle worker just went busy: ask the parent for a spare, so
       // that the next client finds somebody waiting in accept().
       if (config.spare_workers > 0 && board.count(State::kIdle) == 0) kill(config.parent_pid, SIGUSR1);
-      handler.serve(conn);
+      if (protocol == listeners::Protocol::kResp) {
+        if (!resp_handler)
+          resp_handler = std::make_unique<resp_connection::Handler>(store, board, config.connection, config.resp, &slot);
+        resp_handler->serve(conn);
+      } else {
+        handler.serve(conn);
+      }
       close(conn);
       ++served;
       // Stay for another connection only while the pool is short of spares.
@@ -96,7 +113,7 @@ void run(int first_conn, store::Store& store, const Config& config) {
         return;
       slot.state.store(State::kIdle);
     }
-    conn = acceptor.next();
+    conn = acceptor.next(&protocol);
     if (conn < 0) return;
   }
 }

@@ -1,0 +1,82 @@
+#include "resp/keyspace.hpp"
+
+#include <fmt/format.h>
+
+#include "resp/value_mapping.hpp"
+
+namespace shmkv::resp {
+
+Status Keyspace::available() const {
+  switch (board_.health.load()) {
+    case scoreboard::Health::kOk: return Status::ok();
+    case scoreboard::Health::kRecovering:
+      return Status::server("store unavailable: recovering from a crashed worker; retry");
+    case scoreboard::Health::kFailed:
+      return Status::server(fmt::format("store unavailable: recovery failed: {}", board_.failure));
+  }
+  return Status::ok();
+}
+
+Status Keyspace::get(std::string_view key, std::string* bytes, bool* found) {
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.get(key, &stored_);
+  }
+  *found = s.is_ok();
+  if (s.is_not_found()) return Status::ok();
+  if (!s) return s;
+  value_mapping::to_bytes(stored_, bytes);
+  return Status::ok();
+}
+
+Status Keyspace::get_many(const std::vector<std::string_view>& keys, std::vector<std::string>* bytes,
+                          std::vector<bool>* found) {
+  lookups_.resize(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    lookups_[i].key = keys[i];
+    lookups_[i].found = false;
+  }
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.get_many(lookups_.data(), lookups_.size());
+  }
+  if (!s) return s;
+  bytes->resize(keys.size());
+  found->assign(keys.size(), false);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    (*found)[i] = lookups_[i].found;
+    if (lookups_[i].found) value_mapping::to_bytes(lookups_[i].value, &(*bytes)[i]);
+  }
+  if (lookups_.size() > 1024) std::vector<store::Store::Lookup>().swap(lookups_);
+  return Status::ok();
+}
+
+Status Keyspace::put(std::string_view key, std::string_view bytes) {
+  value_mapping::to_stored(bytes, &stored_);
+  InStore in_store(slot_);
+  return store_.put(key, stored_);
+}
+
+Status Keyspace::del(std::string_view key, bool* existed) {
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.del(key);
+  }
+  *existed = s.is_ok();
+  return s.is_not_found() ? Status::ok() : s;
+}
+
+Status Keyspace::scan(std::string_view prefix, const std::string_view* after, std::size_t limit, store::Page* page) {
+  InStore in_store(slot_);
+  return store_.scan(prefix, after, limit, SIZE_MAX, page);
+}
+
+store::Counts Keyspace::counts() {
+  InStore in_store(slot_);
+  return store_.counts();
+}
+
+}  // namespace shmkv::resp
