@@ -9,6 +9,7 @@
 #include "protocol/frame.hpp"
 #include "common/log.hpp"
 #include "protocol/reply.hpp"
+#include "resp/value_mapping.hpp"
 
 namespace shmkv::dispatch {
 
@@ -82,6 +83,12 @@ void Dispatcher::flush_gets(std::string& out) {
     if (!s) {
       log::error("GET: {}", s.message());
       reply::error(out, queued_versions_[i], s.message());
+      continue;
+    }
+    // A value written over RESP that JSON cannot carry: shmkv-protocol(7),
+    // RESP, Values.
+    if (l.found && resp::value_mapping::is_binary(l.value)) {
+      reply::error(out, queued_versions_[i], fmt::format("value of {} is binary: read it over RESP", l.key));
       continue;
     }
     const std::string_view value(l.value);
