@@ -85,8 +85,8 @@ void Dispatcher::flush_gets(std::string& out) {
       reply::error(out, queued_versions_[i], s.message());
       continue;
     }
-    // A value written over RESP that JSON cannot carry: shmkv-protocol(7),
-    // RESP, Values.
+    // A value written over RESP that JSON cannot carry (shmkv-protocol(7),
+    // RESP values).
     if (l.found && resp::value_mapping::is_binary(l.value)) {
       reply::error(out, queued_versions_[i], fmt::format("value of {} is binary: read it over RESP", l.key));
       continue;

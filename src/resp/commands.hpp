@@ -1,4 +1,4 @@
-// The RESP commands (shmkv-protocol(7), RESP, Commands): one Session per
+// The RESP commands (shmkv-protocol(7), RESP commands): one Session per
 // connection answers each parsed command through a Writer, over the
 // Keyspace. Unknown commands, wrong arities and bad numbers are answered in
 // Redis's own words, which client libraries match on.
@@ -97,7 +97,7 @@ class Session {
 // digits with an optional minus, no blanks, no "+", no leading zeros.
 bool parse_integer(std::string_view text, long long* out);
 
-// Scan cursors (shmkv-protocol(7), RESP, SCAN): a cursor names a position in
+// Scan cursors (shmkv-protocol(7), RESP cursors): a cursor names a position in
 // the ordered key space by the first 8 bytes of a key, so every key present
 // for the whole of a scan is returned at least once, whatever is added or
 // removed meanwhile. group is a key's position: its first 8 bytes,

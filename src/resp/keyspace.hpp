@@ -1,5 +1,5 @@
 // Keyspace: what the RESP commands need of the store, in RESP's terms
-// (byte strings; shmkv-protocol(7), RESP, Values), over store::Store. Every
+// (byte strings; shmkv-protocol(7), RESP values), over store::Store. Every
 // store call is marked "in the store" on the worker's scoreboard slot, so
 // that the parent knows what a death there means, and a store that recovery
 // has not rebuilt is not served.

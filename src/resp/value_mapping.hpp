@@ -1,5 +1,5 @@
 // The mapping between RESP's byte strings and the store's values
-// (shmkv-protocol(7), RESP, Values). Until the store records each value's
+// (shmkv-protocol(7), RESP values). Until the store records each value's
 // kind, a RESP value is stored as the JSON string of its bytes when they
 // are valid UTF-8 (which reads the same over both protocols), and otherwise
 // as a marker byte that no JSON text can begin with followed by the bytes.
