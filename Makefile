@@ -43,7 +43,8 @@ endif
 # Debian packages the build and the tests need; `make deps` installs the
 # missing ones, and does nothing when all are there.
 PACKAGES := g++ make libboost1.81-dev libfmt-dev doctest-dev libsimdjson-dev \
-            libsystemd-dev python3 mandoc man-db procps systemd clang-14 libfuzzer-14-dev
+            libsystemd-dev python3 mandoc man-db procps systemd clang-14 libfuzzer-14-dev \
+            redis-tools python3-redis nutcracker prometheus-redis-exporter
 
 MAIN_SRCS := src/daemon/main.cpp src/cli/main.cpp src/loadgen/main.cpp
 LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard src/*/*.cpp))
