@@ -146,6 +146,7 @@ void Handler::serve(int fd) {
       if (p == resp::Parsed::kError) {
         log::warning("closing RESP connection from {}: {} (bytes: {})", net::peer_name(fd), error,
                      log::excerpt(pending));
+        session_.flush();  // the replies before the error, in order
         out_ += '-';
         out_ += error;
         out_ += "\r\n";
@@ -159,6 +160,7 @@ void Handler::serve(int fd) {
       // A long pipeline's replies go out as they grow, not all at the end.
       if (out_.size() > kKept && !send_replies(fd)) return;
     }
+    session_.flush();
     if (!out_.empty() && !send_replies(fd)) return;
     if (closing) return;
     std::memmove(in_.data(), in_.data() + start, used_ - start);

@@ -131,6 +131,7 @@ Session::Session(Keyspace& keyspace, const Config& config, std::string& out)
     : keyspace_(keyspace), config_(config), writer_(out) {}
 
 void Session::begin() {
+  queued_ = 0;
   writer_.set_protocol(2);
   name_.clear();
   // Unique in the daemon: this worker's pid and its count of connections.
@@ -139,6 +140,13 @@ void Session::begin() {
 
 Session::After Session::execute(const Args& args) {
   const Command* c = find(args[0]);
+  if (c && c->run == &Session::get && args.size() == 2 && keyspace_.available().is_ok()) {
+    if (queued_ == kMaxQueuedGets) flush();
+    if (queued_ == queued_keys_.size()) queued_keys_.emplace_back();
+    queued_keys_[queued_++].assign(args[1]);
+    return After::kContinue;
+  }
+  flush();
   if (!c) {
     // Redis's words exactly: go-redis falls back from HELLO on this text.
     std::string text = fmt::format("ERR unknown command '{}', with args beginning with: ", quoted128(args[0]));
@@ -160,6 +168,20 @@ Session::After Session::execute(const Args& args) {
     }
   }
   return (this->*(c->run))(args);
+}
+
+void Session::flush() {
+  if (queued_ == 0) return;
+  queued_views_.assign(queued_keys_.begin(), queued_keys_.begin() + static_cast<std::ptrdiff_t>(queued_));
+  queued_ = 0;
+  if (Status s = keyspace_.get_many(queued_views_, &values_, &found_); !s) {
+    for (std::size_t i = 0; i < queued_views_.size(); ++i) store_error(s);
+    return;
+  }
+  for (std::size_t i = 0; i < queued_views_.size(); ++i) {
+    if (found_[i]) writer_.bulk(values_[i]);
+    else writer_.null();
+  }
 }
 
 void Session::store_error(const Status& s) {

@@ -32,8 +32,14 @@ class Session {
   // begin starts a connection: RESP2, no name, a new client id.
   void begin();
 
-  // execute answers one command (args non-empty), appending its reply.
+  // execute answers one command (args non-empty), appending its reply, or
+  // for a GET holds it back: a run of GETs is looked up in one hold of the
+  // store's lock (Store::get_many), as the JSON dispatcher does for a
+  // pipelining client. Call flush before writing the replies out.
   After execute(const std::vector<std::string_view>& args);
+
+  // flush answers the GETs held back, in order.
+  void flush();
 
   int protocol() const { return writer_.protocol(); }
 
@@ -86,6 +92,12 @@ class Session {
   std::string name_;       // CLIENT SETNAME
   std::uint64_t id_ = 0;   // CLIENT ID
   std::uint64_t served_ = 0;  // connections begun in this worker
+  // The GETs held back (copies of their keys: the input they came from may
+  // be reused before the flush).
+  static constexpr std::size_t kMaxQueuedGets = 64;
+  std::vector<std::string> queued_keys_;
+  std::vector<std::string_view> queued_views_;
+  std::size_t queued_ = 0;
   // Scratch kept across commands.
   std::string value_;
   std::vector<std::string> values_;

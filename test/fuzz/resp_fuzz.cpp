@@ -138,6 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::vector<std::string_view> args(command.begin(), command.end());
     world.out.clear();
     world.session->execute(args);
+    world.session->flush();
     if (skip_value(world.out) != world.out.size()) broken("not exactly one RESP value", world.out);
   }
   return 0;

@@ -39,6 +39,7 @@ struct Harness {
     const std::vector<std::string_view> views(args.begin(), args.end());
     out.clear();
     session->execute(views);
+    session->flush();
     return out;
   }
 };
@@ -152,6 +153,23 @@ TEST_CASE("HELLO 3 switches to RESP3: maps and _ nulls; RESET goes back") {
   CHECK(h.call({"RESET"}) == "+RESET\r\n");
   CHECK(h.call({"GET", "nope"}) == "$-1\r\n");
   CHECK(h.call({"HELLO"}).rfind("*14\r\n", 0) == 0);
+}
+
+TEST_CASE("a pipelined run of GETs is answered in order with the other replies") {
+  Harness h;
+  h.out.clear();
+  const std::vector<std::vector<std::string_view>> commands = {
+      {"SET", "a", "1"}, {"GET", "a"}, {"GET", "nope"}, {"SET", "a", "2"}, {"GET", "a"}, {"PING"}, {"GET", "a"}};
+  for (const auto& c : commands) h.session->execute(c);
+  h.session->flush();
+  CHECK(h.out == "+OK\r\n$1\r\n1\r\n$-1\r\n+OK\r\n$1\r\n2\r\n+PONG\r\n$1\r\n2\r\n");
+  // More GETs than one batch holds.
+  h.out.clear();
+  for (int i = 0; i < 200; ++i) h.session->execute({"GET", "a"});
+  h.session->flush();
+  std::string want;
+  for (int i = 0; i < 200; ++i) want += "$1\r\n2\r\n";
+  CHECK(h.out == want);
 }
 
 TEST_CASE("connection commands") {
