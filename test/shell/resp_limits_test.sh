@@ -6,32 +6,21 @@
 . "$(dirname "$0")/lib.sh"
 RESP=1 start_daemon --max-message 1K --idle-timeout 1
 
+cd "$ROOT/test/shell"
 python3 - "$RESP_PORT" <<'PY' || fail "limits"
-import socket, sys, time
+import sys, time
+from resp_wire import command, connect, exchange, read_all
 port = int(sys.argv[1])
-def connect():
-    return socket.create_connection(("127.0.0.1", port), timeout=5)
-def read_all(s):
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            return out
-        out += d
-def command(*args):
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
 
-s = connect()
+s = connect(port)
 s.sendall(command(b"SET", b"big", b"x" * 1024) + command(b"STRLEN", b"big") + command(b"QUIT"))
 got = read_all(s)
 assert got == b"+OK\r\n:1024\r\n+OK\r\n", got
 
-s = connect()
-s.sendall(command(b"SET", b"big", b"y" * 1025))
-got = read_all(s)
+got = exchange(port, command(b"SET", b"big", b"y" * 1025))
 assert got == b"-ERR Protocol error: invalid bulk length\r\n", got
 
-s = connect()
+s = connect(port)
 s.sendall(command(b"STRLEN", b"big") + command(b"GET", b"big")[:10])
 t = time.monotonic()
 got = read_all(s)  # the idle timeout closes it, a command begun or not

@@ -57,18 +57,11 @@ expect_eq "$(cli dbsize)" "2004" "DBSIZE after loading"
 
 # Malformed RESP: Redis's error, then a close; the next connection is served
 # (one spare worker, so usually by the same worker).
+cd "$ROOT/test/shell"
 python3 - "$RESP_PORT" <<'PY' || fail "malformed RESP"
-import socket, sys
+import sys
+from resp_wire import connect, exchange
 port = int(sys.argv[1])
-def exchange(data):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(data)
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            return out
-        out += d
 cases = [
     (b"*2\r\n$3\r\nGET\r\n$-5\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
     (b"*1\r\n$2000000\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
@@ -78,14 +71,14 @@ cases = [
     (b"SET \"unbalanced x\r\n", b"-ERR Protocol error: unbalanced quotes in request\r\n"),
 ]
 for data, want in cases:
-    got = exchange(data + b"*1\r\n$4\r\nPING\r\n")
+    got = exchange(port, data + b"*1\r\n$4\r\nPING\r\n")
     if got != want:
         sys.exit(f"{data!r}: got {got!r}, want {want!r}")
 # A command cut off by the client's close is not run; the next connection is served.
-s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s = connect(port)
 s.sendall(b"*3\r\n$3\r\nSET\r\n$8\r\ngreeting\r\n$2\r\nxy")
 s.close()
-got = exchange(b"*2\r\n$3\r\nGET\r\n$8\r\ngreeting\r\n*1\r\n$4\r\nQUIT\r\n")
+got = exchange(port, b"*2\r\n$3\r\nGET\r\n$8\r\ngreeting\r\n*1\r\n$4\r\nQUIT\r\n")
 if got != b"$11\r\nhello world\r\n+OK\r\n":
     sys.exit(f"after malformed input: got {got!r}")
 PY
