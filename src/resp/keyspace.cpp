@@ -1,6 +1,7 @@
 #include "resp/keyspace.hpp"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "resp/value_mapping.hpp"
 
@@ -54,6 +55,10 @@ Status Keyspace::get_many(const std::vector<std::string_view>& keys, std::vector
 }
 
 Status Keyspace::put(std::string_view key, std::string_view bytes) {
+  // Keys are text to JSON clients, whose KEYS lists every key: a key of
+  // bytes that are not UTF-8 is refused (shmkv-protocol(7), RESP values).
+  if (!simdjson::validate_utf8(key.data(), key.size()))
+    return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
   value_mapping::to_stored(bytes, &stored_);
   InStore in_store(slot_);
   return store_.put(key, stored_);

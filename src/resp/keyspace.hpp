@@ -31,6 +31,8 @@ class Keyspace {
   // (*found)[i] answer keys[i].
   Status get_many(const std::vector<std::string_view>& keys, std::vector<std::string>* bytes,
                   std::vector<bool>* found);
+  // put stores bytes under key; a key that is not valid UTF-8 is refused
+  // with kInvalid.
   Status put(std::string_view key, std::string_view bytes);
   // del sets *existed; a missing key is not an error.
   Status del(std::string_view key, bool* existed);

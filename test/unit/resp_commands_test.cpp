@@ -141,6 +141,12 @@ TEST_CASE("every byte value round-trips, and JSON values read as shmkv-protocol(
   CHECK(h.call({"GET", "num"}) == "$2\r\n42\r\n");
   REQUIRE_OK(h.store->get("bin", &stored));
   CHECK(resp::value_mapping::is_binary(stored));
+  // Keys are text: JSON clients list them.
+  CHECK(h.call({"SET", "bad\xffkey", "v"}) ==
+        "-ERR key is not valid UTF-8: shmkv keys are text, shared with JSON clients\r\n");
+  CHECK(h.call({"MSET", "ok", "1", "bad\xff", "2"}) ==
+        "-ERR key is not valid UTF-8: shmkv keys are text, shared with JSON clients\r\n");
+  CHECK(h.call({"GET", "bad\xffkey"}) == "$-1\r\n");
 }
 
 TEST_CASE("HELLO 3 switches to RESP3: maps and _ nulls; RESET goes back") {
@@ -220,7 +226,7 @@ TEST_CASE("SCAN returns every key present for the whole scan, whatever changes m
     h.call({"SET", k, "v"});
     stay.insert(k);
   }
-  for (const std::string& k : {std::string("a"), std::string("b"), std::string(3, '\0'), std::string(9, '\xff')}) {
+  for (const std::string& k : {std::string("a"), std::string("b"), std::string(3, '\0'), std::string("\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf")}) {
     h.call({"SET", k, "v"});
     stay.insert(k);
   }
