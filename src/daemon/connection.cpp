@@ -35,7 +35,6 @@ bool set_timer(int timer_fd, std::uint64_t ns) {
   return timerfd_settime(timer_fd, 0, &t, nullptr) == 0;
 }
 
-
 }  // namespace
 
 Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const Config& config,

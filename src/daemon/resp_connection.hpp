@@ -1,4 +1,4 @@
-// RespConnection: a worker's loop over one RESP connection (shmkv-protocol(7),
+// resp_connection: a worker's loop over one RESP connection (shmkv-protocol(7),
 // RESP): it reads what the client sends, answers every whole command in it
 // through the RESP session, writes the replies of one read with one write,
 // and closes on QUIT, broken framing, an idle timeout or a stop. Its buffers
