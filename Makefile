@@ -45,7 +45,7 @@ endif
 # missing ones, and does nothing when all are there.
 PACKAGES := g++ make libboost1.81-dev libfmt-dev doctest-dev libsimdjson-dev \
             libsystemd-dev libxxhash-dev python3 mandoc man-db procps systemd clang-14 libfuzzer-14-dev \
-            strace passwd
+            strace passwd redis-server redis-tools python3-redis nutcracker prometheus-redis-exporter
 
 MAIN_SRCS := src/daemon/main.cpp src/cli/main.cpp src/loadgen/main.cpp
 LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard src/*/*.cpp))
@@ -144,7 +144,8 @@ FUZZ_SECONDS  ?= 30
 # The targets exercise what answers a request, over what that needs; the
 # rest of the library (sockets, processes, the client) is not compiled again.
 FUZZ_LIB_SRCS := $(wildcard src/common/*.cpp src/protocol/*.cpp src/store/*.cpp) \
-                 src/daemon/dispatch.cpp src/daemon/scoreboard.cpp src/daemon/snapshotter.cpp
+                 $(wildcard src/resp/*.cpp) src/daemon/dispatch.cpp src/daemon/scoreboard.cpp \
+                 src/daemon/snapshotter.cpp
 FUZZ_OBJS     := $(FUZZ_LIB_SRCS:src/%.cpp=$(FUZZ_DIR)/obj/%.o)
 FUZZ_SRCS     := $(wildcard test/fuzz/*_fuzz.cpp)
 FUZZ_TARGETS  := $(FUZZ_SRCS:test/fuzz/%.cpp=$(FUZZ_DIR)/%)

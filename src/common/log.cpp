@@ -69,6 +69,15 @@ void to_syslog() {
 
 bool enabled(Level level) { return level <= g_level; }
 
+std::string excerpt(std::string_view bytes) {
+  std::string out;
+  for (unsigned char c : bytes.substr(0, 32)) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') out.push_back(static_cast<char>(c));
+    else out += fmt::format("\\x{:02x}", c);
+  }
+  return out;
+}
+
 void write(Level level, std::string_view message) {
   if (g_sink == Sink::kSyslog) {
     syslog(syslog_priority(level), "%.*s", static_cast<int>(message.size()), message.data());

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <string>
 #include <string_view>
 
 namespace shmkv::log {
@@ -22,6 +23,9 @@ void to_journal_if_connected();
 // to_syslog sends lines to syslog(3) as facility daemon, for a detached daemon.
 void to_syslog();
 bool enabled(Level level);
+
+// excerpt shows the first 32 bytes of bad input in a log line, escaped.
+std::string excerpt(std::string_view bytes);
 
 // write emits one line; use the helpers below.
 void write(Level level, std::string_view message);

@@ -47,16 +47,6 @@ std::size_t reply_limit(std::size_t max_message) {
   return std::max(4 * max_message, kFloor);
 }
 
-// excerpt shows the first bytes of bad input in a log line, escaped.
-std::string excerpt(std::string_view bytes) {
-  std::string out;
-  for (unsigned char c : bytes.substr(0, 32)) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') out.push_back(static_cast<char>(c));
-    else out += fmt::format("\\x{:02x}", c);
-  }
-  return out;
-}
-
 }  // namespace
 
 Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const Config& config,
@@ -234,7 +224,7 @@ void Handler::serve(int fd) {
       if (m.what == frame::Decoded::kNeedMore) break;
       if (m.what == frame::Decoded::kBadHeader) {
         log::warning("closing connection from {}: {} (bytes: {})", net::peer_name(fd), m.error,
-                     excerpt(pending));
+                     log::excerpt(pending));
         closing = true;
         break;
       }

@@ -44,6 +44,7 @@ Status parse_int(const char* option, std::string_view text, long long lo, long l
 
 std::string usage() {
   return "usage: shmkvd [--bind ADDRESS] [--port PORT] [--socket PATH] [--socket-mode MODE]\n"
+         "              [--resp-port PORT] [--resp-socket PATH]\n"
          "              [--name NAME] [--memory SIZE] [--max-message SIZE]\n"
          "              [--max-children N] [--spare-workers N] [--worker-max-connections N]\n"
          "              [--idle-timeout SECONDS] [--request-timeout SECONDS]\n"
@@ -59,7 +60,10 @@ std::string usage() {
          "  -b, --bind ADDRESS          listen on this IPv4 or IPv6 address (default 127.0.0.1)\n"
          "  -p, --port PORT             listen on this TCP port, 0 for none (default 4444)\n"
          "  -s, --socket PATH           listen on a UNIX socket at PATH too\n"
-         "      --socket-mode MODE      octal mode of the UNIX socket (default 0660)\n"
+         "      --socket-mode MODE      octal mode of the UNIX sockets (default 0660)\n"
+         "      --resp-port PORT        speak RESP (Redis's protocol) on this TCP port too,\n"
+         "                              0 for none (default 0)\n"
+         "      --resp-socket PATH      speak RESP on a UNIX socket at PATH too\n"
          "  -n, --name NAME             shared memory segment name (default shmkv)\n"
          "  -m, --memory SIZE           segment size for a new store, 64K to 32G (default 64M)\n"
          "      --max-message SIZE      largest request body accepted (default 1M)\n"
@@ -93,13 +97,15 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
   enum {
     kMaxMessage = 256, kIdleTimeout, kBacklog, kLogLevel, kSocketMode, kMaxChildren, kShutdownTimeout,
     kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections, kDebugCommands, kRequestTimeout,
-    kLockTimeout, kSnapshot, kSnapshotInterval
+    kLockTimeout, kSnapshot, kSnapshotInterval, kRespPort, kRespSocket
   };
   static const option kOptions[] = {
       {"bind", required_argument, nullptr, 'b'},
       {"port", required_argument, nullptr, 'p'},
       {"socket", required_argument, nullptr, 's'},
       {"socket-mode", required_argument, nullptr, kSocketMode},
+      {"resp-port", required_argument, nullptr, kRespPort},
+      {"resp-socket", required_argument, nullptr, kRespSocket},
       {"name", required_argument, nullptr, 'n'},
       {"memory", required_argument, nullptr, 'm'},
       {"max-message", required_argument, nullptr, kMaxMessage},
@@ -140,6 +146,14 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       case 's':
         if (arg.empty()) return Status::invalid("--socket takes a path");
         config->socket_path = std::filesystem::absolute(arg).string();
+        break;
+      case kRespPort:
+        if (Status s = parse_int("resp-port", arg, 0, 65535, &n); !s) return s;
+        config->resp_port = static_cast<std::uint16_t>(n);
+        break;
+      case kRespSocket:
+        if (arg.empty()) return Status::invalid("--resp-socket takes a path");
+        config->resp_socket_path = std::filesystem::absolute(arg).string();
         break;
       case kSocketMode: {
         unsigned mode = 0;
@@ -229,8 +243,13 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       return Status::invalid(s.message().substr(2));  // an environment variable, not an option
     config->debug_salvage_delay_ms = static_cast<int>(ms);
   }
-  if (*action == Action::kServe && config->port == 0 && config->socket_path.empty())
+  if (*action == Action::kServe && config->port == 0 && config->socket_path.empty() && config->resp_port == 0 &&
+      config->resp_socket_path.empty())
     return Status::invalid("--port 0 turns TCP off, so give a UNIX socket with --socket");
+  if (config->resp_port != 0 && config->resp_port == config->port)
+    return Status::invalid("--resp-port must differ from --port");
+  if (!config->resp_socket_path.empty() && config->resp_socket_path == config->socket_path)
+    return Status::invalid("--resp-socket must differ from --socket");
   return Status::ok();
 }
 

@@ -19,6 +19,8 @@ struct Config {
   std::uint16_t port = 4444;  // 0: no TCP (needs a UNIX socket)
   std::string socket_path;    // a UNIX socket to listen on too; empty: none
   unsigned socket_mode = 0660;
+  std::uint16_t resp_port = 0;   // RESP (shmkv-protocol(7), RESP) on --bind; 0: off
+  std::string resp_socket_path;  // a RESP UNIX socket; empty: none
   std::string name = "shmkv";
   std::size_t memory = store::kDefaultSize;
   std::size_t max_message = frame::kDefaultMaxMessage;

@@ -75,19 +75,7 @@ class Dispatcher {
   void save(std::int32_t version, std::string& out);
   void debug(std::int32_t version, const request::Request& req, std::string& out);
 
-  // InStore marks the worker's slot "in the store" for its lifetime.
-  class InStore {
-   public:
-    explicit InStore(scoreboard::Slot* slot) : slot_(slot) {
-      if (slot_) slot_->state.store(scoreboard::State::kInStore);
-    }
-    ~InStore() {
-      if (slot_) slot_->state.store(scoreboard::State::kBusy);
-    }
-
-   private:
-    scoreboard::Slot* slot_;
-  };
+  using InStore = scoreboard::InStore;
 
   store::Store& store_;
   scoreboard::Scoreboard& board_;

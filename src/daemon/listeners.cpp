@@ -10,6 +10,10 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <string_view>
+#include <utility>
+
 #include "common/net.hpp"
 
 namespace shmkv::listeners {
@@ -52,8 +56,18 @@ std::string name_of(int fd) {
 Status open_all(const Config& config, std::vector<Listener>* out, bool* activated) {
   out->clear();
   // 1: take LISTEN_FDS out of the environment, so that no worker sees it.
-  const int passed = sd_listen_fds(1);
+  // A socket named "resp" (FileDescriptorName=resp) speaks RESP.
+  char** names = nullptr;
+  const int passed = sd_listen_fds_with_names(1, &names);
   if (passed < 0) return Status::io(errno_text("sd_listen_fds", -passed));
+  std::vector<Protocol> protocols;
+  for (int i = 0; i < passed; ++i)
+    protocols.push_back(names && names[i] && std::string_view(names[i]) == kRespFdName ? Protocol::kResp
+                                                                                      : Protocol::kJson);
+  if (names) {
+    for (int i = 0; i < passed; ++i) free(names[i]);
+    free(names);
+  }
   *activated = passed > 0;
   for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + passed; ++fd) {
     if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
@@ -63,26 +77,38 @@ Status open_all(const Config& config, std::vector<Listener>* out, bool* activate
                                          fd));
     }
     prepare(fd);
-    out->push_back({fd, name_of(fd), ""});
+    const Protocol protocol = protocols[static_cast<std::size_t>(fd - SD_LISTEN_FDS_START)];
+    out->push_back({fd, protocol, name_of(fd) + (protocol == Protocol::kResp ? " (RESP)" : ""), ""});
   }
   if (*activated) return Status::ok();
 
-  if (config.port != 0) {
+  for (const auto& [port, protocol] : {std::pair{config.port, Protocol::kJson}, std::pair{config.resp_port, Protocol::kResp}}) {
+    if (port == 0) continue;
     Listener l;
-    if (Status s = net::listen_tcp(config.bind, config.port, config.backlog, &l.fd); !s) return s;
-    prepare(l.fd);
-    defer_accept(l.fd);
-    l.name = net::format_address(config.bind, config.port);
-    out->push_back(std::move(l));
-  }
-  if (!config.socket_path.empty()) {
-    Listener l;
-    if (Status s = net::listen_unix(config.socket_path, config.socket_mode, config.backlog, &l.fd); !s) {
+    l.protocol = protocol;
+    if (Status s = net::listen_tcp(config.bind, port, config.backlog, &l.fd); !s) {
       close_all(*out);
       return s;
     }
     prepare(l.fd);
-    l.name = l.socket_file = config.socket_path;
+    // Our protocol's clients send their request as they connect; a RESP
+    // client (redis-cli, a pool) may connect and wait, so only JSON defers.
+    if (protocol == Protocol::kJson) defer_accept(l.fd);
+    l.name = net::format_address(config.bind, port) + (protocol == Protocol::kResp ? " (RESP)" : "");
+    out->push_back(std::move(l));
+  }
+  for (const auto& [path, protocol] : {std::pair{&config.socket_path, Protocol::kJson},
+                                       std::pair{&config.resp_socket_path, Protocol::kResp}}) {
+    if (path->empty()) continue;
+    Listener l;
+    l.protocol = protocol;
+    if (Status s = net::listen_unix(*path, config.socket_mode, config.backlog, &l.fd); !s) {
+      close_all(*out);
+      return s;
+    }
+    prepare(l.fd);
+    l.socket_file = *path;
+    l.name = *path + (protocol == Protocol::kResp ? " (RESP)" : "");
     out->push_back(std::move(l));
   }
   return Status::ok();

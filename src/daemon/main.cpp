@@ -186,7 +186,8 @@ int serve(const daemon_config::Config& config) {
 
   std::vector<listeners::Listener> listening;
   bool activated = false;
-  const listeners::Config listen{config.bind, config.port, config.socket_path, config.socket_mode, config.backlog};
+  const listeners::Config listen{config.bind,    config.port,      config.socket_path,     config.socket_mode,
+                                 config.backlog, config.resp_port, config.resp_socket_path};
   if (Status s = listeners::open_all(listen, &listening, &activated); !s) {
     if (store->created()) {  // leave nothing behind from a start that failed
       store.reset();

@@ -56,8 +56,9 @@ class Parent {
  private:
   bool accept_from(const listeners::Listener& listener);
   void rescue_stranded();
-  void spawn(int conn);
-  [[noreturn]] void run_worker(int slot, int conn);
+  // protocol is what conn speaks (its listener's).
+  void spawn(int conn, listeners::Protocol protocol = listeners::Protocol::kJson);
+  [[noreturn]] void run_worker(int slot, int conn, listeners::Protocol protocol);
   void reap();
   void recover();
   void salvage();
@@ -179,7 +180,7 @@ bool Parent::accept_from(const listeners::Listener& listener) {
       log::error("{}", errno_text("accept on " + listener.name, err));
     return false;
   }
-  spawn(conn);
+  spawn(conn, listener.protocol);
   close(conn);
   return true;
 }
@@ -200,11 +201,11 @@ void Parent::rescue_stranded() {
 // spawn forks a worker for conn, or a spare that waits for one (conn < 0).
 // Its slot is reserved before the fork, as busy or idle, so the counts are
 // right at once; a failed fork releases it.
-void Parent::spawn(int conn) {
+void Parent::spawn(int conn, listeners::Protocol protocol) {
   const int slot = board_.reserve(conn >= 0 ? State::kBusy : State::kIdle);
   if (slot < 0) return;  // cannot happen below --max-children, but be safe
   const pid_t pid = fork();
-  if (pid == 0) run_worker(slot, conn);
+  if (pid == 0) run_worker(slot, conn, protocol);
   if (pid < 0) {
     log::error("{}", errno_text("fork", errno));
     board_.release(slot);
@@ -217,7 +218,7 @@ void Parent::spawn(int conn) {
 // run_worker is the child's side of a fork. It leaves with _exit, so that
 // nothing of the parent's (atexit handlers, stdio buffers, the listeners'
 // socket files) is run or removed twice.
-void Parent::run_worker(int slot, int conn) {
+void Parent::run_worker(int slot, int conn, listeners::Protocol protocol) {
   set_handler(SIGCHLD, SIG_DFL);
   set_handler(SIGUSR1, SIG_DFL);
   // If the parent dies, stop like at shutdown: answer the request in hand,
@@ -231,13 +232,15 @@ void Parent::run_worker(int slot, int conn) {
   worker.connection.wait_mask = &wait_mask_;
   worker.connection.stop = &g_stop;
   worker.connection.debug_commands = config_.debug_commands;
+  worker.resp.port = config_.resp_port;
+  worker.resp.max_clients = config_.max_children;
   worker.listeners = &listeners_;
   worker.board = &board_;
   worker.slot = slot;
   worker.spare_workers = static_cast<std::size_t>(config_.spare_workers);
   worker.max_connections = config_.worker_max_connections;
   worker.parent_pid = parent_pid_;
-  worker::run(conn, *store_, worker);
+  worker::run(conn, protocol, *store_, worker);
   _exit(0);
 }
 

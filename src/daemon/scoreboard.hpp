@@ -124,4 +124,22 @@ class Scoreboard {
   std::atomic<char> detail_[kDetailSize] = {};
 };
 
+// InStore marks a worker's slot "in the store" for its lifetime: put one
+// around every store call, so that the parent knows what a death there
+// means. A null slot (tests) marks nothing.
+class InStore {
+ public:
+  explicit InStore(Slot* slot) : slot_(slot) {
+    if (slot_) slot_->state.store(State::kInStore);
+  }
+  ~InStore() {
+    if (slot_) slot_->state.store(State::kBusy);
+  }
+  InStore(const InStore&) = delete;
+  InStore& operator=(const InStore&) = delete;
+
+ private:
+  Slot* slot_;
+};
+
 }  // namespace shmkv::scoreboard

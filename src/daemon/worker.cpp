@@ -8,8 +8,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include <memory>
+
 #include "common/log.hpp"
 #include "daemon/sweeper.hpp"
+#include "daemon/resp_connection.hpp"
 
 namespace shmkv::worker {
 namespace {
@@ -33,14 +36,19 @@ class Acceptor {
     if (epoll_fd_ >= 0) close(epoll_fd_);
   }
 
-  // next returns an accepted non-blocking socket, or -1 on stop or failure.
-  int next() {
+  // next returns an accepted non-blocking socket and sets *protocol to its
+  // listener's, or returns -1 on stop or failure.
+  int next(listeners::Protocol* protocol) {
     if (epoll_fd_ < 0 && !open()) return -1;
     epoll_event events[8];
     for (;;) {
       if (*config_.connection.stop) return -1;
-      for (const listeners::Listener& l : *config_.listeners)
-        if (const int conn = take(l.fd); conn >= 0) return conn;
+      for (const listeners::Listener& l : *config_.listeners) {
+        if (const int conn = take(l.fd); conn >= 0) {
+          *protocol = l.protocol;
+          return conn;
+        }
+      }
       // A wake-up says only that a listener has a connection; the loop
       // takes it, unless another worker, or the parent, was quicker. An
       // idle worker also wakes when an expiry sweep is due (sweeper.hpp).
@@ -70,10 +78,11 @@ class Acceptor {
       log::error("{}", errno_text("epoll_create1", errno));
       return false;
     }
-    for (const listeners::Listener& l : *config_.listeners) {
+    for (std::uint32_t i = 0; i < config_.listeners->size(); ++i) {
+      const listeners::Listener& l = (*config_.listeners)[i];
       epoll_event ev{};
       ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-      ev.data.fd = l.fd;
+      ev.data.u32 = i;  // the listener's index
       if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, l.fd, &ev) < 0) {
         const int err = errno;
         log::error("{}", errno_text("epoll_ctl " + l.name, err));
@@ -90,16 +99,18 @@ class Acceptor {
 
 }  // namespace
 
-void run(int first_conn, store::Store& store, const Config& config) {
+void run(int first_conn, listeners::Protocol first_protocol, store::Store& store, const Config& config) {
   scoreboard::Scoreboard& board = *config.board;
   scoreboard::Slot& slot = board.slot(config.slot);
   // Show the parent how long this worker holds the store lock, and stop a
   // wait for it once the parent has found its holder dead.
   store.watch_lock({&slot.lock_held_since, [&board] { return board.health.load() != scoreboard::Health::kOk; }});
   connection::Handler handler(store, board, config.connection, &slot);
+  std::unique_ptr<resp_connection::Handler> resp_handler;  // made at the first RESP connection
   Acceptor acceptor(config, store);
   std::uint64_t served = 0;
   int conn = first_conn;
+  listeners::Protocol protocol = first_protocol;
   for (;;) {
     if (conn >= 0) {
       slot.state.store(State::kBusy);
@@ -107,7 +118,13 @@ void run(int first_conn, store::Store& store, const Config& config) {
       // The last idle worker just went busy: ask the parent for a spare, so
       // that the next client finds somebody waiting in accept().
       if (config.spare_workers > 0 && board.count(State::kIdle) == 0) kill(config.parent_pid, SIGUSR1);
-      handler.serve(conn);
+      if (protocol == listeners::Protocol::kResp) {
+        if (!resp_handler)
+          resp_handler = std::make_unique<resp_connection::Handler>(store, board, config.connection, config.resp, &slot);
+        resp_handler->serve(conn);
+      } else {
+        handler.serve(conn);
+      }
       close(conn);
       ++served;
       // Stay for another connection only while the pool is short of spares.
@@ -116,7 +133,7 @@ void run(int first_conn, store::Store& store, const Config& config) {
         return;
       slot.state.store(State::kIdle);
     }
-    conn = acceptor.next();
+    conn = acceptor.next(&protocol);
     if (conn < 0) return;
   }
 }

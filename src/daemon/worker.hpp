@@ -10,6 +10,7 @@
 
 #include "daemon/connection.hpp"
 #include "daemon/listeners.hpp"
+#include "resp/commands.hpp"
 #include "daemon/scoreboard.hpp"
 #include "store/store.hpp"
 
@@ -17,6 +18,7 @@ namespace shmkv::worker {
 
 struct Config {
   connection::Config connection;
+  resp::Session::Config resp;            // what RESP's INFO reports
   const std::vector<listeners::Listener>* listeners = nullptr;
   scoreboard::Scoreboard* board = nullptr;
   int slot = -1;                         // this worker's scoreboard slot
@@ -25,9 +27,9 @@ struct Config {
   pid_t parent_pid = 0;                  // told (SIGUSR1) when no worker is idle
 };
 
-// run serves first_conn (when >= 0), then pooled connections, and returns
-// when the worker should exit: on stop, when retired, or when enough other
-// workers are idle.
-void run(int first_conn, store::Store& store, const Config& config);
+// run serves first_conn (when >= 0), which speaks first_protocol, then
+// pooled connections, and returns when the worker should exit: on stop,
+// when retired, or when enough other workers are idle.
+void run(int first_conn, listeners::Protocol first_protocol, store::Store& store, const Config& config);
 
 }  // namespace shmkv::worker

@@ -13,6 +13,7 @@ TEST_NAME=$(basename "$0" .sh)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shmkv-$TEST_NAME.XXXXXX")
 NAME=shmkv-test-$$-$RANDOM
 PORT=
+RESP_PORT=
 DAEMON_PID=
 DAEMON_LOG=$WORK/daemon.log
 HELPER_PIDS=()
@@ -54,11 +55,13 @@ free_port() {
 
 # start_daemon [OPTION...]: start shmkvd on a free port with this test's
 # segment, and wait until it answers. A port taken in between is retried.
+# With RESP=1 it speaks RESP too, on the free port RESP_PORT.
 start_daemon() {
-  local try
+  local try resp=()
   for try in 1 2 3; do
     PORT=$(free_port)
-    "$SHMKVD" --bind 127.0.0.1 --port "$PORT" --name "$NAME" "$@" 2>>"$DAEMON_LOG" &
+    if [ "${RESP:-0}" = 1 ]; then RESP_PORT=$(free_port); resp=(--resp-port "$RESP_PORT"); fi
+    "$SHMKVD" --bind 127.0.0.1 --port "$PORT" "${resp[@]}" --name "$NAME" "$@" 2>>"$DAEMON_LOG" &
     DAEMON_PID=$!
     if wait_ready; then return 0; fi
     if kill -0 "$DAEMON_PID" 2>/dev/null; then fail "shmkvd did not answer within 10 s"; fi

@@ -135,3 +135,19 @@ TEST_CASE("daemon_config: --lock-timeout, and the salvage delay only with --debu
         "SHMKVD_DEBUG_SALVAGE_DELAY_MS takes a whole number from 0 to 600000, not 'soon'");
   unsetenv("SHMKVD_DEBUG_SALVAGE_DELAY_MS");
 }
+
+TEST_CASE("daemon_config: --resp-port and --resp-socket") {
+  daemon_config::Config config;
+  daemon_config::Action action;
+  CHECK(config.resp_port == 0);  // RESP stays off unless asked for
+  REQUIRE_OK(parse({"--resp-port", "6379", "--resp-socket", "/tmp/x.sock"}, &config, &action));
+  CHECK(config.resp_port == 6379);
+  CHECK(config.resp_socket_path == "/tmp/x.sock");
+  daemon_config::Config resp_only;
+  REQUIRE_OK(parse({"--port", "0", "--resp-port", "6379"}, &resp_only, &action));
+  daemon_config::Config c1, c2, c3;
+  CHECK(parse({"--resp-port", "70000"}, &c1, &action).message() == "--resp-port takes a whole number from 0 to 65535, not '70000'");
+  CHECK(parse({"--port", "6379", "--resp-port", "6379"}, &c2, &action).message() == "--resp-port must differ from --port");
+  CHECK(parse({"--socket", "/tmp/a", "--resp-socket", "/tmp/a"}, &c3, &action).message() ==
+        "--resp-socket must differ from --socket");
+}

@@ -1,0 +1,739 @@
+#include "resp/commands.hpp"
+
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <ctime>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+#include "resp/glob.hpp"
+#include "shmkv/version.hpp"
+
+namespace shmkv::resp {
+namespace {
+
+// The Redis version shmkvd answers as, in HELLO and INFO: the release whose
+// commands and replies shmkv-protocol(7) RESP follows. Clients and exporters
+// read it to decide what they may send.
+constexpr char kRedisVersion[] = "7.0.0";
+
+constexpr std::size_t kScanPage = 256;  // keys fetched per store call while walking
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool equals_nocase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+// quoted128 is Redis's "%.128s" of a name: at most 128 bytes, up to a NUL.
+std::string_view quoted128(std::string_view s) {
+  s = s.substr(0, std::min<std::size_t>(s.size(), 128));
+  const std::size_t nul = s.find('\0');
+  return nul == std::string_view::npos ? s : s.substr(0, nul);
+}
+
+constexpr char kNotInteger[] = "ERR value is not an integer or out of range";
+constexpr char kSyntax[] = "ERR syntax error";
+
+}  // namespace
+
+bool parse_integer(std::string_view text, long long* out) {
+  if (text.empty() || text.size() > 20) return false;
+  std::size_t i = 0;
+  const bool negative = text[0] == '-';
+  if (negative) i = 1;
+  if (i == text.size()) return false;
+  if (text[i] == '0') {
+    if (text.size() != 1) return false;  // "0" alone; no "-0", no leading zeros
+    *out = 0;
+    return true;
+  }
+  unsigned long long v = 0;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c < '0' || c > '9') return false;
+    const unsigned d = static_cast<unsigned>(c - '0');
+    if (v > (ULLONG_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  if (negative) {
+    if (v > static_cast<unsigned long long>(LLONG_MAX) + 1) return false;
+    *out = static_cast<long long>(0 - v);
+  } else {
+    if (v > static_cast<unsigned long long>(LLONG_MAX)) return false;
+    *out = static_cast<long long>(v);
+  }
+  return true;
+}
+
+std::uint64_t scan_group(std::string_view key) {
+  std::uint64_t g = 0;
+  for (std::size_t i = 0; i < 8; ++i) g = (g << 8) | (i < key.size() ? static_cast<unsigned char>(key[i]) : 0u);
+  return g;
+}
+
+// The command table, sorted by name for find's binary search.
+const Session::Command* Session::find(std::string_view name) {
+  static const std::array<Command, 29> kCommands = {{
+      {"append", 3, true, &Session::append},
+      {"client", -2, false, &Session::client},
+      {"command", -1, false, &Session::command},
+      {"config", -2, true, &Session::config},
+      {"dbsize", 1, true, &Session::dbsize},
+      {"del", -2, true, &Session::del},
+      {"echo", 2, false, &Session::echo},
+      {"exists", -2, true, &Session::exists},
+      {"flushall", -1, true, &Session::flushdb},
+      {"flushdb", -1, true, &Session::flushdb},
+      {"get", 2, true, &Session::get},
+      {"getdel", 2, true, &Session::getdel},
+      {"getset", 3, true, &Session::getset},
+      {"hello", -1, false, &Session::hello},
+      {"info", -1, true, &Session::info},
+      {"keys", 2, true, &Session::keys},
+      {"mget", -2, true, &Session::mget},
+      {"mset", -3, true, &Session::mset},
+      {"ping", -1, false, &Session::ping},
+      {"quit", -1, false, &Session::quit},
+      {"randomkey", 1, true, &Session::randomkey},
+      {"reset", 1, false, &Session::reset},
+      {"scan", -2, true, &Session::scan},
+      {"select", 2, false, &Session::select},
+      {"set", -3, true, &Session::set},
+      {"strlen", 2, true, &Session::strlen},
+      {"time", 1, false, &Session::time},
+      {"type", 2, true, &Session::type},
+      {"unlink", -2, true, &Session::del},
+  }};
+  if (name.size() > 16) return nullptr;
+  char buf[16];
+  for (std::size_t i = 0; i < name.size(); ++i) buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+  const std::string_view key(buf, name.size());
+  const auto it = std::lower_bound(kCommands.begin(), kCommands.end(), key,
+                                   [](const Command& c, std::string_view k) { return c.name < k; });
+  return it != kCommands.end() && it->name == key ? &*it : nullptr;
+}
+
+Session::Session(Keyspace& keyspace, const Config& config, std::string& out)
+    : keyspace_(keyspace), config_(config), writer_(out) {}
+
+void Session::begin() {
+  queued_ = 0;
+  writer_.set_protocol(2);
+  name_.clear();
+  // Unique in the daemon: this worker's pid and its count of connections.
+  id_ = (static_cast<std::uint64_t>(getpid()) << 24) | (++served_ & 0xffffff);
+}
+
+Session::After Session::execute(const Args& args) {
+  const Command* c = find(args[0]);
+  if (c && c->run == &Session::get && args.size() == 2 && keyspace_.available().is_ok()) {
+    if (queued_ == kMaxQueuedGets) flush();
+    if (queued_ == queued_keys_.size()) queued_keys_.emplace_back();
+    queued_keys_[queued_++].assign(args[1]);
+    return After::kContinue;
+  }
+  flush();
+  if (!c) {
+    // Redis's words exactly: go-redis falls back from HELLO on this text.
+    std::string text = fmt::format("ERR unknown command '{}', with args beginning with: ", quoted128(args[0]));
+    std::string shown;
+    for (std::size_t i = 1; i < args.size() && shown.size() < 128; ++i)
+      shown += fmt::format("'{}' ", quoted128(args[i].substr(0, 128 - shown.size())));
+    writer_.error(text + shown);
+    return After::kContinue;
+  }
+  const int n = static_cast<int>(args.size());
+  if ((c->arity > 0 && n != c->arity) || (c->arity < 0 && n < -c->arity)) {
+    writer_.error(fmt::format("ERR wrong number of arguments for '{}' command", c->name));
+    return After::kContinue;
+  }
+  if (c->uses_store) {
+    if (Status s = keyspace_.available(); !s) {
+      writer_.error("ERR " + s.message());
+      return After::kContinue;
+    }
+  }
+  return (this->*(c->run))(args);
+}
+
+void Session::flush() {
+  if (queued_ == 0) return;
+  queued_views_.assign(queued_keys_.begin(), queued_keys_.begin() + static_cast<std::ptrdiff_t>(queued_));
+  queued_ = 0;
+  if (Status s = keyspace_.get_many(queued_views_, &values_, &found_); !s) {
+    for (std::size_t i = 0; i < queued_views_.size(); ++i) store_error(s);
+    return;
+  }
+  for (std::size_t i = 0; i < queued_views_.size(); ++i) {
+    if (found_[i]) writer_.bulk(values_[i]);
+    else writer_.null();
+  }
+}
+
+void Session::store_error(const Status& s) {
+  if (s.code() == Status::Code::kFull) {
+    log::warning("RESP: store is full");
+    writer_.error("OOM command not allowed when used memory > 'maxmemory'.");
+    return;
+  }
+  log::error("RESP: {}", s.message());
+  writer_.error("ERR " + s.message());
+}
+
+void Session::unknown_subcommand(std::string_view sub, std::string_view command) {
+  writer_.error(fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", quoted128(sub), command));
+}
+
+// Connection commands.
+
+Session::After Session::ping(const Args& a) {
+  if (a.size() > 2) {
+    writer_.error("ERR wrong number of arguments for 'ping' command");
+  } else if (a.size() == 2) {
+    writer_.bulk(a[1]);
+  } else {
+    writer_.simple("PONG");
+  }
+  return After::kContinue;
+}
+
+Session::After Session::echo(const Args& a) {
+  writer_.bulk(a[1]);
+  return After::kContinue;
+}
+
+Session::After Session::quit(const Args&) {
+  writer_.simple("OK");
+  return After::kClose;
+}
+
+// hello switches the protocol (2 or 3) and answers the server's description
+// as a map: a RESP3 map after HELLO 3, a flat array in RESP2.
+Session::After Session::hello(const Args& a) {
+  int protocol = writer_.protocol();
+  std::size_t i = 1;
+  if (a.size() >= 2) {
+    long long v = 0;
+    if (!parse_integer(a[1], &v)) {
+      writer_.error("ERR Protocol version is not an integer or out of range");
+      return After::kContinue;
+    }
+    if (v != 2 && v != 3) {
+      writer_.error("NOPROTO unsupported protocol version");
+      return After::kContinue;
+    }
+    protocol = static_cast<int>(v);
+    i = 2;
+  }
+  std::string name = name_;
+  for (; i < a.size(); ++i) {
+    if (equals_nocase(a[i], "setname") && i + 1 < a.size()) {
+      name = a[++i];
+    } else if (equals_nocase(a[i], "auth") && i + 2 < a.size()) {
+      writer_.error("ERR AUTH is not supported: access to shmkvd is its bind address and its socket's mode");
+      return After::kContinue;
+    } else {
+      writer_.error(fmt::format("ERR Syntax error in HELLO option '{}'", quoted128(a[i])));
+      return After::kContinue;
+    }
+  }
+  name_ = name;
+  writer_.set_protocol(protocol);
+  writer_.map(7);
+  writer_.bulk("server");
+  writer_.bulk("redis");
+  writer_.bulk("version");
+  writer_.bulk(kRedisVersion);
+  writer_.bulk("proto");
+  writer_.integer(protocol);
+  writer_.bulk("id");
+  writer_.integer(static_cast<long long>(id_));
+  writer_.bulk("mode");
+  writer_.bulk("standalone");
+  writer_.bulk("role");
+  writer_.bulk("master");
+  writer_.bulk("modules");
+  writer_.array(0);
+  return After::kContinue;
+}
+
+Session::After Session::select(const Args& a) {
+  long long db = 0;
+  if (!parse_integer(a[1], &db)) writer_.error(kNotInteger);
+  else if (db != 0) writer_.error("ERR DB index is out of range");  // one keyspace: database 0
+  else writer_.simple("OK");
+  return After::kContinue;
+}
+
+Session::After Session::client(const Args& a) {
+  const std::string sub = lower(a[1]);
+  if (sub == "setname" && a.size() == 3) {
+    for (char c : a[2]) {
+      if (c < '!' || c > '~') {
+        writer_.error("ERR Client names cannot contain spaces, newlines or special characters.");
+        return After::kContinue;
+      }
+    }
+    name_ = a[2];
+    writer_.simple("OK");
+  } else if (sub == "getname" && a.size() == 2) {
+    if (name_.empty()) writer_.null();
+    else writer_.bulk(name_);
+  } else if (sub == "id" && a.size() == 2) {
+    writer_.integer(static_cast<long long>(id_));
+  } else if (sub == "setinfo" && a.size() == 4) {
+    if (equals_nocase(a[2], "lib-name") || equals_nocase(a[2], "lib-ver")) writer_.simple("OK");
+    else writer_.error(fmt::format("ERR Unrecognized option '{}'", quoted128(a[2])));
+  } else if (sub == "setname" || sub == "getname" || sub == "id" || sub == "setinfo") {
+    writer_.error(fmt::format("ERR wrong number of arguments for 'client|{}' command", sub));
+  } else {
+    unknown_subcommand(a[1], "CLIENT");
+  }
+  return After::kContinue;
+}
+
+// command answers COMMAND minimally: no command descriptions (an empty list
+// and an empty DOCS map, which redis-cli accepts and then offers no hints),
+// and COUNT.
+Session::After Session::command(const Args& a) {
+  if (a.size() == 1) {
+    writer_.array(0);
+    return After::kContinue;
+  }
+  const std::string sub = lower(a[1]);
+  if (sub == "count" && a.size() == 2) writer_.integer(29);  // the command table's size
+  else if (sub == "docs") writer_.map(0);
+  else unknown_subcommand(a[1], "COMMAND");
+  return After::kContinue;
+}
+
+Session::After Session::reset(const Args&) {
+  writer_.set_protocol(2);
+  name_.clear();
+  writer_.simple("RESET");
+  return After::kContinue;
+}
+
+// String commands. A value is the bytes a RESP GET returns (value_mapping).
+
+Session::After Session::get(const Args& a) {
+  bool found = false;
+  if (Status s = keyspace_.get(a[1], &value_, &found); !s) store_error(s);
+  else if (!found) writer_.null();
+  else writer_.bulk(value_);
+  return After::kContinue;
+}
+
+// set stores without options. EX/PX/EXAT/PXAT/KEEPTTL/NX/XX/GET need the
+// store's expiry and conditional puts, which it does not have yet: they are
+// refused, and nothing is stored.
+Session::After Session::set(const Args& a) {
+  if (a.size() > 3) {
+    static constexpr std::string_view kLater[] = {"ex", "px", "exat", "pxat", "keepttl", "nx", "xx", "get"};
+    const std::string option = lower(a[3]);
+    if (std::find(std::begin(kLater), std::end(kLater), option) != std::end(kLater))
+      writer_.error(fmt::format("ERR SET option '{}' is not supported by shmkvd yet", quoted128(a[3])));
+    else
+      writer_.error(kSyntax);
+    return After::kContinue;
+  }
+  if (Status s = keyspace_.put(a[1], a[2]); !s) store_error(s);
+  else writer_.simple("OK");
+  return After::kContinue;
+}
+
+Session::After Session::mget(const Args& a) {
+  const Args keys(a.begin() + 1, a.end());
+  if (Status s = keyspace_.get_many(keys, &values_, &found_); !s) {
+    store_error(s);
+    return After::kContinue;
+  }
+  writer_.array(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (found_[i]) writer_.bulk(values_[i]);
+    else writer_.null();
+  }
+  return After::kContinue;
+}
+
+// mset stores each pair in turn: not atomic (another client may see some
+// pairs stored before the others); a full store stops it part-way.
+Session::After Session::mset(const Args& a) {
+  if (a.size() % 2 == 0) {
+    writer_.error("ERR wrong number of arguments for 'mset' command");
+    return After::kContinue;
+  }
+  for (std::size_t i = 1; i < a.size(); i += 2) {
+    if (Status s = keyspace_.put(a[i], a[i + 1]); !s) {
+      store_error(s);
+      return After::kContinue;
+    }
+  }
+  writer_.simple("OK");
+  return After::kContinue;
+}
+
+Session::After Session::strlen(const Args& a) {
+  bool found = false;
+  if (Status s = keyspace_.get(a[1], &value_, &found); !s) store_error(s);
+  else writer_.integer(found ? static_cast<long long>(value_.size()) : 0);
+  return After::kContinue;
+}
+
+// append reads, appends and stores: not atomic against another client's
+// write of the same key between the two.
+Session::After Session::append(const Args& a) {
+  bool found = false;
+  if (Status s = keyspace_.get(a[1], &value_, &found); !s) {
+    store_error(s);
+    return After::kContinue;
+  }
+  if (!found) value_.clear();
+  value_.append(a[2]);
+  if (Status s = keyspace_.put(a[1], value_); !s) store_error(s);
+  else writer_.integer(static_cast<long long>(value_.size()));
+  return After::kContinue;
+}
+
+Session::After Session::getset(const Args& a) {
+  bool found = false;
+  if (Status s = keyspace_.get(a[1], &value_, &found); !s) {
+    store_error(s);
+    return After::kContinue;
+  }
+  if (Status s = keyspace_.put(a[1], a[2]); !s) {
+    store_error(s);
+    return After::kContinue;
+  }
+  if (found) writer_.bulk(value_);
+  else writer_.null();
+  return After::kContinue;
+}
+
+Session::After Session::getdel(const Args& a) {
+  bool found = false, existed = false;
+  if (Status s = keyspace_.get(a[1], &value_, &found); !s) {
+    store_error(s);
+    return After::kContinue;
+  }
+  if (Status s = keyspace_.del(a[1], &existed); !s) {
+    store_error(s);
+    return After::kContinue;
+  }
+  // Another client may have deleted it in between: then it was its value.
+  if (found && existed) writer_.bulk(value_);
+  else writer_.null();
+  return After::kContinue;
+}
+
+// Key commands.
+
+Session::After Session::del(const Args& a) {
+  long long removed = 0;
+  for (std::size_t i = 1; i < a.size(); ++i) {
+    bool existed = false;
+    if (Status s = keyspace_.del(a[i], &existed); !s) {
+      store_error(s);
+      return After::kContinue;
+    }
+    removed += existed;
+  }
+  writer_.integer(removed);
+  return After::kContinue;
+}
+
+Session::After Session::exists(const Args& a) {
+  const Args keys(a.begin() + 1, a.end());
+  if (Status s = keyspace_.get_many(keys, &values_, &found_); !s) {
+    store_error(s);
+    return After::kContinue;
+  }
+  writer_.integer(std::count(found_.begin(), found_.end(), true));
+  return After::kContinue;
+}
+
+Session::After Session::type(const Args& a) {
+  bool found = false;
+  if (Status s = keyspace_.get(a[1], &value_, &found); !s) store_error(s);
+  else writer_.simple(found ? "string" : "none");
+  return After::kContinue;
+}
+
+// keys walks the ordered key space from the pattern's literal prefix.
+Session::After Session::keys(const Args& a) {
+  const std::string_view pattern = a[1];
+  const std::string_view prefix = glob::literal_prefix(pattern);
+  std::vector<std::string> matched;
+  std::string last;
+  bool first = true;
+  for (;;) {
+    const std::string_view after(last);
+    if (Status s = keyspace_.scan(prefix, first ? nullptr : &after, kScanPage, &page_); !s) {
+      store_error(s);
+      return After::kContinue;
+    }
+    for (std::string& k : page_.keys)
+      if (glob::match(pattern, k)) matched.push_back(k);
+    if (!page_.more || page_.keys.empty()) break;
+    last = page_.keys.back();
+    first = false;
+  }
+  writer_.array(matched.size());
+  for (const std::string& k : matched) writer_.bulk(k);
+  return After::kContinue;
+}
+
+// scan returns about COUNT keys from the cursor's position on. A cursor is
+// 1 + the group (scan_group) of the last key returned, and a page ends only
+// where the group changes, so the next call can resume after the whole
+// group: keys added or removed never make it skip one that stayed. Many
+// keys sharing their first 8 bytes make a page longer than COUNT.
+Session::After Session::scan(const Args& a) {
+  std::uint64_t cursor = 0;
+  {
+    const std::string_view c = a[1];
+    if (c.empty() || c.size() > 20 || !std::all_of(c.begin(), c.end(), [](char x) { return x >= '0' && x <= '9'; })) {
+      writer_.error("ERR invalid cursor");
+      return After::kContinue;
+    }
+    unsigned long long v = 0;
+    for (char x : c) {
+      const unsigned d = static_cast<unsigned>(x - '0');
+      if (v > (ULLONG_MAX - d) / 10) {
+        writer_.error("ERR invalid cursor");
+        return After::kContinue;
+      }
+      v = v * 10 + d;
+    }
+    cursor = v;
+  }
+  std::string_view pattern;
+  bool has_pattern = false;
+  long long count = 10;
+  bool wrong_type = false;
+  for (std::size_t i = 2; i < a.size(); i += 2) {
+    if (i + 1 >= a.size()) {
+      writer_.error(kSyntax);
+      return After::kContinue;
+    }
+    if (equals_nocase(a[i], "match")) {
+      pattern = a[i + 1];
+      has_pattern = !(pattern.size() == 1 && pattern[0] == '*');
+    } else if (equals_nocase(a[i], "count")) {
+      if (!parse_integer(a[i + 1], &count)) {
+        writer_.error(kNotInteger);
+        return After::kContinue;
+      }
+      if (count < 1) {
+        writer_.error(kSyntax);
+        return After::kContinue;
+      }
+    } else if (equals_nocase(a[i], "type")) {
+      wrong_type = !equals_nocase(a[i + 1], "string");  // every value is a string
+    } else {
+      writer_.error(kSyntax);
+      return After::kContinue;
+    }
+  }
+
+  const bool resuming = cursor != 0;
+  const std::uint64_t done_group = cursor - 1;  // meaningful when resuming
+  std::string after;
+  if (resuming)
+    for (int shift = 56; shift >= 0; shift -= 8) after.push_back(static_cast<char>((done_group >> shift) & 0xff));
+  std::vector<std::string> out;
+  std::size_t examined = 0;
+  std::uint64_t last_group = 0;
+  std::uint64_t next = 0;
+  bool started = resuming;
+  for (;;) {
+    const std::string_view from(after);
+    if (Status s = keyspace_.scan("", started ? &from : nullptr, kScanPage, &page_); !s) {
+      store_error(s);
+      return After::kContinue;
+    }
+    bool stopped = false;
+    for (std::string& k : page_.keys) {
+      const std::uint64_t g = scan_group(k);
+      if (resuming && g == done_group) continue;  // returned with its group already
+      if (examined >= static_cast<std::size_t>(count) && g != last_group) {
+        next = last_group + 1;  // last_group < g, so no overflow
+        stopped = true;
+        break;
+      }
+      ++examined;
+      last_group = g;
+      if (!wrong_type && (!has_pattern || glob::match(pattern, k))) out.push_back(k);
+    }
+    if (stopped || !page_.more || page_.keys.empty()) break;
+    after = page_.keys.back();
+    started = true;
+  }
+  writer_.array(2);
+  writer_.bulk(std::to_string(next));
+  writer_.array(out.size());
+  for (const std::string& k : out) writer_.bulk(k);
+  return After::kContinue;
+}
+
+Session::After Session::dbsize(const Args&) {
+  writer_.integer(static_cast<long long>(keyspace_.counts().keys));
+  return After::kContinue;
+}
+
+// randomkey picks the first key after a random position: any key can come
+// out, though not with equal chances (the store has no random access).
+Session::After Session::randomkey(const Args&) {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  std::string at(8, '\0');
+  const std::uint64_t r = random();
+  for (int i = 0; i < 8; ++i) at[i] = static_cast<char>((r >> (8 * i)) & 0xff);
+  const std::string_view from(at);
+  for (const std::string_view* after : {&from, static_cast<const std::string_view*>(nullptr)}) {
+    if (Status s = keyspace_.scan("", after, 1, &page_); !s) {
+      store_error(s);
+      return After::kContinue;
+    }
+    if (!page_.keys.empty()) {
+      writer_.bulk(page_.keys[0]);
+      return After::kContinue;
+    }
+  }
+  writer_.null();
+  return After::kContinue;
+}
+
+// flushdb deletes every key, a page at a time: not atomic (a key written
+// meanwhile may stay).
+Session::After Session::flushdb(const Args& a) {
+  if (a.size() > 2 || (a.size() == 2 && !equals_nocase(a[1], "sync") && !equals_nocase(a[1], "async"))) {
+    writer_.error(kSyntax);
+    return After::kContinue;
+  }
+  for (;;) {
+    if (Status s = keyspace_.scan("", nullptr, kScanPage, &page_); !s) {
+      store_error(s);
+      return After::kContinue;
+    }
+    if (page_.keys.empty()) break;
+    for (const std::string& k : page_.keys) {
+      bool existed = false;
+      if (Status s = keyspace_.del(k, &existed); !s) {
+        store_error(s);
+        return After::kContinue;
+      }
+    }
+  }
+  writer_.simple("OK");
+  return After::kContinue;
+}
+
+// Server commands.
+
+std::string Session::info_text(std::string_view wanted) {
+  const bool all = wanted.empty() || wanted == "all" || wanted == "default" || wanted == "everything";
+  const scoreboard::Scoreboard& board = keyspace_.board();
+  const store::Counts counts = keyspace_.counts();
+  const std::int64_t uptime = std::time(nullptr) - board.started;
+  std::string text;
+  auto section = [&](std::string_view name, std::string_view title, const std::string& body) {
+    if (!all && wanted != name) return;
+    if (!text.empty()) text += "\r\n";
+    text += fmt::format("# {}\r\n{}", title, body);
+  };
+  section("server", "Server",
+          fmt::format("redis_version:{}\r\nshmkv_version:{}\r\nredis_mode:standalone\r\nos:Linux\r\n"
+                      "arch_bits:{}\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{}\r\n"
+                      "uptime_in_days:{}\r\n",
+                      kRedisVersion, kVersion, sizeof(void*) * 8, board.daemon_pid, config_.port, uptime,
+                      uptime / 86400));
+  section("clients", "Clients",
+          fmt::format("connected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n", board.active(),
+                      config_.max_clients));
+  const std::size_t used = counts.store_bytes - counts.free_bytes;
+  section("memory", "Memory",
+          fmt::format("used_memory:{}\r\nused_memory_human:{:.2f}M\r\nmaxmemory:{}\r\nmaxmemory_human:{:.2f}M\r\n"
+                      "maxmemory_policy:noeviction\r\n",
+                      used, used / 1048576.0, counts.store_bytes, counts.store_bytes / 1048576.0));
+  section("persistence", "Persistence",
+          "loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
+          "rdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
+  section("stats", "Stats",
+          fmt::format("total_connections_received:{}\r\ntotal_commands_processed:{}\r\n"
+                      "instantaneous_ops_per_sec:0\r\nrejected_connections:0\r\nexpired_keys:0\r\n"
+                      "evicted_keys:0\r\n",
+                      board.connections_total.load(), board.requests()));
+  section("keyspace", "Keyspace",
+          counts.keys ? fmt::format("db0:keys={},expires=0,avg_ttl=0\r\n", counts.keys) : std::string());
+  return text;
+}
+
+Session::After Session::info(const Args& a) {
+  if (a.size() > 2) {
+    writer_.error(kSyntax);
+    return After::kContinue;
+  }
+  writer_.bulk(info_text(a.size() == 2 ? lower(a[1]) : std::string()));
+  return After::kContinue;
+}
+
+// config answers CONFIG GET for the parameters clients probe; CONFIG SET and
+// the rest are not supported.
+Session::After Session::config(const Args& a) {
+  const std::string sub = lower(a[1]);
+  if (sub != "get") {
+    unknown_subcommand(a[1], "CONFIG");
+    return After::kContinue;
+  }
+  if (a.size() < 3) {
+    writer_.error("ERR wrong number of arguments for 'config|get' command");
+    return After::kContinue;
+  }
+  const store::Counts counts = keyspace_.counts();
+  const std::pair<std::string_view, std::string> params[] = {
+      {"maxmemory", std::to_string(counts.store_bytes)},
+      {"save", ""},
+      {"appendonly", "no"},
+      {"databases", "1"},
+  };
+  std::vector<const std::pair<std::string_view, std::string>*> hits;
+  for (const auto& p : params) {
+    for (std::size_t i = 2; i < a.size(); ++i) {
+      if (glob::match(lower(a[i]), p.first)) {
+        hits.push_back(&p);
+        break;
+      }
+    }
+  }
+  writer_.map(hits.size());
+  for (const auto* p : hits) {
+    writer_.bulk(p->first);
+    writer_.bulk(p->second);
+  }
+  return After::kContinue;
+}
+
+Session::After Session::time(const Args&) {
+  timeval tv{};
+  gettimeofday(&tv, nullptr);
+  writer_.array(2);
+  writer_.bulk(std::to_string(tv.tv_sec));
+  writer_.bulk(std::to_string(tv.tv_usec));
+  return After::kContinue;
+}
+
+}  // namespace shmkv::resp

@@ -1,0 +1,119 @@
+// The RESP commands (shmkv-protocol(7), RESP commands): one Session per
+// connection answers each parsed command through a Writer, over the
+// Keyspace. Unknown commands, wrong arities and bad numbers are answered in
+// Redis's own words, which client libraries match on.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "resp/keyspace.hpp"
+#include "resp/writer.hpp"
+#include "store/store.hpp"
+
+namespace shmkv::resp {
+
+class Session {
+ public:
+  // What INFO and CONFIG GET report about the daemon; constant after start-up.
+  struct Config {
+    std::uint16_t port = 0;  // the RESP TCP port (0: none)
+    int max_clients = 0;     // --max-children
+  };
+
+  // What the connection does after a command's reply.
+  enum class After { kContinue, kClose };
+
+  Session(Keyspace& keyspace, const Config& config, std::string& out);
+
+  // begin starts a connection: RESP2, no name, a new client id.
+  void begin();
+
+  // execute answers one command (args non-empty), appending its reply, or
+  // for a GET holds it back: a run of GETs is looked up in one hold of the
+  // store's lock (Store::get_many), as the JSON dispatcher does for a
+  // pipelining client. Call flush before writing the replies out.
+  After execute(const std::vector<std::string_view>& args);
+
+  // flush answers the GETs held back, in order.
+  void flush();
+
+  int protocol() const { return writer_.protocol(); }
+
+ private:
+  using Args = std::vector<std::string_view>;
+  struct Command {
+    std::string_view name;  // lower case
+    int arity;              // as Redis: n exactly, or -n at least n
+    bool uses_store;        // refused while the store is not served
+    After (Session::*run)(const Args&);
+  };
+  static const Command* find(std::string_view name);
+
+  After ping(const Args&);
+  After echo(const Args&);
+  After quit(const Args&);
+  After hello(const Args&);
+  After select(const Args&);
+  After client(const Args&);
+  After command(const Args&);
+  After reset(const Args&);
+  After get(const Args&);
+  After set(const Args&);
+  After mget(const Args&);
+  After mset(const Args&);
+  After strlen(const Args&);
+  After append(const Args&);
+  After getset(const Args&);
+  After getdel(const Args&);
+  After del(const Args&);
+  After exists(const Args&);
+  After type(const Args&);
+  After keys(const Args&);
+  After scan(const Args&);
+  After dbsize(const Args&);
+  After randomkey(const Args&);
+  After flushdb(const Args&);
+  After info(const Args&);
+  After config(const Args&);
+  After time(const Args&);
+
+  // store_error answers a failed store call: a full store as Redis's OOM.
+  void store_error(const Status& s);
+  void unknown_subcommand(std::string_view sub, std::string_view command);
+  std::string info_text(std::string_view section);
+
+  Keyspace& keyspace_;
+  const Config config_;
+  Writer writer_;
+  std::string name_;       // CLIENT SETNAME
+  std::uint64_t id_ = 0;   // CLIENT ID
+  std::uint64_t served_ = 0;  // connections begun in this worker
+  // The GETs held back (copies of their keys: the input they came from may
+  // be reused before the flush).
+  static constexpr std::size_t kMaxQueuedGets = 64;
+  std::vector<std::string> queued_keys_;
+  std::vector<std::string_view> queued_views_;
+  std::size_t queued_ = 0;
+  // Scratch kept across commands.
+  std::string value_;
+  std::vector<std::string> values_;
+  std::vector<bool> found_;
+  store::Page page_;
+};
+
+// parse_integer reads a signed 64-bit decimal as Redis's string2ll does:
+// digits with an optional minus, no blanks, no "+", no leading zeros.
+bool parse_integer(std::string_view text, long long* out);
+
+// Scan cursors (shmkv-protocol(7), RESP cursors): a cursor names a position in
+// the ordered key space by the first 8 bytes of a key, so every key present
+// for the whole of a scan is returned at least once, whatever is added or
+// removed meanwhile. group is a key's position: its first 8 bytes,
+// zero-padded, as a big-endian number.
+std::uint64_t scan_group(std::string_view key);
+
+}  // namespace shmkv::resp

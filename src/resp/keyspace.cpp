@@ -1,0 +1,88 @@
+#include "resp/keyspace.hpp"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "resp/value_mapping.hpp"
+
+namespace shmkv::resp {
+
+Status Keyspace::available() const {
+  switch (board_.health.load()) {
+    case scoreboard::Health::kOk: return Status::ok();
+    case scoreboard::Health::kRecovering: return Status::server(store::kRecovering);
+    case scoreboard::Health::kFailed:
+      return Status::server(fmt::format("store unavailable: recovery failed: {}", board_.health_detail()));
+  }
+  return Status::ok();
+}
+
+Status Keyspace::get(std::string_view key, std::string* bytes, bool* found) {
+  Status s;
+  store::Kind kind = store::Kind::kJson;
+  {
+    InStore in_store(slot_);
+    s = store_.get(key, &stored_, &kind);
+  }
+  *found = s.is_ok();
+  if (s.is_not_found()) return Status::ok();
+  if (!s) return s;
+  value_mapping::to_bytes(stored_, kind, bytes);
+  return Status::ok();
+}
+
+Status Keyspace::get_many(const std::vector<std::string_view>& keys, std::vector<std::string>* bytes,
+                          std::vector<bool>* found) {
+  lookups_.resize(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    lookups_[i].key = keys[i];
+    lookups_[i].found = false;
+  }
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.get_many(lookups_.data(), lookups_.size());
+  }
+  if (!s) return s;
+  bytes->resize(keys.size());
+  found->assign(keys.size(), false);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    (*found)[i] = lookups_[i].found;
+    if (lookups_[i].found) value_mapping::to_bytes(lookups_[i].value, lookups_[i].kind, &(*bytes)[i]);
+  }
+  if (lookups_.size() > 1024) std::vector<store::Store::Lookup>().swap(lookups_);
+  return Status::ok();
+}
+
+Status Keyspace::put(std::string_view key, std::string_view bytes) {
+  // Keys are text to JSON clients, whose KEYS lists every key: a key of
+  // bytes that are not UTF-8 is refused (shmkv-protocol(7), RESP values).
+  if (!simdjson::validate_utf8(key.data(), key.size()))
+    return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
+  store::PutOptions options;
+  options.kind = store::Kind::kBytes;
+  InStore in_store(slot_);
+  return store_.put(key, bytes, options);
+}
+
+Status Keyspace::del(std::string_view key, bool* existed) {
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.del(key);
+  }
+  *existed = s.is_ok();
+  return s.is_not_found() ? Status::ok() : s;
+}
+
+Status Keyspace::scan(std::string_view prefix, const std::string_view* after, std::size_t limit, store::Page* page) {
+  InStore in_store(slot_);
+  return store_.scan(prefix, after, limit, SIZE_MAX, page);
+}
+
+store::Counts Keyspace::counts() {
+  InStore in_store(slot_);
+  return store_.counts();
+}
+
+}  // namespace shmkv::resp

@@ -1,0 +1,57 @@
+// Keyspace: what the RESP commands need of the store, in RESP's terms
+// (byte strings; shmkv-protocol(7), RESP values), over store::Store. Every
+// store call is marked "in the store" on the worker's scoreboard slot, so
+// that the parent knows what a death there means, and a store that recovery
+// has not rebuilt is not served.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/scoreboard.hpp"
+#include "shmkv/status.hpp"
+#include "store/store.hpp"
+
+namespace shmkv::resp {
+
+class Keyspace {
+ public:
+  // slot may be null (tests).
+  Keyspace(store::Store& store, scoreboard::Scoreboard& board, scoreboard::Slot* slot)
+      : store_(store), board_(board), slot_(slot) {}
+
+  // available is ok when the store may be served, else why not.
+  Status available() const;
+
+  // get sets *bytes and *found; a missing key is found = false, not an error.
+  Status get(std::string_view key, std::string* bytes, bool* found);
+  // get_many looks up every key in one hold of the lock; (*bytes)[i] and
+  // (*found)[i] answer keys[i].
+  Status get_many(const std::vector<std::string_view>& keys, std::vector<std::string>* bytes,
+                  std::vector<bool>* found);
+  // put stores bytes under key; a key that is not valid UTF-8 is refused
+  // with kInvalid.
+  Status put(std::string_view key, std::string_view bytes);
+  // del sets *existed; a missing key is not an error.
+  Status del(std::string_view key, bool* existed);
+  // scan returns up to limit keys that start with prefix, after *after (from
+  // the first when after is
+  // null), in ascending byte order.
+  Status scan(std::string_view prefix, const std::string_view* after, std::size_t limit, store::Page* page);
+  store::Counts counts();
+
+  scoreboard::Scoreboard& board() { return board_; }
+
+ private:
+  using InStore = scoreboard::InStore;
+
+  store::Store& store_;
+  scoreboard::Scoreboard& board_;
+  scoreboard::Slot* const slot_;
+  std::string stored_;  // scratch: a value as the store keeps it
+  std::vector<store::Store::Lookup> lookups_;
+};
+
+}  // namespace shmkv::resp

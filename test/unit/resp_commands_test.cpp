@@ -1,0 +1,284 @@
+// Tests of src/resp/commands.cpp, glob.cpp and value_mapping.cpp: commands
+// answered by a Session over a real store, in Redis's replies and words.
+#include "resp/commands.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "check_ok.hpp"
+#include "resp/glob.hpp"
+#include "resp/value_mapping.hpp"
+
+using namespace shmkv;
+
+namespace {
+
+struct Harness {
+  std::string name = fmt::format("shmkv-resp-{}", getpid());
+  std::unique_ptr<store::Store> store;
+  scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(8);
+  std::unique_ptr<resp::Keyspace> keyspace;
+  std::string out;
+  std::unique_ptr<resp::Session> session;
+
+  Harness() {
+    store::Store::remove(name);
+    REQUIRE_OK(store::Store::open(name, 4 << 20, &store));
+    keyspace = std::make_unique<resp::Keyspace>(*store, *board, nullptr);
+    session = std::make_unique<resp::Session>(*keyspace, resp::Session::Config{6379, 16}, out);
+    session->begin();
+  }
+  ~Harness() { store::Store::remove(name); }
+
+  std::string call(std::vector<std::string> args) {
+    const std::vector<std::string_view> views(args.begin(), args.end());
+    out.clear();
+    session->execute(views);
+    session->flush();
+    return out;
+  }
+};
+
+// scan_all runs a SCAN to its end with COUNT count, calling between(i)
+// before the i-th call, and returns every key it gave.
+template <typename F>
+std::multiset<std::string> scan_all(Harness& h, int count, F between) {
+  std::multiset<std::string> seen;
+  std::string cursor = "0";
+  for (int i = 0; i < 100000; ++i) {
+    between(i);
+    const std::string reply = h.call({"SCAN", cursor, "COUNT", std::to_string(count)});
+    // *2\r\n$N\r\nCURSOR\r\n*M\r\n($L\r\nKEY\r\n)*
+    std::size_t p = reply.find("\r\n", 4) + 2;
+    const std::size_t e = reply.find("\r\n", p);
+    cursor = reply.substr(p, e - p);
+    p = reply.find("\r\n", e + 2) + 2;
+    while (p < reply.size()) {
+      const std::size_t le = reply.find("\r\n", p);
+      const std::size_t len = std::stoul(reply.substr(p + 1, le - p - 1));
+      seen.insert(reply.substr(le + 2, len));
+      p = le + 2 + len + 2;
+    }
+    if (cursor == "0") return seen;
+  }
+  FAIL("SCAN did not finish");
+  return seen;
+}
+
+}  // namespace
+
+TEST_CASE("unknown commands and wrong arities answer Redis's exact words") {
+  Harness h;
+  CHECK(h.call({"FOO", "a", "b"}) == "-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n");
+  CHECK(h.call({"FOO"}) == "-ERR unknown command 'FOO', with args beginning with: \r\n");
+  CHECK(h.call({"INCR", "k"}) == "-ERR unknown command 'INCR', with args beginning with: 'k' \r\n");
+  CHECK(h.call({"FOO", std::string(200, 'x'), "b"}) ==
+        "-ERR unknown command 'FOO', with args beginning with: '" + std::string(128, 'x') + "' \r\n");
+  CHECK(h.call({"get"}) == "-ERR wrong number of arguments for 'get' command\r\n");
+  CHECK(h.call({"GET", "a", "b"}) == "-ERR wrong number of arguments for 'get' command\r\n");
+  CHECK(h.call({"MSET", "a", "b", "c"}) == "-ERR wrong number of arguments for 'mset' command\r\n");
+  CHECK(h.call({"SELECT", "x"}) == "-ERR value is not an integer or out of range\r\n");
+  CHECK(h.call({"SELECT", "1"}) == "-ERR DB index is out of range\r\n");
+  CHECK(h.call({"SELECT", "0"}) == "+OK\r\n");
+  CHECK(h.call({"SCAN", "x"}) == "-ERR invalid cursor\r\n");
+  CHECK(h.call({"SCAN", "0", "COUNT", "0"}) == "-ERR syntax error\r\n");
+  CHECK(h.call({"SET", "k", "v", "BOGUS"}) == "-ERR syntax error\r\n");
+  CHECK(h.call({"CLIENT", "FOO"}) == "-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n");
+  CHECK(h.call({"HELLO", "4"}) == "-NOPROTO unsupported protocol version\r\n");
+}
+
+TEST_CASE("SET options that need expiry are refused and store nothing") {
+  Harness h;
+  CHECK(h.call({"SET", "k", "v", "EX", "10"}) == "-ERR SET option 'EX' is not supported by shmkvd yet\r\n");
+  CHECK(h.call({"EXISTS", "k"}) == ":0\r\n");
+}
+
+TEST_CASE("strings: SET, GET, MGET, MSET, APPEND, STRLEN, GETSET, GETDEL, DEL, EXISTS, TYPE") {
+  Harness h;
+  CHECK(h.call({"GET", "k"}) == "$-1\r\n");
+  CHECK(h.call({"SET", "k", "v"}) == "+OK\r\n");
+  CHECK(h.call({"GET", "k"}) == "$1\r\nv\r\n");
+  CHECK(h.call({"APPEND", "k", "xy"}) == ":3\r\n");
+  CHECK(h.call({"STRLEN", "k"}) == ":3\r\n");
+  CHECK(h.call({"STRLEN", "nope"}) == ":0\r\n");
+  CHECK(h.call({"MSET", "a", "1", "b", "2"}) == "+OK\r\n");
+  CHECK(h.call({"MGET", "a", "nope", "b"}) == "*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n2\r\n");
+  CHECK(h.call({"GETSET", "a", "9"}) == "$1\r\n1\r\n");
+  CHECK(h.call({"GETDEL", "a"}) == "$1\r\n9\r\n");
+  CHECK(h.call({"GETDEL", "a"}) == "$-1\r\n");
+  CHECK(h.call({"EXISTS", "k", "k", "a", "b"}) == ":3\r\n");
+  CHECK(h.call({"TYPE", "k"}) == "+string\r\n");
+  CHECK(h.call({"TYPE", "a"}) == "+none\r\n");
+  CHECK(h.call({"DBSIZE"}) == ":2\r\n");
+  CHECK(h.call({"DEL", "k", "b", "zz"}) == ":2\r\n");
+  CHECK(h.call({"UNLINK", "k"}) == ":0\r\n");
+  CHECK(h.call({"DBSIZE"}) == ":0\r\n");
+}
+
+TEST_CASE("every byte value round-trips, and JSON values read as shmkv-protocol(7) RESP says") {
+  Harness h;
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  CHECK(h.call({"SET", "bin", all}) == "+OK\r\n");
+  CHECK(h.call({"GET", "bin"}) == "$256\r\n" + all + "\r\n");
+  CHECK(h.call({"SET", "utf8", "h\xc3\xa9\n\"q\""}) == "+OK\r\n");
+  std::string stored;
+  store::Kind kind = store::Kind::kJson;
+  REQUIRE_OK(h.store->get("utf8", &stored, &kind));
+  CHECK(stored == "h\xc3\xa9\n\"q\"");  // the bytes as sent, marked as bytes
+  CHECK(kind == store::Kind::kBytes);
+  CHECK(h.call({"GET", "utf8"}) == "$7\r\nh\xc3\xa9\n\"q\"\r\n");
+  REQUIRE_OK(h.store->put("json", "{\"a\": [1, 2]}"));
+  REQUIRE_OK(h.store->put("str", "\"hello\""));
+  REQUIRE_OK(h.store->put("esc", "\"a\\u00e9\\tb\""));
+  REQUIRE_OK(h.store->put("num", "42"));
+  CHECK(h.call({"GET", "json"}) == "$13\r\n{\"a\": [1, 2]}\r\n");
+  CHECK(h.call({"GET", "str"}) == "$5\r\nhello\r\n");
+  CHECK(h.call({"GET", "esc"}) == "$5\r\na\xc3\xa9\tb\r\n");
+  CHECK(h.call({"GET", "num"}) == "$2\r\n42\r\n");
+  REQUIRE_OK(h.store->get("bin", &stored, &kind));
+  CHECK(kind == store::Kind::kBytes);
+  CHECK(stored == all);
+  // Keys are text: JSON clients list them.
+  CHECK(h.call({"SET", "bad\xffkey", "v"}) ==
+        "-ERR key is not valid UTF-8: shmkv keys are text, shared with JSON clients\r\n");
+  CHECK(h.call({"MSET", "ok", "1", "bad\xff", "2"}) ==
+        "-ERR key is not valid UTF-8: shmkv keys are text, shared with JSON clients\r\n");
+  CHECK(h.call({"GET", "bad\xffkey"}) == "$-1\r\n");
+}
+
+TEST_CASE("HELLO 3 switches to RESP3: maps and _ nulls; RESET goes back") {
+  Harness h;
+  const std::string hello = h.call({"HELLO", "3"});
+  CHECK(hello.rfind("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n", 0) == 0);
+  CHECK(hello.find("$5\r\nproto\r\n:3\r\n") != std::string::npos);
+  CHECK(h.call({"GET", "nope"}) == "_\r\n");
+  CHECK(h.call({"CONFIG", "GET", "databases"}) == "%1\r\n$9\r\ndatabases\r\n$1\r\n1\r\n");
+  CHECK(h.call({"RESET"}) == "+RESET\r\n");
+  CHECK(h.call({"GET", "nope"}) == "$-1\r\n");
+  CHECK(h.call({"HELLO"}).rfind("*14\r\n", 0) == 0);
+}
+
+TEST_CASE("a pipelined run of GETs is answered in order with the other replies") {
+  Harness h;
+  h.out.clear();
+  const std::vector<std::vector<std::string_view>> commands = {
+      {"SET", "a", "1"}, {"GET", "a"}, {"GET", "nope"}, {"SET", "a", "2"}, {"GET", "a"}, {"PING"}, {"GET", "a"}};
+  for (const auto& c : commands) h.session->execute(c);
+  h.session->flush();
+  CHECK(h.out == "+OK\r\n$1\r\n1\r\n$-1\r\n+OK\r\n$1\r\n2\r\n+PONG\r\n$1\r\n2\r\n");
+  // More GETs than one batch holds.
+  h.out.clear();
+  for (int i = 0; i < 200; ++i) h.session->execute({"GET", "a"});
+  h.session->flush();
+  std::string want;
+  for (int i = 0; i < 200; ++i) want += "$1\r\n2\r\n";
+  CHECK(h.out == want);
+}
+
+TEST_CASE("connection commands") {
+  Harness h;
+  CHECK(h.call({"PING"}) == "+PONG\r\n");
+  CHECK(h.call({"ping", "hi"}) == "$2\r\nhi\r\n");
+  CHECK(h.call({"ECHO", "x"}) == "$1\r\nx\r\n");
+  CHECK(h.call({"CLIENT", "GETNAME"}) == "$-1\r\n");
+  CHECK(h.call({"CLIENT", "SETNAME", "a b"}) ==
+        "-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+  CHECK(h.call({"CLIENT", "SETNAME", "me"}) == "+OK\r\n");
+  CHECK(h.call({"CLIENT", "GETNAME"}) == "$2\r\nme\r\n");
+  CHECK(h.call({"CLIENT", "SETINFO", "lib-name", "x"}) == "+OK\r\n");
+  CHECK(h.call({"CLIENT", "ID"}).rfind(":", 0) == 0);
+  CHECK(h.call({"COMMAND", "DOCS"}) == "*0\r\n");
+  CHECK(h.call({"COMMAND", "COUNT"}) == ":29\r\n");
+  const std::string t = h.call({"TIME"});
+  CHECK(t.rfind("*2\r\n$10\r\n", 0) == 0);
+  resp::Session::After after = resp::Session::After::kContinue;
+  h.out.clear();
+  const std::vector<std::string_view> quit{"QUIT"};
+  after = h.session->execute(quit);
+  CHECK(after == resp::Session::After::kClose);
+  CHECK(h.out == "+OK\r\n");
+}
+
+TEST_CASE("KEYS matches Redis globs; INFO keyspace in Redis's format; FLUSHDB empties") {
+  Harness h;
+  for (const char* k : {"user:1", "user:2", "user:10", "order:1", "u[x]"}) h.call({"SET", k, "v"});
+  CHECK(h.call({"KEYS", "user:?"}) == "*2\r\n$6\r\nuser:1\r\n$6\r\nuser:2\r\n");
+  CHECK(h.call({"KEYS", "*:1*"}) == "*3\r\n$7\r\norder:1\r\n$6\r\nuser:1\r\n$7\r\nuser:10\r\n");
+  CHECK(h.call({"KEYS", "u\\[x\\]"}) == "*1\r\n$4\r\nu[x]\r\n");
+  CHECK(h.call({"INFO", "keyspace"}) == "$44\r\n# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\n\r\n");
+  CHECK(h.call({"FLUSHDB"}) == "+OK\r\n");
+  CHECK(h.call({"DBSIZE"}) == ":0\r\n");
+  CHECK(h.call({"INFO", "keyspace"}) == "$12\r\n# Keyspace\r\n\r\n");
+  CHECK(h.call({"RANDOMKEY"}) == "$-1\r\n");
+  h.call({"SET", "only", "v"});
+  CHECK(h.call({"RANDOMKEY"}) == "$4\r\nonly\r\n");
+}
+
+TEST_CASE("SCAN returns every key present for the whole scan, whatever changes meanwhile") {
+  Harness h;
+  std::set<std::string> stay;
+  // Keys that share their first 8 bytes, short keys, keys of zero bytes.
+  for (int i = 0; i < 300; ++i) {
+    const std::string k = fmt::format("samepref{:04}", i);
+    h.call({"SET", k, "v"});
+    stay.insert(k);
+  }
+  for (const std::string& k : {std::string("a"), std::string("b"), std::string(3, '\0'), std::string("\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf")}) {
+    h.call({"SET", k, "v"});
+    stay.insert(k);
+  }
+  for (int i = 0; i < 200; ++i) {
+    const std::string k = fmt::format("k{:05}", i * 7);
+    h.call({"SET", k, "v"});
+    stay.insert(k);
+  }
+  for (int count : {1, 3, 10, 1000}) {
+    CAPTURE(count);
+    int round = 0;
+    const auto seen = scan_all(h, count, [&](int i) {
+      // Between calls, add and remove other keys all over the key space.
+      h.call({"SET", fmt::format("k{:05}n", i * 13 + 1 + round), "new"});
+      h.call({"SET", fmt::format("samepref{:04}x", i), "new"});
+      h.call({"DEL", fmt::format("k{:05}n", (i - 1) * 13 + 1 + round)});
+    });
+    ++round;
+    for (const std::string& k : stay) CHECK_MESSAGE(seen.count(k) >= 1, k);
+  }
+  CHECK(h.call({"SCAN", "0", "MATCH", "a", "COUNT", "100000"}) == "*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n");
+}
+
+TEST_CASE("glob matching as Redis's stringmatchlen") {
+  using resp::glob::match;
+  CHECK(match("*", ""));
+  CHECK(match("h?llo", "hello"));
+  CHECK_FALSE(match("h?llo", "hllo"));
+  CHECK(match("h*llo", "heeeello"));
+  CHECK(match("h[ae]llo", "hallo"));
+  CHECK_FALSE(match("h[^e]llo", "hello"));
+  CHECK(match("h[a-b]llo", "hbllo"));
+  CHECK(match("h[b-a]llo", "hallo"));
+  CHECK(match("a\\*b", "a*b"));
+  CHECK_FALSE(match("a\\*b", "axb"));
+  CHECK(match("*a*b*c*", "xxaxxbxxc"));
+  CHECK_FALSE(match("*a*b*c*d", "xxaxxbxxc"));
+  CHECK(match(std::string(50, '*') + "x", std::string(1000, 'a') + "x"));
+  CHECK_FALSE(match("a*a*a*a*a*a*a*a*b", std::string(5000, 'a')));
+  CHECK(resp::glob::literal_prefix("user:*") == "user:");
+  CHECK(resp::glob::literal_prefix("a\\*") == "a");
+}
+
+TEST_CASE("integers parse as Redis's string2ll") {
+  long long v = 0;
+  CHECK(resp::parse_integer("0", &v));
+  CHECK(resp::parse_integer("-9223372036854775808", &v));
+  CHECK(v == INT64_MIN);
+  CHECK(resp::parse_integer("9223372036854775807", &v));
+  for (const char* bad : {"", "-", "+1", "01", "-0", " 1", "1 ", "9223372036854775808", "1e3"})
+    CHECK_MESSAGE(!resp::parse_integer(bad, &v), bad);
+}
