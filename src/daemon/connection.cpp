@@ -183,7 +183,7 @@ void Handler::serve(int fd) {
           const std::string error =
               fmt::format("request not complete within {} s", config_.request_timeout_ms / 1000);
           log::warning("closing connection from {}: {} ({} bytes: {})", net::peer_name(fd), error, used,
-                       excerpt({buffer, used}));
+                       log::excerpt({buffer, used}));
           reply::error(out_, frame::truncated_version({buffer, used}), error);
           send_replies(fd);
           return;
