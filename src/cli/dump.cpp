@@ -4,7 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <time.h>
+
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <optional>
 #include <vector>
 
@@ -18,6 +22,13 @@ namespace od = simdjson::ondemand;
 constexpr int kKeysPage = 1000;           // keys asked for at once: the server's default
 constexpr std::size_t kRestoreBatch = 500;  // PUTs sent in one write
 
+// unix_ms is the wall-clock time in Unix milliseconds, as expiry times are.
+std::int64_t unix_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return std::int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
+
 void write_out(std::FILE* out, std::string& buffer) {
   std::fwrite(buffer.data(), 1, buffer.size(), out);
   buffer.clear();
@@ -25,7 +36,7 @@ void write_out(std::FILE* out, std::string& buffer) {
 
 }  // namespace
 
-void dump_line(std::string& out, std::string_view key, std::string_view value) {
+void dump_line(std::string& out, std::string_view key, std::string_view value, std::string_view ttl) {
   out.append(R"({"obj": )");
   json::append_quoted(out, key);
   // A line break can only be white space between a value's tokens (JSON
@@ -38,21 +49,28 @@ void dump_line(std::string& out, std::string_view key, std::string_view value) {
     out.append(R"(, "val_text": )");
     json::append_quoted(out, value);
   }
-  // INTEGRATION(expiry): a key that expires gets , "ttl": SECONDS (to the
-  // millisecond, as TTL answers); a bytes value goes as "bytes": BASE64
-  // instead of "val" (shmkv-protocol(7), Dump format).
+  // A key that expires carries the seconds it had left, to the millisecond,
+  // as TTL answered them (shmkv-protocol(7), Dump format).
+  if (!ttl.empty()) {
+    out.append(R"(, "ttl": )");
+    out.append(ttl);
+  }
   out.append("}\n");
 }
 
-void resp_command(std::string& out, std::string_view key, std::string_view value) {
+void resp_command(std::string& out, std::string_view key, std::string_view value, std::int64_t expires_at_ms) {
   std::string text;
   if (value.empty() || value.front() != '"' || !json::decode_string(value, &text)) text.assign(value);
-  // INTEGRATION(expiry): a key that expires gets PXAT UNIX-MS (*5).
-  fmt::format_to(std::back_inserter(out), "*3\r\n$3\r\nSET\r\n${}\r\n", key.size());
+  // A key that expires gets PXAT and its expiry time in Unix milliseconds.
+  fmt::format_to(std::back_inserter(out), "*{}\r\n$3\r\nSET\r\n${}\r\n", expires_at_ms > 0 ? 5 : 3, key.size());
   out.append(key);
   fmt::format_to(std::back_inserter(out), "\r\n${}\r\n", text.size());
   out.append(text);
   out.append("\r\n");
+  if (expires_at_ms > 0) {
+    const std::string at = std::to_string(expires_at_ms);
+    fmt::format_to(std::back_inserter(out), "$4\r\nPXAT\r\n${}\r\n{}\r\n", at.size(), at);
+  }
 }
 
 Status dump(client::Client& client, std::string_view prefix, DumpFormat format, std::FILE* out) {
@@ -64,19 +82,31 @@ Status dump(client::Client& client, std::string_view prefix, DumpFormat format, 
     if (!after.empty() || !page.keys.empty()) cursor = after;
     if (Status s = client.keys(prefix, cursor, kKeysPage, &page); !s) return s;
     if (page.keys.empty()) break;
+    // Each key's GET, then its TTL, in one pipelined batch.
     client::Batch batch;
-    for (const std::string& key : page.keys)
+    for (const std::string& key : page.keys) {
       if (Status s = batch.get(key); !s) return s;
+      if (Status s = batch.ttl(key); !s) return s;
+    }
     if (Status s = client.run(batch, &results); !s) return s;
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      const client::Result& r = results[i];
+    const std::int64_t now_ms = unix_ms();
+    for (std::size_t i = 0; i < page.keys.size(); ++i) {
+      const client::Result& r = results[2 * i];
+      const client::Result& t = results[2 * i + 1];
       // GET answers null both for a stored null and for a key deleted
       // since the page was listed: the two cannot be told apart, so the
       // key goes out holding null.
       if (!r.status && !r.status.is_not_found()) return r.status;
+      if (!t.status && !t.status.is_not_found()) return t.status;
       const std::string_view value = r.status ? std::string_view(r.text) : std::string_view("null");
-      if (format == DumpFormat::kJson) dump_line(buffer, page.keys[i], value);
-      else resp_command(buffer, page.keys[i], value);
+      // TTL says "-1" for a key that never expires.
+      const bool expires = t.status && !t.text.empty() && t.text.front() != '-';
+      if (format == DumpFormat::kJson) {
+        dump_line(buffer, page.keys[i], value, expires ? std::string_view(t.text) : std::string_view());
+      } else {
+        const std::int64_t at = expires ? now_ms + std::llround(std::strtod(t.text.c_str(), nullptr) * 1000) : 0;
+        resp_command(buffer, page.keys[i], value, at);
+      }
     }
     write_out(out, buffer);
     after = page.keys.back();

@@ -4,6 +4,7 @@
 // loaded back with pipelined PUTs.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -22,12 +23,14 @@ enum class DumpFormat { kJson, kResp };
 Status dump(client::Client& client, std::string_view prefix, DumpFormat format, std::FILE* out);
 
 // dump_line appends the JSON line (with its newline) for key and value, the
-// value's JSON text as stored.
-void dump_line(std::string& out, std::string_view key, std::string_view value);
+// value's JSON text as stored, and ttl, the seconds left as TTL wrote them,
+// unless it is empty (a key that never expires).
+void dump_line(std::string& out, std::string_view key, std::string_view value, std::string_view ttl = {});
 
 // resp_command appends the RESP SET command for key and value: a JSON
-// string's characters, any other value's JSON text.
-void resp_command(std::string& out, std::string_view key, std::string_view value);
+// string's characters, any other value's JSON text; with PXAT when
+// expires_at_ms (Unix milliseconds) is not 0.
+void resp_command(std::string& out, std::string_view key, std::string_view value, std::int64_t expires_at_ms = 0);
 
 // parse_dump_line turns one line of a dump into the params of its PUT.
 Status parse_dump_line(std::string_view line, std::string* params);

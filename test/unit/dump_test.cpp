@@ -15,6 +15,9 @@ TEST_CASE("dump: a line holds the value's JSON text as stored; one with a line b
   out.clear();
   cli::dump_line(out, "nl", "{\"a\":\r\n 1}");
   CHECK(out == "{\"obj\": \"nl\", \"val_text\": \"{\\\"a\\\":\\r\\n 1}\"}\n");
+  out.clear();
+  cli::dump_line(out, "t", "1", "12.345");
+  CHECK(out == "{\"obj\": \"t\", \"val\": 1, \"ttl\": 12.345}\n");
 }
 
 TEST_CASE("dump: every line it writes parses back to the PUT of the same key and exact value") {
@@ -56,6 +59,9 @@ TEST_CASE("dump: RESP SET carries a JSON string's characters and any other value
   out.clear();
   cli::resp_command(out, "n", "[1, 2]");
   CHECK(out == "*3\r\n$3\r\nSET\r\n$1\r\nn\r\n$6\r\n[1, 2]\r\n");
+  out.clear();
+  cli::resp_command(out, "e", "7", 1700000000123);
+  CHECK(out == "*5\r\n$3\r\nSET\r\n$1\r\ne\r\n$1\r\n7\r\n$4\r\nPXAT\r\n$13\r\n1700000000123\r\n");
 }
 
 TEST_CASE("dump: the command line takes --format json or resp") {
