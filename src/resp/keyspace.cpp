@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "resp/commands.hpp"
 #include "resp/value_mapping.hpp"
 
 namespace shmkv::resp {
@@ -63,6 +64,54 @@ Status Keyspace::put(std::string_view key, std::string_view bytes) {
   options.kind = store::Kind::kBytes;
   InStore in_store(slot_);
   return store_.put(key, bytes, options);
+}
+
+Status Keyspace::put_with(std::string_view key, std::string_view bytes, store::PutOptions options, bool* stored) {
+  if (!simdjson::validate_utf8(key.data(), key.size()))
+    return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
+  options.kind = store::Kind::kBytes;
+  InStore in_store(slot_);
+  return store_.put(key, bytes, options, stored);
+}
+
+Status Keyspace::incr(std::string_view key, std::int64_t by, std::int64_t* result, bool* overflow) {
+  if (!simdjson::validate_utf8(key.data(), key.size()))
+    return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
+  *overflow = false;
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.incr(key, by, result);
+  }
+  if (s.code() != Status::Code::kInvalid) return s;
+  // The store says only "invalid": the value as it is now tells which. A
+  // write in between can make this the other error, never a wrong success.
+  bool found = false;
+  std::string bytes;
+  if (Status g = get(key, &bytes, &found); !g) return g;
+  long long current = 0;
+  *overflow = found && parse_integer(bytes, &current);
+  return s;
+}
+
+Status Keyspace::expire(std::string_view key, std::int64_t ttl_ms, bool* found) {
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.expire(key, ttl_ms);
+  }
+  *found = s.is_ok();
+  return s.is_not_found() ? Status::ok() : s;
+}
+
+Status Keyspace::ttl(std::string_view key, std::int64_t* ms_left, bool* found) {
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.ttl(key, ms_left);
+  }
+  *found = s.is_ok();
+  return s.is_not_found() ? Status::ok() : s;
 }
 
 Status Keyspace::del(std::string_view key, bool* existed) {
