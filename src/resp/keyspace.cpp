@@ -77,21 +77,24 @@ Status Keyspace::put_with(std::string_view key, std::string_view bytes, store::P
 Status Keyspace::incr(std::string_view key, std::int64_t by, std::int64_t* result, bool* overflow) {
   if (!simdjson::validate_utf8(key.data(), key.size()))
     return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
+  // Redis's integers are stricter than the store's ("007" and "-0" are not
+  // integers to it), and the store's error does not say which of the two
+  // it is: the value is read and judged first. A write in between is then
+  // judged by the store's rules alone, and its error taken as "not an
+  // integer".
   *overflow = false;
-  Status s;
-  {
-    InStore in_store(slot_);
-    s = store_.incr(key, by, result);
-  }
-  if (s.code() != Status::Code::kInvalid) return s;
-  // The store says only "invalid": the value as it is now tells which. A
-  // write in between can make this the other error, never a wrong success.
   bool found = false;
-  std::string bytes;
-  if (Status g = get(key, &bytes, &found); !g) return g;
+  if (Status g = get(key, &value_, &found); !g) return g;
   long long current = 0;
-  *overflow = found && parse_integer(bytes, &current);
-  return s;
+  long long sum = 0;
+  if (found && !parse_integer(value_, &current))
+    return Status::invalid(fmt::format("the value of {} is not an integer in signed 64-bit range", key));
+  if (found && __builtin_add_overflow(current, by, &sum)) {
+    *overflow = true;
+    return Status::invalid(fmt::format("{} + {} is outside signed 64-bit range", current, by));
+  }
+  InStore in_store(slot_);
+  return store_.incr(key, by, result);
 }
 
 Status Keyspace::expire(std::string_view key, std::int64_t ttl_ms, bool* found) {

@@ -71,6 +71,7 @@ class Keyspace {
   scoreboard::Slot* const slot_;
   store::Clock clock_;  // empty: store::wall_clock_ms
   std::string stored_;  // scratch: a value as the store keeps it
+  std::string value_;   // scratch: a value as RESP sees it
   std::vector<store::Store::Lookup> lookups_;
 };
 

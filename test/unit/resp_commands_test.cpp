@@ -203,6 +203,11 @@ TEST_CASE("INCR, INCRBY, DECR and DECRBY, with Redis's errors, keeping the expir
   CHECK(h.call({"GET", "t"}) == "$3\r\n1.5\r\n");
   CHECK(h.call({"SET", "t", " 1"}) == "+OK\r\n");
   CHECK(h.call({"INCR", "t"}) == not_integer);
+  CHECK(h.call({"SET", "t", "007"}) == "+OK\r\n");  // Redis's string2ll: no leading zeros, no "-0"
+  CHECK(h.call({"INCR", "t"}) == not_integer);
+  CHECK(h.call({"SET", "t", "-0"}) == "+OK\r\n");
+  CHECK(h.call({"INCR", "t"}) == not_integer);
+  CHECK(h.call({"GET", "t"}) == "$2\r\n-0\r\n");
   CHECK(h.call({"INCRBY", "n", "x"}) == not_integer);
   CHECK(h.call({"INCRBY", "n", "9223372036854775808"}) == not_integer);
   CHECK(h.call({"SET", "big", "9223372036854775807"}) == "+OK\r\n");
