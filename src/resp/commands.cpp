@@ -535,10 +535,10 @@ Session::After Session::msetnx(const Args& a) {
 
 void Session::incr_by(std::string_view key, long long by) {
   std::int64_t result = 0;
-  bool overflow = false;
-  const Status s = keyspace_.incr(key, by, &result, &overflow);
-  if (s.code() == Status::Code::kInvalid && overflow) writer_.error(kOverflow);
-  else if (s.code() == Status::Code::kInvalid && s.message().rfind("key is not", 0) != 0) writer_.error(kNotInteger);
+  Keyspace::IncrRefused refused = Keyspace::IncrRefused::kNo;
+  const Status s = keyspace_.incr(key, by, &result, &refused);
+  if (refused == Keyspace::IncrRefused::kOverflow) writer_.error(kOverflow);
+  else if (refused == Keyspace::IncrRefused::kNotInteger) writer_.error(kNotInteger);
   else if (!s) store_error(s);
   else writer_.integer(result);
 }

@@ -40,9 +40,10 @@ class Keyspace {
   // kind is always bytes); *stored says whether the condition held.
   Status put_with(std::string_view key, std::string_view bytes, store::PutOptions options, bool* stored);
   // incr adds by to key's integer (shmkv-protocol(7), INCR) and sets
-  // *result. A value that is not an integer is kInvalid with *overflow
-  // false; a sum outside signed 64-bit range is kInvalid with *overflow true.
-  Status incr(std::string_view key, std::int64_t by, std::int64_t* result, bool* overflow);
+  // *result. A value that is not an integer, or a sum outside signed 64-bit
+  // range, is kInvalid with *refused saying which.
+  enum class IncrRefused { kNo, kNotInteger, kOverflow };
+  Status incr(std::string_view key, std::int64_t by, std::int64_t* result, IncrRefused* refused);
   // expire sets key's expiry ttl_ms from now (0 removes it); *found is false
   // when key is absent, which is not an error.
   Status expire(std::string_view key, std::int64_t ttl_ms, bool* found);
