@@ -23,6 +23,8 @@ namespace {
 // read it to decide what they may send.
 constexpr char kRedisVersion[] = "7.0.0";
 
+constexpr std::size_t kCommandCount = 44;  // the command table's size
+
 constexpr std::size_t kScanPage = 256;  // keys fetched per store call while walking
 
 std::string lower(std::string_view s) {
@@ -47,6 +49,13 @@ std::string_view quoted128(std::string_view s) {
 
 constexpr char kNotInteger[] = "ERR value is not an integer or out of range";
 constexpr char kSyntax[] = "ERR syntax error";
+constexpr char kOverflow[] = "ERR increment or decrement would overflow";
+
+// invalid_expire is Redis's error for an expiry out of range in command
+// name; shmkv also refuses one beyond store::kMaxTtlMs (10 years from now).
+std::string invalid_expire(std::string_view name) {
+  return fmt::format("ERR invalid expire time in '{}' command", name);
+}
 
 }  // namespace
 
@@ -87,34 +96,49 @@ std::uint64_t scan_group(std::string_view key) {
 
 // The command table, sorted by name for find's binary search.
 const Session::Command* Session::find(std::string_view name) {
-  static const std::array<Command, 29> kCommands = {{
+  static const std::array<Command, kCommandCount> kCommands = {{
       {"append", 3, true, &Session::append},
       {"client", -2, false, &Session::client},
       {"command", -1, false, &Session::command},
       {"config", -2, true, &Session::config},
       {"dbsize", 1, true, &Session::dbsize},
+      {"decr", 2, true, &Session::decr},
+      {"decrby", 3, true, &Session::decrby},
       {"del", -2, true, &Session::del},
       {"echo", 2, false, &Session::echo},
       {"exists", -2, true, &Session::exists},
+      {"expire", -3, true, &Session::expire},
+      {"expireat", -3, true, &Session::expireat},
       {"flushall", -1, true, &Session::flushdb},
       {"flushdb", -1, true, &Session::flushdb},
       {"get", 2, true, &Session::get},
       {"getdel", 2, true, &Session::getdel},
       {"getset", 3, true, &Session::getset},
       {"hello", -1, false, &Session::hello},
+      {"incr", 2, true, &Session::incr},
+      {"incrby", 3, true, &Session::incrby},
       {"info", -1, true, &Session::info},
       {"keys", 2, true, &Session::keys},
       {"mget", -2, true, &Session::mget},
       {"mset", -3, true, &Session::mset},
+      {"msetnx", -3, true, &Session::msetnx},
+      {"persist", 2, true, &Session::persist},
+      {"pexpire", -3, true, &Session::pexpire},
+      {"pexpireat", -3, true, &Session::pexpireat},
       {"ping", -1, false, &Session::ping},
+      {"psetex", 4, true, &Session::psetex},
+      {"pttl", 2, true, &Session::pttl},
       {"quit", -1, false, &Session::quit},
       {"randomkey", 1, true, &Session::randomkey},
       {"reset", 1, false, &Session::reset},
       {"scan", -2, true, &Session::scan},
       {"select", 2, false, &Session::select},
       {"set", -3, true, &Session::set},
+      {"setex", 4, true, &Session::setex},
+      {"setnx", 3, true, &Session::setnx},
       {"strlen", 2, true, &Session::strlen},
       {"time", 1, false, &Session::time},
+      {"ttl", 2, true, &Session::ttl},
       {"type", 2, true, &Session::type},
       {"unlink", -2, true, &Session::del},
   }};
@@ -315,7 +339,7 @@ Session::After Session::command(const Args& a) {
     return After::kContinue;
   }
   const std::string sub = lower(a[1]);
-  if (sub == "count" && a.size() == 2) writer_.integer(29);  // the command table's size
+  if (sub == "count" && a.size() == 2) writer_.integer(static_cast<long long>(kCommandCount));
   else if (sub == "docs") writer_.map(0);
   else unknown_subcommand(a[1], "COMMAND");
   return After::kContinue;
@@ -338,21 +362,334 @@ Session::After Session::get(const Args& a) {
   return After::kContinue;
 }
 
-// set stores without options. EX/PX/EXAT/PXAT/KEEPTTL/NX/XX/GET need the
-// store's expiry and conditional puts, which it does not have yet: they are
-// refused, and nothing is stored.
+// set answers SET with Redis 7's options: NX|XX, GET, and one of
+// EX|PX|EXAT|PXAT|KEEPTTL (the same one repeated: the last counts). GET
+// and KEEPTTL read before the write, so they are not atomic with it: a
+// write by another client in between may be what GET returns or what
+// KEEPTTL keeps the expiry of.
 Session::After Session::set(const Args& a) {
-  if (a.size() > 3) {
-    static constexpr std::string_view kLater[] = {"ex", "px", "exat", "pxat", "keepttl", "nx", "xx", "get"};
-    const std::string option = lower(a[3]);
-    if (std::find(std::begin(kLater), std::end(kLater), option) != std::end(kLater))
-      writer_.error(fmt::format("ERR SET option '{}' is not supported by shmkvd yet", quoted128(a[3])));
-    else
+  enum : unsigned { kNx = 1, kXx = 2, kGet = 4, kKeepTtl = 8, kEx = 16, kPx = 32, kExAt = 64, kPxAt = 128 };
+  constexpr unsigned kUnits = kEx | kPx | kExAt | kPxAt;
+  unsigned flags = 0;
+  std::string_view when_text;
+  for (std::size_t i = 3; i < a.size(); ++i) {
+    const std::string_view opt = a[i];
+    const bool has_next = i + 1 < a.size();
+    unsigned unit = 0;
+    if (equals_nocase(opt, "ex")) unit = kEx;
+    else if (equals_nocase(opt, "px")) unit = kPx;
+    else if (equals_nocase(opt, "exat")) unit = kExAt;
+    else if (equals_nocase(opt, "pxat")) unit = kPxAt;
+    if (equals_nocase(opt, "nx") && !(flags & kXx)) {
+      flags |= kNx;
+    } else if (equals_nocase(opt, "xx") && !(flags & kNx)) {
+      flags |= kXx;
+    } else if (equals_nocase(opt, "get")) {
+      flags |= kGet;
+    } else if (equals_nocase(opt, "keepttl") && !(flags & kUnits)) {
+      flags |= kKeepTtl;
+    } else if (unit && !(flags & kKeepTtl) && !(flags & (kUnits & ~unit)) && has_next) {
+      flags |= unit;
+      when_text = a[++i];
+    } else {
       writer_.error(kSyntax);
+      return After::kContinue;
+    }
+  }
+  std::int64_t ttl_ms = 0;
+  if (flags & kUnits) {
+    long long when = 0;
+    if (!parse_integer(when_text, &when)) {
+      writer_.error(kNotInteger);
+      return After::kContinue;
+    }
+    const bool seconds = flags & (kEx | kExAt);
+    if (when <= 0 || (seconds && when > LLONG_MAX / 1000)) {
+      writer_.error(invalid_expire("set"));
+      return After::kContinue;
+    }
+    if (seconds) when *= 1000;
+    ttl_ms = (flags & (kExAt | kPxAt)) ? when - keyspace_.now_ms() : when;
+    if (ttl_ms > store::kMaxTtlMs) {
+      writer_.error(invalid_expire("set"));
+      return After::kContinue;
+    }
+    if (ttl_ms <= 0) ttl_ms = -1;  // a time already past: stored and at once gone
+  }
+  bool had = false;
+  if (flags & kGet) {
+    if (Status s = keyspace_.get(a[1], &value_, &had); !s) {
+      store_error(s);
+      return After::kContinue;
+    }
+  }
+  if (flags & kKeepTtl) {
+    bool found = false;
+    std::int64_t left = -1;
+    if (Status s = keyspace_.ttl(a[1], &left, &found); !s) {
+      store_error(s);
+      return After::kContinue;
+    }
+    if (found && left >= 0) ttl_ms = std::max<std::int64_t>(left, 1);
+  }
+  const store::Condition condition = (flags & kNx)   ? store::Condition::kIfAbsent
+                                     : (flags & kXx) ? store::Condition::kIfPresent
+                                                     : store::Condition::kAlways;
+  bool stored = false;
+  if (Status s = put_expiring(a[1], a[2], ttl_ms, condition, &stored); !s) {
+    store_error(s);
     return After::kContinue;
   }
-  if (Status s = keyspace_.put(a[1], a[2]); !s) store_error(s);
-  else writer_.simple("OK");
+  if (flags & kGet) {
+    if (had) writer_.bulk(value_);
+    else writer_.null();
+  } else if (stored) {
+    writer_.simple("OK");
+  } else {
+    writer_.null();
+  }
+  return After::kContinue;
+}
+
+Status Session::put_expiring(std::string_view key, std::string_view value, std::int64_t ttl_ms,
+                             store::Condition condition, bool* stored) {
+  store::PutOptions options;
+  options.ttl_ms = std::max<std::int64_t>(ttl_ms, 0);
+  options.condition = condition;
+  if (Status s = keyspace_.put_with(key, value, options, stored); !s) return s;
+  if (ttl_ms < 0 && *stored) {
+    bool existed = false;
+    return keyspace_.del(key, &existed);
+  }
+  return Status::ok();
+}
+
+Session::After Session::setnx(const Args& a) {
+  store::PutOptions options;
+  options.condition = store::Condition::kIfAbsent;
+  bool stored = false;
+  if (Status s = keyspace_.put_with(a[1], a[2], options, &stored); !s) store_error(s);
+  else writer_.integer(stored ? 1 : 0);
+  return After::kContinue;
+}
+
+// setex_generic answers SETEX (unit_ms 1000) and PSETEX (unit_ms 1).
+void Session::setex_generic(const Args& a, std::int64_t unit_ms, std::string_view name) {
+  long long n = 0;
+  if (!parse_integer(a[2], &n)) {
+    writer_.error(kNotInteger);
+  } else if (n <= 0 || n > store::kMaxTtlMs / unit_ms) {
+    writer_.error(invalid_expire(name));
+  } else {
+    store::PutOptions options;
+    options.ttl_ms = n * unit_ms;
+    bool stored = false;
+    if (Status s = keyspace_.put_with(a[1], a[3], options, &stored); !s) store_error(s);
+    else writer_.simple("OK");
+  }
+}
+
+Session::After Session::setex(const Args& a) {
+  setex_generic(a, 1000, "setex");
+  return After::kContinue;
+}
+
+Session::After Session::psetex(const Args& a) {
+  setex_generic(a, 1, "psetex");
+  return After::kContinue;
+}
+
+// msetnx checks that no key exists, then stores each pair only if its key
+// is still absent. Not atomic, unlike Redis's: a key another client writes
+// between the check and the stores is kept, and the other pairs are stored
+// (the reply is then 0); another client may see some pairs before the others.
+Session::After Session::msetnx(const Args& a) {
+  if (a.size() % 2 == 0) {
+    writer_.error("ERR wrong number of arguments for 'msetnx' command");
+    return After::kContinue;
+  }
+  Args keys;
+  for (std::size_t i = 1; i < a.size(); i += 2) keys.push_back(a[i]);
+  if (Status s = keyspace_.get_many(keys, &values_, &found_); !s) {
+    store_error(s);
+    return After::kContinue;
+  }
+  if (std::find(found_.begin(), found_.end(), true) != found_.end()) {
+    writer_.integer(0);
+    return After::kContinue;
+  }
+  store::PutOptions options;
+  options.condition = store::Condition::kIfAbsent;
+  bool all = true;
+  for (std::size_t i = 1; i < a.size(); i += 2) {
+    bool stored = false;
+    if (Status s = keyspace_.put_with(a[i], a[i + 1], options, &stored); !s) {
+      store_error(s);
+      return After::kContinue;
+    }
+    all = all && stored;
+  }
+  writer_.integer(all ? 1 : 0);
+  return After::kContinue;
+}
+
+void Session::incr_by(std::string_view key, long long by) {
+  std::int64_t result = 0;
+  Keyspace::IncrRefused refused = Keyspace::IncrRefused::kNo;
+  const Status s = keyspace_.incr(key, by, &result, &refused);
+  if (refused == Keyspace::IncrRefused::kOverflow) writer_.error(kOverflow);
+  else if (refused == Keyspace::IncrRefused::kNotInteger) writer_.error(kNotInteger);
+  else if (!s) store_error(s);
+  else writer_.integer(result);
+}
+
+Session::After Session::incr(const Args& a) {
+  incr_by(a[1], 1);
+  return After::kContinue;
+}
+
+Session::After Session::decr(const Args& a) {
+  incr_by(a[1], -1);
+  return After::kContinue;
+}
+
+Session::After Session::incrby(const Args& a) {
+  long long by = 0;
+  if (!parse_integer(a[2], &by)) writer_.error(kNotInteger);
+  else incr_by(a[1], by);
+  return After::kContinue;
+}
+
+Session::After Session::decrby(const Args& a) {
+  long long by = 0;
+  if (!parse_integer(a[2], &by)) writer_.error(kNotInteger);
+  else if (by == LLONG_MIN) writer_.error("ERR decrement would overflow");
+  else incr_by(a[1], -by);
+  return After::kContinue;
+}
+
+// expire_generic follows Redis 7's expireGenericCommand: the options
+// NX|XX|GT|LT, a time in the past deletes the key (reply 1), an absent key
+// is 0. The current expiry is read before it is changed, so the options
+// are not atomic with the change.
+void Session::expire_generic(const Args& a, bool seconds, bool absolute, std::string_view name) {
+  enum : unsigned { kNx = 1, kXx = 2, kGt = 4, kLt = 8 };
+  unsigned flags = 0;
+  for (std::size_t i = 3; i < a.size(); ++i) {
+    if (equals_nocase(a[i], "nx")) flags |= kNx;
+    else if (equals_nocase(a[i], "xx")) flags |= kXx;
+    else if (equals_nocase(a[i], "gt")) flags |= kGt;
+    else if (equals_nocase(a[i], "lt")) flags |= kLt;
+    else {
+      writer_.error(fmt::format("ERR Unsupported option {}", quoted128(a[i])));
+      return;
+    }
+  }
+  if ((flags & kNx) && (flags & (kXx | kGt | kLt))) {
+    writer_.error("ERR NX and XX, GT or LT options at the same time are not compatible");
+    return;
+  }
+  if ((flags & kGt) && (flags & kLt)) {
+    writer_.error("ERR GT and LT options at the same time are not compatible");
+    return;
+  }
+  long long when = 0;
+  if (!parse_integer(a[2], &when)) {
+    writer_.error(kNotInteger);
+    return;
+  }
+  if (seconds) {
+    if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000) {
+      writer_.error(invalid_expire(name));
+      return;
+    }
+    when *= 1000;
+  }
+  const std::int64_t ttl_ms = absolute ? (when < LLONG_MIN + keyspace_.now_ms() ? LLONG_MIN : when - keyspace_.now_ms())
+                                       : when;
+  if (ttl_ms > store::kMaxTtlMs) {
+    writer_.error(invalid_expire(name));
+    return;
+  }
+  bool found = false;
+  std::int64_t left = -1;
+  if (Status s = keyspace_.ttl(a[1], &left, &found); !s) {
+    store_error(s);
+    return;
+  }
+  if (!found) {
+    writer_.integer(0);
+    return;
+  }
+  const bool refused = ((flags & kNx) && left >= 0) || ((flags & kXx) && left < 0) ||
+                       ((flags & kGt) && (left < 0 || ttl_ms <= left)) ||
+                       ((flags & kLt) && left >= 0 && ttl_ms >= left);
+  if (refused) {
+    writer_.integer(0);
+    return;
+  }
+  Status s;
+  if (ttl_ms <= 0) s = keyspace_.del(a[1], &found);
+  else s = keyspace_.expire(a[1], ttl_ms, &found);
+  if (!s) store_error(s);
+  else writer_.integer(found ? 1 : 0);
+}
+
+Session::After Session::expire(const Args& a) {
+  expire_generic(a, true, false, "expire");
+  return After::kContinue;
+}
+
+Session::After Session::pexpire(const Args& a) {
+  expire_generic(a, false, false, "pexpire");
+  return After::kContinue;
+}
+
+Session::After Session::expireat(const Args& a) {
+  expire_generic(a, true, true, "expireat");
+  return After::kContinue;
+}
+
+Session::After Session::pexpireat(const Args& a) {
+  expire_generic(a, false, true, "pexpireat");
+  return After::kContinue;
+}
+
+// ttl_generic answers -2 for an absent key, -1 for one that never expires,
+// else the time left: TTL rounds it to the nearest second, as Redis does.
+void Session::ttl_generic(std::string_view key, bool seconds) {
+  bool found = false;
+  std::int64_t left = -1;
+  if (Status s = keyspace_.ttl(key, &left, &found); !s) store_error(s);
+  else if (!found) writer_.integer(-2);
+  else if (left < 0) writer_.integer(-1);
+  else writer_.integer(seconds ? (left + 500) / 1000 : left);
+}
+
+Session::After Session::ttl(const Args& a) {
+  ttl_generic(a[1], true);
+  return After::kContinue;
+}
+
+Session::After Session::pttl(const Args& a) {
+  ttl_generic(a[1], false);
+  return After::kContinue;
+}
+
+// persist reads the expiry, then removes it: 1 when there was one.
+Session::After Session::persist(const Args& a) {
+  bool found = false;
+  std::int64_t left = -1;
+  if (Status s = keyspace_.ttl(a[1], &left, &found); !s) {
+    store_error(s);
+    return After::kContinue;
+  }
+  if (!found || left < 0) {
+    writer_.integer(0);
+    return After::kContinue;
+  }
+  if (Status s = keyspace_.expire(a[1], 0, &found); !s) store_error(s);
+  else writer_.integer(found ? 1 : 0);
   return After::kContinue;
 }
 
@@ -674,11 +1011,11 @@ std::string Session::info_text(std::string_view wanted) {
           "rdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
   section("stats", "Stats",
           fmt::format("total_connections_received:{}\r\ntotal_commands_processed:{}\r\n"
-                      "instantaneous_ops_per_sec:0\r\nrejected_connections:0\r\nexpired_keys:0\r\n"
+                      "instantaneous_ops_per_sec:0\r\nrejected_connections:0\r\nexpired_keys:{}\r\n"
                       "evicted_keys:0\r\n",
-                      board.connections_total.load(), board.requests()));
+                      board.connections_total.load(), board.requests(), counts.expired_total));
   section("keyspace", "Keyspace",
-          counts.keys ? fmt::format("db0:keys={},expires=0,avg_ttl=0\r\n", counts.keys) : std::string());
+          counts.keys ? fmt::format("db0:keys={},expires={},avg_ttl=0\r\n", counts.keys, counts.keys_with_ttl) : std::string());
   return text;
 }
 

@@ -63,6 +63,21 @@ class Session {
   After reset(const Args&);
   After get(const Args&);
   After set(const Args&);
+  After setnx(const Args&);
+  After setex(const Args&);
+  After psetex(const Args&);
+  After msetnx(const Args&);
+  After incr(const Args&);
+  After incrby(const Args&);
+  After decr(const Args&);
+  After decrby(const Args&);
+  After expire(const Args&);
+  After pexpire(const Args&);
+  After expireat(const Args&);
+  After pexpireat(const Args&);
+  After ttl(const Args&);
+  After pttl(const Args&);
+  After persist(const Args&);
   After mget(const Args&);
   After mset(const Args&);
   After strlen(const Args&);
@@ -81,6 +96,19 @@ class Session {
   After config(const Args&);
   After time(const Args&);
 
+  // put_expiring stores a SET with an expiry (ttl_ms > 0), or when
+  // ttl_ms <= 0 (an EXAT in the past) stores and at once deletes, as Redis
+  // does; *stored as for Keyspace::put_with.
+  Status put_expiring(std::string_view key, std::string_view value, std::int64_t ttl_ms,
+                      store::Condition condition, bool* stored);
+  void setex_generic(const Args& a, std::int64_t unit_ms, std::string_view name);
+  // incr_by answers INCR and its kin.
+  void incr_by(std::string_view key, long long by);
+  // expire_generic answers EXPIRE and its kin: when is a time in ms from
+  // now (relative) or since the epoch; seconds says a[2] is in seconds.
+  void expire_generic(const Args& a, bool seconds, bool absolute, std::string_view name);
+  // ttl_generic answers TTL (seconds) and PTTL.
+  void ttl_generic(std::string_view key, bool seconds);
   // store_error answers a failed store call: a full store as Redis's OOM.
   void store_error(const Status& s);
   void unknown_subcommand(std::string_view sub, std::string_view command);

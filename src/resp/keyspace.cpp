@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "resp/commands.hpp"
 #include "resp/value_mapping.hpp"
 
 namespace shmkv::resp {
@@ -63,6 +64,64 @@ Status Keyspace::put(std::string_view key, std::string_view bytes) {
   options.kind = store::Kind::kBytes;
   InStore in_store(slot_);
   return store_.put(key, bytes, options);
+}
+
+Status Keyspace::put_with(std::string_view key, std::string_view bytes, store::PutOptions options, bool* stored) {
+  if (!simdjson::validate_utf8(key.data(), key.size()))
+    return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
+  options.kind = store::Kind::kBytes;
+  InStore in_store(slot_);
+  return store_.put(key, bytes, options, stored);
+}
+
+Status Keyspace::incr(std::string_view key, std::int64_t by, std::int64_t* result, IncrRefused* refused) {
+  *refused = IncrRefused::kNo;
+  if (!simdjson::validate_utf8(key.data(), key.size()))
+    return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
+  // Redis's integers are stricter than the store's ("007" and "-0" are not
+  // integers to it), and the store's error does not say which of the two
+  // it is: the value is read and judged first. A write in between is then
+  // judged by the store's rules alone, and its error taken as "not an
+  // integer".
+  bool found = false;
+  if (Status g = get(key, &value_, &found); !g) return g;
+  long long current = 0;
+  long long sum = 0;
+  if (found && !parse_integer(value_, &current)) {
+    *refused = IncrRefused::kNotInteger;
+    return Status::invalid(fmt::format("the value of {} is not an integer in signed 64-bit range", key));
+  }
+  if (found && __builtin_add_overflow(current, by, &sum)) {
+    *refused = IncrRefused::kOverflow;
+    return Status::invalid(fmt::format("{} + {} is outside signed 64-bit range", current, by));
+  }
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.incr(key, by, result);
+  }
+  if (s.code() == Status::Code::kInvalid) *refused = IncrRefused::kNotInteger;  // changed meanwhile
+  return s;
+}
+
+Status Keyspace::expire(std::string_view key, std::int64_t ttl_ms, bool* found) {
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.expire(key, ttl_ms);
+  }
+  *found = s.is_ok();
+  return s.is_not_found() ? Status::ok() : s;
+}
+
+Status Keyspace::ttl(std::string_view key, std::int64_t* ms_left, bool* found) {
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.ttl(key, ms_left);
+  }
+  *found = s.is_ok();
+  return s.is_not_found() ? Status::ok() : s;
 }
 
 Status Keyspace::del(std::string_view key, bool* existed) {

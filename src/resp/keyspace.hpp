@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "daemon/scoreboard.hpp"
@@ -34,6 +36,19 @@ class Keyspace {
   // put stores bytes under key; a key that is not valid UTF-8 is refused
   // with kInvalid.
   Status put(std::string_view key, std::string_view bytes);
+  // put_with stores bytes under key with options' ttl and condition (its
+  // kind is always bytes); *stored says whether the condition held.
+  Status put_with(std::string_view key, std::string_view bytes, store::PutOptions options, bool* stored);
+  // incr adds by to key's integer (shmkv-protocol(7), INCR) and sets
+  // *result. A value that is not an integer, or a sum outside signed 64-bit
+  // range, is kInvalid with *refused saying which.
+  enum class IncrRefused { kNo, kNotInteger, kOverflow };
+  Status incr(std::string_view key, std::int64_t by, std::int64_t* result, IncrRefused* refused);
+  // expire sets key's expiry ttl_ms from now (0 removes it); *found is false
+  // when key is absent, which is not an error.
+  Status expire(std::string_view key, std::int64_t ttl_ms, bool* found);
+  // ttl sets *ms_left (-1: no expiry) and *found; absent is not an error.
+  Status ttl(std::string_view key, std::int64_t* ms_left, bool* found);
   // del sets *existed; a missing key is not an error.
   Status del(std::string_view key, bool* existed);
   // scan returns up to limit keys that start with prefix, after *after (from
@@ -44,13 +59,20 @@ class Keyspace {
 
   scoreboard::Scoreboard& board() { return board_; }
 
+  // now_ms is the wall-clock time EXPIREAT and SET EXAT are measured
+  // against; set_clock replaces it, as Store::set_clock does the store's (tests).
+  std::int64_t now_ms() const { return clock_ ? clock_() : store::wall_clock_ms(); }
+  void set_clock(store::Clock clock) { clock_ = std::move(clock); }
+
  private:
   using InStore = scoreboard::InStore;
 
   store::Store& store_;
   scoreboard::Scoreboard& board_;
   scoreboard::Slot* const slot_;
+  store::Clock clock_;  // empty: store::wall_clock_ms
   std::string stored_;  // scratch: a value as the store keeps it
+  std::string value_;   // scratch: a value as RESP sees it
   std::vector<store::Store::Lookup> lookups_;
 };
 

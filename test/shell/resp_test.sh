@@ -23,7 +23,7 @@ expect_eq "$(cli type a)" "string" "TYPE"
 expect_eq "$(cli del a b nope)" "2" "DEL"
 expect_eq "$(cli select 0)" "OK" "SELECT 0"
 expect_eq "$(cli select 1)" "ERR DB index is out of range" "SELECT 1"
-expect_eq "$(cli incr counter)" "ERR unknown command 'incr', with args beginning with: 'counter' " "unknown command"
+expect_eq "$(cli hset h f v)" "ERR unknown command 'hset', with args beginning with: 'h' 'f' 'v' " "unknown command"
 expect_eq "$(cli get)" "ERR wrong number of arguments for 'get' command" "wrong arity"
 expect_eq "$(cli --no-raw -3 hello 3 | head -n 2 | tr '\n' ,)" "1# \"server\" => \"redis\",2# \"version\" => \"7.0.0\"," "HELLO 3 (a RESP3 map)"
 expect_eq "$(cli --raw info keyspace | tr -d '\r' | tail -n 1)" "db0:keys=1,expires=0,avg_ttl=0" "INFO keyspace"
@@ -54,6 +54,22 @@ expect_eq "$(cli keys 'load:0001?' | tr '\n' ,)" "load:00010,load:00011,load:000
 expect_eq "$(cli --scan --pattern 'load:*' | sort -u | wc -l)" "2000" "redis-cli --scan"
 expect_eq "$(cli get load:01999)" "value 1999" "a piped value"
 expect_eq "$(cli dbsize)" "2004" "DBSIZE after loading"
+
+# Expiry, INCR and SETNX (shmkv-protocol(7), RESP commands), and INCR of a
+# JSON integer, whose result JSON reads.
+expect_eq "$(cli set session v EX 100)" "OK" "SET EX"
+ttl=$(cli ttl session)
+[[ "$ttl" == 100 || "$ttl" == 99 ]] || fail "TTL after SET EX 100: $ttl"
+expect_eq "$(cli --raw info keyspace | tr -d '\r' | tail -n 1)" "db0:keys=2005,expires=1,avg_ttl=0" "INFO keyspace expires="
+expect_eq "$(cli incr counter)" "1" "INCR"
+expect_eq "$(cli incrby counter 41)" "42" "INCRBY"
+expect_eq "$("$SHMKV" -p "$PORT" get counter)" "42" "an INCR result read over JSON"
+"$SHMKV" -p "$PORT" put jnum 5 >/dev/null
+expect_eq "$(cli incr jnum)" "6" "INCR of a JSON integer"
+expect_eq "$(cli incr greeting)" "ERR value is not an integer or out of range" "INCR of text"
+expect_eq "$(cli setnx counter 0)" "0" "SETNX of a present key"
+expect_eq "$(cli setnx fresh 1)" "1" "SETNX of an absent key"
+expect_eq "$(cli get counter)" "42" "SETNX left the present key"
 
 # Malformed RESP: Redis's error, then a close; the next connection is served
 # (one spare worker, so usually by the same worker).

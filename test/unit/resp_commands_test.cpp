@@ -25,11 +25,14 @@ struct Harness {
   std::unique_ptr<resp::Keyspace> keyspace;
   std::string out;
   std::unique_ptr<resp::Session> session;
+  std::int64_t now = 1'700'000'000'000;  // the clock of the store and of EXPIREAT, in ms, moved by hand
 
   Harness() {
     store::Store::remove(name);
     REQUIRE_OK(store::Store::open(name, 4 << 20, &store));
+    store->set_clock([this] { return now; });
     keyspace = std::make_unique<resp::Keyspace>(*store, *board, nullptr);
+    keyspace->set_clock([this] { return now; });
     session = std::make_unique<resp::Session>(*keyspace, resp::Session::Config{6379, 16}, out);
     session->begin();
   }
@@ -76,7 +79,7 @@ TEST_CASE("unknown commands and wrong arities answer Redis's exact words") {
   Harness h;
   CHECK(h.call({"FOO", "a", "b"}) == "-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n");
   CHECK(h.call({"FOO"}) == "-ERR unknown command 'FOO', with args beginning with: \r\n");
-  CHECK(h.call({"INCR", "k"}) == "-ERR unknown command 'INCR', with args beginning with: 'k' \r\n");
+  CHECK(h.call({"HSET", "k"}) == "-ERR unknown command 'HSET', with args beginning with: 'k' \r\n");
   CHECK(h.call({"FOO", std::string(200, 'x'), "b"}) ==
         "-ERR unknown command 'FOO', with args beginning with: '" + std::string(128, 'x') + "' \r\n");
   CHECK(h.call({"get"}) == "-ERR wrong number of arguments for 'get' command\r\n");
@@ -92,10 +95,181 @@ TEST_CASE("unknown commands and wrong arities answer Redis's exact words") {
   CHECK(h.call({"HELLO", "4"}) == "-NOPROTO unsupported protocol version\r\n");
 }
 
-TEST_CASE("SET options that need expiry are refused and store nothing") {
+TEST_CASE("SET EX, PX, EXAT and PXAT set an expiry that TTL and PTTL report and the clock reaches") {
   Harness h;
-  CHECK(h.call({"SET", "k", "v", "EX", "10"}) == "-ERR SET option 'EX' is not supported by shmkvd yet\r\n");
+  CHECK(h.call({"SET", "k", "v", "EX", "100"}) == "+OK\r\n");
+  CHECK(h.call({"TTL", "k"}) == ":100\r\n");
+  CHECK(h.call({"PTTL", "k"}) == ":100000\r\n");
+  h.now += 99'400;
+  CHECK(h.call({"TTL", "k"}) == ":1\r\n");  // 600 ms left: rounded, as Redis does
+  h.now += 600;
+  CHECK(h.call({"GET", "k"}) == "$-1\r\n");
+  CHECK(h.call({"TTL", "k"}) == ":-2\r\n");
+
+  CHECK(h.call({"SET", "k", "v", "px", "1500"}) == "+OK\r\n");
+  CHECK(h.call({"PTTL", "k"}) == ":1500\r\n");
+  CHECK(h.call({"SET", "k", "v", "EXAT", std::to_string(h.now / 1000 + 50)}) == "+OK\r\n");
+  CHECK(h.call({"PTTL", "k"}) == ":50000\r\n");
+  CHECK(h.call({"SET", "k", "v", "PXAT", std::to_string(h.now + 1234)}) == "+OK\r\n");
+  CHECK(h.call({"PTTL", "k"}) == ":1234\r\n");
+  // A time already past: OK, and the key is gone (Redis 7).
+  CHECK(h.call({"SET", "k", "v", "PXAT", std::to_string(h.now - 1)}) == "+OK\r\n");
   CHECK(h.call({"EXISTS", "k"}) == ":0\r\n");
+  // A plain SET removes an expiry.
+  CHECK(h.call({"SET", "k", "v", "EX", "10"}) == "+OK\r\n");
+  CHECK(h.call({"SET", "k", "w"}) == "+OK\r\n");
+  CHECK(h.call({"TTL", "k"}) == ":-1\r\n");
+  CHECK(h.call({"INFO", "keyspace"}) == "$44\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n\r\n");
+  CHECK(h.call({"EXPIRE", "k", "10"}) == ":1\r\n");
+  CHECK(h.call({"INFO", "keyspace"}) == "$44\r\n# Keyspace\r\ndb0:keys=1,expires=1,avg_ttl=0\r\n\r\n");
+}
+
+TEST_CASE("SET's bad options are Redis's errors and store nothing") {
+  Harness h;
+  const std::string syntax = "-ERR syntax error\r\n";
+  CHECK(h.call({"SET", "k", "v", "NX", "XX"}) == syntax);
+  CHECK(h.call({"SET", "k", "v", "EX", "1", "PX", "1"}) == syntax);
+  CHECK(h.call({"SET", "k", "v", "KEEPTTL", "EX", "1"}) == syntax);
+  CHECK(h.call({"SET", "k", "v", "EX", "1", "KEEPTTL"}) == syntax);
+  CHECK(h.call({"SET", "k", "v", "EX"}) == syntax);
+  CHECK(h.call({"SET", "k", "v", "EX", "x"}) == "-ERR value is not an integer or out of range\r\n");
+  const std::string invalid = "-ERR invalid expire time in 'set' command\r\n";
+  CHECK(h.call({"SET", "k", "v", "EX", "0"}) == invalid);
+  CHECK(h.call({"SET", "k", "v", "PX", "-5"}) == invalid);
+  CHECK(h.call({"SET", "k", "v", "EX", "9223372036854775807"}) == invalid);
+  CHECK(h.call({"SET", "k", "v", "EX", "315360001"}) == invalid);  // beyond shmkv's 10 years
+  CHECK(h.call({"EXISTS", "k"}) == ":0\r\n");
+  // The same expiry option twice: the last counts, as in Redis.
+  CHECK(h.call({"SET", "k", "v", "EX", "1", "EX", "7"}) == "+OK\r\n");
+  CHECK(h.call({"TTL", "k"}) == ":7\r\n");
+}
+
+TEST_CASE("SET NX, XX, GET and KEEPTTL") {
+  Harness h;
+  CHECK(h.call({"SET", "k", "a", "XX"}) == "$-1\r\n");
+  CHECK(h.call({"EXISTS", "k"}) == ":0\r\n");
+  CHECK(h.call({"SET", "k", "a", "NX"}) == "+OK\r\n");
+  CHECK(h.call({"SET", "k", "b", "NX"}) == "$-1\r\n");
+  CHECK(h.call({"GET", "k"}) == "$1\r\na\r\n");
+  CHECK(h.call({"SET", "k", "b", "XX", "GET"}) == "$1\r\na\r\n");
+  CHECK(h.call({"SET", "k", "c", "NX", "GET"}) == "$1\r\nb\r\n");  // not stored: the old value all the same
+  CHECK(h.call({"GET", "k"}) == "$1\r\nb\r\n");
+  CHECK(h.call({"SET", "new", "x", "GET"}) == "$-1\r\n");
+  CHECK(h.call({"GET", "new"}) == "$1\r\nx\r\n");
+  CHECK(h.call({"SET", "k", "c", "PX", "5000"}) == "+OK\r\n");
+  h.now += 1000;
+  CHECK(h.call({"SET", "k", "d", "KEEPTTL"}) == "+OK\r\n");
+  CHECK(h.call({"PTTL", "k"}) == ":4000\r\n");
+  CHECK(h.call({"GET", "k"}) == "$1\r\nd\r\n");
+  CHECK(h.call({"SET", "k", "e", "KEEPTTL", "XX"}) == "+OK\r\n");
+  CHECK(h.call({"PTTL", "k"}) == ":4000\r\n");
+  CHECK(h.call({"SET", "none", "e", "KEEPTTL"}) == "+OK\r\n");
+  CHECK(h.call({"TTL", "none"}) == ":-1\r\n");
+}
+
+TEST_CASE("SETNX, SETEX, PSETEX and MSETNX") {
+  Harness h;
+  CHECK(h.call({"SETNX", "k", "a"}) == ":1\r\n");
+  CHECK(h.call({"SETNX", "k", "b"}) == ":0\r\n");
+  CHECK(h.call({"GET", "k"}) == "$1\r\na\r\n");
+  CHECK(h.call({"SETEX", "k", "30", "s"}) == "+OK\r\n");
+  CHECK(h.call({"TTL", "k"}) == ":30\r\n");
+  CHECK(h.call({"GET", "k"}) == "$1\r\ns\r\n");
+  CHECK(h.call({"SETEX", "k", "0", "s"}) == "-ERR invalid expire time in 'setex' command\r\n");
+  CHECK(h.call({"SETEX", "k", "x", "s"}) == "-ERR value is not an integer or out of range\r\n");
+  CHECK(h.call({"PSETEX", "p", "250", "q"}) == "+OK\r\n");
+  CHECK(h.call({"PTTL", "p"}) == ":250\r\n");
+  CHECK(h.call({"PSETEX", "p", "-1", "q"}) == "-ERR invalid expire time in 'psetex' command\r\n");
+  CHECK(h.call({"SETEX", "k", "1"}) == "-ERR wrong number of arguments for 'setex' command\r\n");
+  CHECK(h.call({"MSETNX", "a", "1", "b", "2"}) == ":1\r\n");
+  CHECK(h.call({"MGET", "a", "b"}) == "*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+  CHECK(h.call({"MSETNX", "c", "3", "a", "9"}) == ":0\r\n");
+  CHECK(h.call({"MGET", "a", "c"}) == "*2\r\n$1\r\n1\r\n$-1\r\n");
+  CHECK(h.call({"MSETNX", "c", "3", "d"}) == "-ERR wrong number of arguments for 'msetnx' command\r\n");
+}
+
+TEST_CASE("INCR, INCRBY, DECR and DECRBY, with Redis's errors, keeping the expiry") {
+  Harness h;
+  CHECK(h.call({"INCR", "n"}) == ":1\r\n");
+  CHECK(h.call({"INCRBY", "n", "41"}) == ":42\r\n");
+  CHECK(h.call({"DECR", "n"}) == ":41\r\n");
+  CHECK(h.call({"DECRBY", "n", "-9"}) == ":50\r\n");
+  CHECK(h.call({"GET", "n"}) == "$2\r\n50\r\n");
+  CHECK(h.call({"SET", "s", "12"}) == "+OK\r\n");  // bytes that are a decimal integer
+  CHECK(h.call({"INCR", "s"}) == ":13\r\n");
+  const std::string not_integer = "-ERR value is not an integer or out of range\r\n";
+  CHECK(h.call({"SET", "t", "1.5"}) == "+OK\r\n");
+  CHECK(h.call({"INCR", "t"}) == not_integer);
+  CHECK(h.call({"GET", "t"}) == "$3\r\n1.5\r\n");
+  CHECK(h.call({"SET", "t", " 1"}) == "+OK\r\n");
+  CHECK(h.call({"INCR", "t"}) == not_integer);
+  CHECK(h.call({"SET", "t", "007"}) == "+OK\r\n");  // Redis's string2ll: no leading zeros, no "-0"
+  CHECK(h.call({"INCR", "t"}) == not_integer);
+  CHECK(h.call({"SET", "t", "-0"}) == "+OK\r\n");
+  CHECK(h.call({"INCR", "t"}) == not_integer);
+  CHECK(h.call({"GET", "t"}) == "$2\r\n-0\r\n");
+  CHECK(h.call({"INCRBY", "n", "x"}) == not_integer);
+  CHECK(h.call({"INCRBY", "n", "9223372036854775808"}) == not_integer);
+  CHECK(h.call({"SET", "big", "9223372036854775807"}) == "+OK\r\n");
+  CHECK(h.call({"INCR", "big"}) == "-ERR increment or decrement would overflow\r\n");
+  CHECK(h.call({"GET", "big"}) == "$19\r\n9223372036854775807\r\n");
+  CHECK(h.call({"DECRBY", "n", "-9223372036854775808"}) == "-ERR decrement would overflow\r\n");
+  CHECK(h.call({"SET", "e", "5", "EX", "20"}) == "+OK\r\n");
+  CHECK(h.call({"INCR", "e"}) == ":6\r\n");
+  CHECK(h.call({"TTL", "e"}) == ":20\r\n");
+}
+
+TEST_CASE("EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL and PERSIST") {
+  Harness h;
+  CHECK(h.call({"EXPIRE", "k", "10"}) == ":0\r\n");
+  CHECK(h.call({"TTL", "k"}) == ":-2\r\n");
+  CHECK(h.call({"PTTL", "k"}) == ":-2\r\n");
+  CHECK(h.call({"SET", "k", "v"}) == "+OK\r\n");
+  CHECK(h.call({"TTL", "k"}) == ":-1\r\n");
+  CHECK(h.call({"PERSIST", "k"}) == ":0\r\n");
+  CHECK(h.call({"EXPIRE", "k", "10"}) == ":1\r\n");
+  CHECK(h.call({"PTTL", "k"}) == ":10000\r\n");
+  CHECK(h.call({"PEXPIRE", "k", "2500"}) == ":1\r\n");
+  CHECK(h.call({"PTTL", "k"}) == ":2500\r\n");
+  CHECK(h.call({"EXPIREAT", "k", std::to_string(h.now / 1000 + 60)}) == ":1\r\n");
+  CHECK(h.call({"PTTL", "k"}) == ":60000\r\n");
+  CHECK(h.call({"PEXPIREAT", "k", std::to_string(h.now + 777)}) == ":1\r\n");
+  CHECK(h.call({"PTTL", "k"}) == ":777\r\n");
+  CHECK(h.call({"PERSIST", "k"}) == ":1\r\n");
+  CHECK(h.call({"TTL", "k"}) == ":-1\r\n");
+  // Options (Redis 7).
+  CHECK(h.call({"EXPIRE", "k", "10", "XX"}) == ":0\r\n");
+  CHECK(h.call({"EXPIRE", "k", "10", "NX"}) == ":1\r\n");
+  CHECK(h.call({"EXPIRE", "k", "20", "NX"}) == ":0\r\n");
+  CHECK(h.call({"EXPIRE", "k", "5", "GT"}) == ":0\r\n");
+  CHECK(h.call({"EXPIRE", "k", "20", "GT"}) == ":1\r\n");
+  CHECK(h.call({"EXPIRE", "k", "30", "LT"}) == ":0\r\n");
+  CHECK(h.call({"EXPIRE", "k", "15", "lt"}) == ":1\r\n");
+  CHECK(h.call({"TTL", "k"}) == ":15\r\n");
+  CHECK(h.call({"EXPIRE", "k", "15", "NX", "XX"}) ==
+        "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n");
+  CHECK(h.call({"EXPIRE", "k", "15", "GT", "LT"}) == "-ERR GT and LT options at the same time are not compatible\r\n");
+  CHECK(h.call({"EXPIRE", "k", "15", "FOO"}) == "-ERR Unsupported option FOO\r\n");
+  CHECK(h.call({"EXPIRE", "k", "x"}) == "-ERR value is not an integer or out of range\r\n");
+  CHECK(h.call({"EXPIRE", "k", "9223372036854775807"}) == "-ERR invalid expire time in 'expire' command\r\n");
+  CHECK(h.call({"PEXPIREAT", "k", "9223372036854775807"}) == "-ERR invalid expire time in 'pexpireat' command\r\n");
+  CHECK(h.call({"TTL", "k"}) == ":15\r\n");
+  // A time in the past deletes the key and answers 1.
+  CHECK(h.call({"EXPIRE", "k", "0"}) == ":1\r\n");
+  CHECK(h.call({"EXISTS", "k"}) == ":0\r\n");
+  CHECK(h.call({"SET", "k", "v"}) == "+OK\r\n");
+  CHECK(h.call({"EXPIREAT", "k", "1"}) == ":1\r\n");
+  CHECK(h.call({"EXISTS", "k"}) == ":0\r\n");
+  CHECK(h.call({"SET", "k", "v"}) == "+OK\r\n");
+  CHECK(h.call({"PEXPIRE", "k", "-9223372036854775808"}) == ":1\r\n");
+  CHECK(h.call({"EXISTS", "k"}) == ":0\r\n");
+  // The clock reaching the expiry.
+  CHECK(h.call({"SET", "k", "v", "PX", "10"}) == "+OK\r\n");
+  h.now += 9;
+  CHECK(h.call({"PTTL", "k"}) == ":1\r\n");
+  h.now += 1;
+  CHECK(h.call({"PTTL", "k"}) == ":-2\r\n");
+  CHECK(h.call({"PERSIST", "k"}) == ":0\r\n");
 }
 
 TEST_CASE("strings: SET, GET, MGET, MSET, APPEND, STRLEN, GETSET, GETDEL, DEL, EXISTS, TYPE") {
@@ -194,7 +368,7 @@ TEST_CASE("connection commands") {
   CHECK(h.call({"CLIENT", "SETINFO", "lib-name", "x"}) == "+OK\r\n");
   CHECK(h.call({"CLIENT", "ID"}).rfind(":", 0) == 0);
   CHECK(h.call({"COMMAND", "DOCS"}) == "*0\r\n");
-  CHECK(h.call({"COMMAND", "COUNT"}) == ":29\r\n");
+  CHECK(h.call({"COMMAND", "COUNT"}) == ":44\r\n");
   const std::string t = h.call({"TIME"});
   CHECK(t.rfind("*2\r\n$10\r\n", 0) == 0);
   resp::Session::After after = resp::Session::After::kContinue;
