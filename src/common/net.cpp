@@ -259,6 +259,23 @@ Status send_all(int fd, const char* data, std::size_t length) {
   return Status::ok();
 }
 
+Status send_waiting(int fd, std::string_view data, int timeout_ms) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    const ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) return Status::io(errno_text("write", errno));
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, timeout_ms > 0 ? timeout_ms : -1) <= 0)
+      return Status::timeout(fmt::format("the client read no reply for {} ms", timeout_ms));
+  }
+  return Status::ok();
+}
+
 void set_nodelay(int fd) {
   const int on = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // fails harmlessly on UNIX sockets

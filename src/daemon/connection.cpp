@@ -129,23 +129,9 @@ Handler::Wait Handler::wait_readable(int fd, bool mid_message) {
 // client's receive window is full. False when the connection is gone. With
 // keep, out_ keeps its room for the next round of replies.
 bool Handler::send_replies(int fd, bool keep) {
-  std::size_t sent = 0;
-  while (sent < out_.size()) {
-    const ssize_t n = send(fd, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN) {
-      log::debug("{}", errno_text("write", errno));
-      return false;
-    }
-    pollfd p{fd, POLLOUT, 0};
-    if (poll(&p, 1, config_.idle_timeout_ms > 0 ? config_.idle_timeout_ms : -1) <= 0) {
-      log::debug("a client read no reply for {} ms: closing", config_.idle_timeout_ms);
-      return false;
-    }
+  if (Status s = net::send_waiting(fd, out_, config_.idle_timeout_ms); !s) {
+    log::debug("{}: closing", s.message());
+    return false;
   }
   // Replies to a pipelined batch of big values can take many megabytes: let
   // them go, rather than keep them for the worker's life.
