@@ -37,7 +37,9 @@ LDLIBS   := -lsimdjson -lfmt -lsystemd -lxxhash -lrt -lpthread
 BUILD := build
 ifeq ($(SANITIZE),1)
 BUILD := build/sanitize
-CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+# -O1, as the sanitizers' own documentation advises: their checks stay whole,
+# and the sanitized tree, which make test always builds, compiles faster.
+CXXFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
