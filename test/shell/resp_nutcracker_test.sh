@@ -18,7 +18,7 @@ PID_B=$!
 
 PROXY=$(free_port)
 sed -e "s/127.0.0.1:22121/127.0.0.1:$PROXY/" \
-    -e "s/10.0.0.1:6379:1/127.0.0.1:$RESP_PORT:1/" -e "s/10.0.0.2:6379:1/127.0.0.1:$RESP_B:1/" \
+    -e "s/192.0.2.1:6379:1/127.0.0.1:$RESP_PORT:1/" -e "s/192.0.2.2:6379:1/127.0.0.1:$RESP_B:1/" \
     "$ROOT/examples/nutcracker.yml" >"$WORK/nutcracker.yml"
 nutcracker -t -c "$WORK/nutcracker.yml" >/dev/null 2>&1 || fail "nutcracker rejects examples/nutcracker.yml"
 nutcracker -c "$WORK/nutcracker.yml" -s "$(free_port)" -a 127.0.0.1 -o "$WORK/nutcracker.log" \
