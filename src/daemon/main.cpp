@@ -4,7 +4,12 @@
 // and claims it, opens the listening sockets (or takes those systemd passed),
 // and then only keeps the pool of workers (parent.cpp): it forks, counts and
 // reaps them. Each connection is served by exactly one worker process
-// (worker.cpp, connection.cpp), and a worker serves one connection at a time.
+// (worker.cpp; connection.cpp for our JSON protocol, resp_connection.cpp for
+// RESP), and a worker serves one connection at a time. Idle workers also
+// remove expired keys, a bounded step at a time (sweeper.hpp), and snapshots
+// on the interval and at shutdown are written by a short-lived child
+// (snapshotter.hpp): the parent itself takes the store's lock only at
+// start-up, to load a snapshot, before any worker exists.
 // The parent never reads or writes the store's data after start-up, so a
 // worker that crashes or hangs cannot take the accept loop with it. Workers
 // see each other's writes because the dictionary lives in the shared
@@ -25,8 +30,8 @@
 // connection first takes one already waiting in a listen queue (accept4 on
 // the non-blocking listener), and sleeps in epoll only when there is none
 // (with 16 one-request clients, one time in two to six in seven, from run
-// to run). TCP listeners defer accept until a connection's first bytes are
-// in (TCP_DEFER_ACCEPT), so the worker that takes a connection reads its
+// to run). JSON TCP listeners defer accept until a connection's first bytes
+// are in (TCP_DEFER_ACCEPT; a RESP client may connect and wait), so the worker that takes a connection reads its
 // request at once instead of sleeping in poll until it comes. Each sleep
 // costs a pair of context switches, dear on the paravirtualised machines we
 // measure on.
@@ -56,7 +61,8 @@
 // Shutdown. On SIGTERM or SIGINT the parent closes the listeners and passes
 // SIGTERM on to every worker; a worker answers the requests it has read, or is
 // reading, and exits. Workers still running after --shutdown-timeout are
-// killed. The parent exits 0; the store, and its data, stay for a restart.
+// killed. With --snapshot a child then writes a last snapshot. The parent
+// exits 0; the store, and its data, stay for a restart.
 //
 // Crash policy. One function decides what a worker's death means
 // (Parent::reap, in parent.cpp): every abnormal death is logged once with its
