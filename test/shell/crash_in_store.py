@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 
-from wire import call, check, connect, frame, recv_frame, worker_pid
+from wire import call, check, connect, frame, get, recv_frame, worker_pid
 
 port = int(sys.argv[1])
 
@@ -43,8 +43,7 @@ def check_all(expected):
     with connect(port) as s:
         for tag, n in expected:
             for i in range(n):
-                s.sendall(frame(2, json.dumps({"func": "GET", "params": {"obj": f"{tag}{i}"}})))
-                val = json.loads(recv_frame(s)[1])["response"]["response"]["val"]
+                val = get(s, f"{tag}{i}")
                 check(val == [tag, i], f"{tag}{i} read back as {val!r} after recovery")
 
 

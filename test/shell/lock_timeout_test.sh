@@ -9,7 +9,7 @@ start_daemon --debug-commands --lock-timeout 2
 cd "$ROOT/test/shell"
 python3 - "$PORT" <<'PY' | tee "$WORK/out"
 import json, os, signal, sys, threading, time
-from wire import call, check, connect, frame, recv_frame, worker_pid
+from wire import call, check, connect, frame, get, recv_frame, worker_pid
 
 port = int(sys.argv[1])
 with connect(port) as s:
@@ -78,12 +78,10 @@ while True:
     time.sleep(0.05)
 with connect(port) as s:
     for i in range(200):
-        s.sendall(frame(2, json.dumps({"func": "GET", "params": {"obj": f"k{i}"}})))
-        got = json.loads(recv_frame(s)[1])["response"]["response"]["val"]
+        got = get(s, f"k{i}")
         check(got == i, f"k{i} read back as {got!r}")
     for i in acked:
-        s.sendall(frame(2, json.dumps({"func": "GET", "params": {"obj": f"w{i}"}})))
-        got = json.loads(recv_frame(s)[1])["response"]["response"]["val"]
+        got = get(s, f"w{i}")
         check(got == i, f"w{i}, acknowledged, read back as {got!r}")
 stats = call(port, {"func": "STATS", "params": {}})["response"]["response"]
 check(stats["recoveries"] == 1 and stats["store_status"] == "ok", f"STATS after the recovery: {stats}")

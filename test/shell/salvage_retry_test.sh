@@ -12,7 +12,7 @@ unset SHMKVD_DEBUG_SALVAGE_DELAY_MS
 cd "$ROOT/test/shell"
 python3 - "$PORT" "$DAEMON_PID" <<'PY'
 import json, os, signal, subprocess, sys, time
-from wire import call, check, connect, frame, recv_frame
+from wire import call, check, connect, frame, get, recv_frame
 
 port, daemon = int(sys.argv[1]), int(sys.argv[2])
 KILLS = 4
@@ -76,8 +76,7 @@ while True:
     time.sleep(0.05)
 with connect(port) as s:
     for i in range(500):
-        s.sendall(frame(2, json.dumps({"func": "GET", "params": {"obj": f"k{i}"}})))
-        got = json.loads(recv_frame(s)[1])["response"]["response"]["val"]
+        got = get(s, f"k{i}")
         check(got == i, f"k{i} read back as {got!r}")
 stats = call(port, {"func": "STATS", "params": {}})["response"]["response"]
 check(stats["recoveries"] == 1 and stats["store_status"] == "ok", f"STATS after the recovery: {stats}")

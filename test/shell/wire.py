@@ -58,6 +58,12 @@ def call(port, body, version=2):
         return json.loads(reply)
 
 
+def get(sock, key):
+    """The value of key, read with a version-2 GET over the open connection sock."""
+    sock.sendall(frame(2, json.dumps({"func": "GET", "params": {"obj": key}})))
+    return json.loads(recv_frame(sock)[1])["response"]["response"]["val"]
+
+
 def worker_pid(sock):
     """The pid of the worker serving the open connection sock (STATS)."""
     sock.sendall(frame(2, '{"func": "STATS", "params": {}}'))
