@@ -1,11 +1,13 @@
 #include "daemon/daemon_config.hpp"
 
 #include <getopt.h>
+#include <grp.h>
 
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
+#include <vector>
 
 #include "protocol/frame.hpp"
 #include "store/store.hpp"
@@ -40,12 +42,34 @@ Status parse_int(const char* option, std::string_view text, long long lo, long l
   return Status::ok();
 }
 
+// parse_group reads a group's name or number.
+Status parse_group(std::string_view arg, gid_t* gid) {
+  const std::string name(arg);
+  std::vector<char> buffer(16384);
+  group entry{};
+  group* found = nullptr;
+  const int err = getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (found) {
+    *gid = found->gr_gid;
+    return Status::ok();
+  }
+  unsigned long number = 0;
+  auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), number);
+  if (!arg.empty() && ec == std::errc() && end == arg.data() + arg.size() && number < static_cast<gid_t>(-1)) {
+    *gid = static_cast<gid_t>(number);
+    return Status::ok();
+  }
+  if (err != 0) return Status::invalid(errno_text(fmt::format("--segment-group {}", arg), err));
+  return Status::invalid(fmt::format("--segment-group: no group '{}' (see getent group)", arg));
+}
+
 }  // namespace
 
 std::string usage() {
   return "usage: shmkvd [--bind ADDRESS] [--port PORT] [--socket PATH] [--socket-mode MODE]\n"
          "              [--resp-port PORT] [--resp-socket PATH]\n"
          "              [--name NAME] [--memory SIZE] [--max-message SIZE]\n"
+         "              [--segment-mode MODE] [--segment-group GROUP]\n"
          "              [--max-children N] [--spare-workers N] [--worker-max-connections N]\n"
          "              [--idle-timeout SECONDS] [--request-timeout SECONDS]\n"
          "              [--lock-timeout SECONDS] [--backlog N]\n"
@@ -66,6 +90,9 @@ std::string usage() {
          "      --resp-socket PATH      speak RESP on a UNIX socket at PATH too\n"
          "  -n, --name NAME             shared memory segment name (default shmkv)\n"
          "  -m, --memory SIZE           segment size for a new store, 64K to 32G (default 64M)\n"
+         "      --segment-mode MODE     octal mode of the segment: 0600, or 0640, 0604 or 0644\n"
+         "                              to let local readers read every key (default 0600)\n"
+         "      --segment-group GROUP   group of the segment, for --segment-mode 0640\n"
          "      --max-message SIZE      largest request body accepted (default 1M)\n"
          "      --max-children N        most workers at once; then new clients wait (default 512)\n"
          "      --spare-workers N       idle workers kept for new connections, 0 for a fork\n"
@@ -97,7 +124,7 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
   enum {
     kMaxMessage = 256, kIdleTimeout, kBacklog, kLogLevel, kSocketMode, kMaxChildren, kShutdownTimeout,
     kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections, kDebugCommands, kRequestTimeout,
-    kLockTimeout, kSnapshot, kSnapshotInterval, kRespPort, kRespSocket
+    kLockTimeout, kSnapshot, kSnapshotInterval, kRespPort, kRespSocket, kSegmentMode, kSegmentGroup
   };
   static const option kOptions[] = {
       {"bind", required_argument, nullptr, 'b'},
@@ -108,6 +135,8 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       {"resp-socket", required_argument, nullptr, kRespSocket},
       {"name", required_argument, nullptr, 'n'},
       {"memory", required_argument, nullptr, 'm'},
+      {"segment-mode", required_argument, nullptr, kSegmentMode},
+      {"segment-group", required_argument, nullptr, kSegmentGroup},
       {"max-message", required_argument, nullptr, kMaxMessage},
       {"max-children", required_argument, nullptr, kMaxChildren},
       {"spare-workers", required_argument, nullptr, kSpareWorkers},
@@ -163,6 +192,22 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
         config->socket_mode = mode;
         break;
       }
+      case kSegmentMode: {
+        // The owner reads and writes; others may at most read: a local
+        // reader maps the segment read-only (shmkvd(8), --segment-mode).
+        unsigned mode = 0;
+        auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), mode, 8);
+        using store::SegmentAccess;
+        if (ec != std::errc() || end != arg.data() + arg.size() || (mode & ~SegmentAccess::kMostOpen) != 0 ||
+            (mode & SegmentAccess::kOwnerOnly) != SegmentAccess::kOwnerOnly)
+          return Status::invalid(fmt::format(
+              "--segment-mode takes 0600, 0640, 0604 or 0644 (other users may only read), not '{}'", arg));
+        config->segment.mode = mode;
+        break;
+      }
+      case kSegmentGroup:
+        if (Status s = parse_group(arg, &config->segment.group); !s) return s;
+        break;
       case 'n':
         if (arg.empty() || arg.find('/') != std::string_view::npos)
           return Status::invalid("--name takes a non-empty name without '/'");

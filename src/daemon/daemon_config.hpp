@@ -23,6 +23,7 @@ struct Config {
   std::string resp_socket_path;  // a RESP UNIX socket; empty: none
   std::string name = "shmkv";
   std::size_t memory = store::kDefaultSize;
+  store::SegmentAccess segment;  // --segment-mode, --segment-group (a gid)
   std::size_t max_message = frame::kDefaultMaxMessage;
   int idle_timeout_s = 60;  // 0: never
   int request_timeout_s = 10;  // for a request to arrive whole; 0: never

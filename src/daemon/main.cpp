@@ -117,7 +117,7 @@ int remove_store(const daemon_config::Config& config) {
     return fail(Status::not_found(fmt::format("no shared memory segment {}", config.name)));
   std::unique_ptr<store::Store> store;
   // Open and claim first: a store that a live daemon serves is not removed.
-  if (Status s = store::Store::open(config.name, config.memory, &store); !s) {
+  if (Status s = store::Store::open(config.name, config.memory, &store, config.segment); !s) {
     if (s.code() != Status::Code::kCorrupt) return fail(s);
   } else if (Status s = store->claim(); !s) {
     return fail(s);
@@ -180,7 +180,7 @@ int serve(const daemon_config::Config& config) {
     if (Status s = pidfile.lock(config.pidfile); !s) return fail(s);
 
   std::unique_ptr<store::Store> store;
-  if (Status s = store::Store::open(config.name, config.memory, &store); !s) return fail(s);
+  if (Status s = store::Store::open(config.name, config.memory, &store, config.segment); !s) return fail(s);
   if (Status s = store->claim(); !s) return fail(s);
   if (!store->created())
     if (Status s = check_health(store, config); !s) return fail(s);

@@ -117,7 +117,7 @@ Status rebuild(std::unique_ptr<store::Store>* store, const Options& options, Reb
     return r;
   }
   std::unique_ptr<store::Store> fresh;
-  if (Status o = store::Store::open(name, 0, &fresh); !o) return o;
+  if (Status o = store::Store::open(name, 0, &fresh, (*store)->access()); !o) return o;
   if (Status c = fresh->claim(); !c) return c;
   *store = std::move(fresh);  // the old mapping goes, with the old segment
   return Status::ok();

@@ -6,6 +6,7 @@
 
 #include <boost/date_time/posix_time/posix_time_types.hpp>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -95,14 +96,19 @@ std::string user_name(uid_t uid) {
   return pw ? fmt::format("{} (uid {})", pw->pw_name, uid) : fmt::format("uid {}", uid);
 }
 
+std::string group_name(gid_t gid) {
+  const group* gr = getgrgid(gid);
+  return gr ? fmt::format("{} (gid {})", gr->gr_name, gid) : fmt::format("gid {}", gid);
+}
+
 // check_access refuses an existing segment that another user owns, or that
-// a user other than its owner may read or write: whoever planted it, or can
-// write it, could read the keys served from it or change what is served.
-// The store makes its segments 0600. It runs before the segment is attached,
-// so that nothing of a planted one is read, with missing_ok, and again
-// after, for a segment made in between; /dev/shm is sticky, so another user
-// cannot swap a name that is ours for a segment of theirs.
-Status check_access(const std::string& name, bool missing_ok) {
+// lets in more users than access says: whoever planted it, or can write it,
+// could read the keys served from it or change what is served, and a mode
+// wider than asked for means someone opened it up. It runs before the
+// segment is attached, so that nothing of a planted one is read, with
+// missing_ok, and again after, for a segment made in between; /dev/shm is
+// sticky, so another user cannot swap a name that is ours for one of theirs.
+Status check_access(const std::string& name, bool missing_ok, const SegmentAccess& access) {
   const std::string path = "/dev/shm/" + name;
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT && missing_ok) return Status::ok();
@@ -112,22 +118,45 @@ Status check_access(const std::string& name, bool missing_ok) {
   const int err = errno;
   ::close(fd);
   if (rc < 0) return Status::io(errno_text("shared memory segment " + path, err));
-  if (st.st_uid == geteuid() && (st.st_mode & 077) == 0 && S_ISREG(st.st_mode)) return Status::ok();
+  const bool group_reads = st.st_mode & 040;
+  const bool group_ok = !group_reads || access.group == static_cast<gid_t>(-1) || st.st_gid == access.group;
+  if (st.st_uid == geteuid() && S_ISREG(st.st_mode) && (st.st_mode & 0777 & ~access.mode) == 0 && group_ok)
+    return Status::ok();
+  const bool owner_only = access.mode == SegmentAccess::kOwnerOnly;
   return Status::invalid(fmt::format(
-      "shared memory segment {} belongs to {} with mode {:04o}; shmkvd serves only a segment of its own user, {}, "
-      "that no other user can read or write: remove it (rm {}) to start with an empty store, or, if you trust "
-      "what is in it, chown it to that user and chmod it 0600",
-      path, user_name(st.st_uid), st.st_mode & 07777, user_name(geteuid()), path));
+      "shared memory segment {} belongs to {} with mode {:04o}{}; shmkvd serves only a segment of its own user, {}, "
+      "that no other user can read or write{}: remove it (rm {}) to start with an empty store, or, if you trust "
+      "what is in it, chown it to that user and chmod it {:04o}{}",
+      path, user_name(st.st_uid), st.st_mode & 07777, group_reads ? " and group " + group_name(st.st_gid) : "",
+      user_name(geteuid()),
+      owner_only ? "" : fmt::format(" beyond what --segment-mode {:04o} and --segment-group allow", access.mode),
+      path, access.mode,
+      st.st_uid == geteuid() ? " (or give shmkvd the --segment-mode and --segment-group that opened it up)" : ""));
 }
 
 }  // namespace
 
-Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out) {
+Status Store::apply_access(const std::string& name, const SegmentAccess& access) {
+  const std::string path = "/dev/shm/" + name;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return Status::io(errno_text("shared memory segment " + path, errno));
+  Status s;
+  if (access.group != static_cast<gid_t>(-1) && fchown(fd, static_cast<uid_t>(-1), access.group) < 0)
+    s = Status::io(errno_text(fmt::format("give shared memory segment {} to group {}", path, access.group), errno));
+  else if (fchmod(fd, access.mode) < 0)
+    s = Status::io(errno_text(fmt::format("chmod {:04o} shared memory segment {}", access.mode, path), errno));
+  ::close(fd);
+  return s;
+}
+
+Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out,
+                   const SegmentAccess& access) {
   std::unique_ptr<Store> store(new Store);
   store->segment_ = std::make_unique<Segment>();
   store->name_ = name;
+  store->access_ = access;
   Segment& seg = *store->segment_;
-  if (Status s = check_access(name, true); !s) return s;
+  if (Status s = check_access(name, true, access); !s) return s;
   try {
     try {
       bi::managed_shared_memory attached(bi::open_only, name.c_str());
@@ -142,8 +171,12 @@ Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<St
       seg.root = construct_root(seg.memory, 0);
       store->created_ = true;
     }
-    if (!store->created_)
-      if (Status s = check_access(name, false); !s) return s;
+    if (store->created_) {
+      if (Status s = apply_access(name, access); !s) return s;
+    } else {
+      if (Status s = check_access(name, false, access); !s) return s;
+      if (Status s = apply_access(name, access); !s) return s;  // a narrower mode than asked: open it up
+    }
     if (!seg.root) {
       // Found as bytes, not as a Root: another format's root has another
       // size, which a typed find would assert on. Its header says which.

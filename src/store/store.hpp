@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "shmkv/status.hpp"
 #include "store/snapshot.hpp"
 
@@ -58,6 +60,16 @@ struct Page {
 };
 
 class Segment;  // the Boost objects, kept out of this header
+
+// SegmentAccess is who besides the daemon's own user may read the segment
+// (shmkvd --segment-mode and --segment-group): a local reader with read
+// access to it can read every key. Nobody else may ever write it.
+struct SegmentAccess {
+  static constexpr unsigned kOwnerOnly = 0600;
+  static constexpr unsigned kMostOpen = 0644;  // the owner's read and write, read for the rest
+  unsigned mode = kOwnerOnly;  // kOwnerOnly plus any of 040 and 004
+  gid_t group = static_cast<gid_t>(-1);  // -1: the group the segment was made with
+};
 
 // The one error a request gets when the store's lock cannot be had because a
 // process died holding it: the daemon is rebuilding the store (shmkv-protocol(7),
@@ -106,9 +118,13 @@ class SnapshotCopy {
 class Store {
  public:
   // open attaches the segment called name when it exists, keeping its data,
-  // and otherwise creates it with size bytes and mode 0600. A segment that is
-  // not a shmkv store of this format is refused with kCorrupt, never misread.
-  static Status open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out);
+  // and otherwise creates it with size bytes; either way the segment gets
+  // access's mode and group. A segment that another user owns, or whose mode
+  // or group lets more users in than access does, is refused with kInvalid:
+  // someone else made it or opened it up. A segment that is not a shmkv store
+  // of this format is refused with kCorrupt, never misread.
+  static Status open(const std::string& name, std::size_t size, std::unique_ptr<Store>* out,
+                     const SegmentAccess& access = {});
 
   // exists says whether a segment called name exists.
   static bool exists(const std::string& name);
@@ -130,6 +146,7 @@ class Store {
   // created says whether open made a new segment (rather than attaching).
   bool created() const { return created_; }
   const std::string& name() const { return name_; }
+  const SegmentAccess& access() const { return access_; }
 
   // set_clock replaces the clock the store reads expiries against (tests).
   void set_clock(Clock clock) { clock_ = std::move(clock); }
@@ -249,10 +266,16 @@ class Store {
 
   std::int64_t now_ms() const { return clock_ ? clock_() : wall_clock_ms(); }
 
+  // apply_access gives the segment called name access's mode and group
+  // (store.cpp), for open and for salvage's fresh segment before it is
+  // renamed into place, so that readers never find it closed to them.
+  static Status apply_access(const std::string& name, const SegmentAccess& access);
+
   std::unique_ptr<Segment> segment_;
   LockWatch watch_;
   Clock clock_;  // empty: wall_clock_ms
   std::string name_;
+  SegmentAccess access_;
   bool created_ = false;
   int claim_fd_ = -1;
 };

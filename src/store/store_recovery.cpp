@@ -106,6 +106,7 @@ Status Store::salvage_into(const std::string& new_name, std::size_t* copied, std
       bi::managed_shared_memory fresh(bi::create_only, new_name.c_str(), size, nullptr, owner_only);
       Root* root = construct_root(fresh, expected);
       s = copy_map(old.map, old.expired_total, bounds, expected, root, fresh.get_segment_manager(), copied);
+      if (s) s = apply_access(new_name, access_);
     } catch (const std::bad_alloc&) {
       s = Status::full("no room for the root and index");
     } catch (const std::exception& e) {

@@ -68,7 +68,7 @@ stop_daemon
 expect_eq "$(stat -c '%U %a' "/dev/shm/$NAME")" "$OTHER 600" "the other user's segment"
 as_other chmod 0666 "/dev/shm/$NAME"
 refused "a segment of another user, mode 0666" \
-  "shared memory segment /dev/shm/$NAME belongs to $OTHER \(uid $other_uid\) with mode 0666; shmkvd serves only a segment of its own user, root \(uid 0\), that no other user can read or write: remove it \(rm /dev/shm/$NAME\)"
+  "shared memory segment /dev/shm/$NAME belongs to $OTHER \(uid $other_uid\) with mode 0666 and group $OTHER \(gid [0-9]+\); shmkvd serves only a segment of its own user, root \(uid 0\), that no other user can read or write: remove it \(rm /dev/shm/$NAME\)"
 as_other chmod 0600 "/dev/shm/$NAME"
 refused "a segment of another user, mode 0600" "/dev/shm/$NAME belongs to $OTHER \(uid $other_uid\) with mode 0600"
 rm -f "/dev/shm/$NAME"

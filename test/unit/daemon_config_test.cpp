@@ -151,3 +151,26 @@ TEST_CASE("daemon_config: --resp-port and --resp-socket") {
   CHECK(parse({"--socket", "/tmp/a", "--resp-socket", "/tmp/a"}, &c3, &action).message() ==
         "--resp-socket must differ from --socket");
 }
+
+TEST_CASE("daemon_config: --segment-mode grants read at most, --segment-group takes a name or a number") {
+  daemon_config::Config config;
+  daemon_config::Action action;
+  CHECK(config.segment.mode == 0600);
+  CHECK(config.segment.group == static_cast<gid_t>(-1));
+  REQUIRE_OK(parse({"--segment-mode", "0640", "--segment-group", "nogroup"}, &config, &action));
+  CHECK(config.segment.mode == 0640);
+  CHECK(config.segment.group == 65534);  // Debian's nogroup
+  daemon_config::Config numeric;
+  REQUIRE_OK(parse({"--segment-mode", "644", "--segment-group", "4321"}, &numeric, &action));
+  CHECK(numeric.segment.mode == 0644);
+  CHECK(numeric.segment.group == 4321);
+  for (const char* bad : {"0660", "0602", "0700", "0400", "1640", "64"}) {
+    daemon_config::Config c;
+    CAPTURE(bad);
+    CHECK(parse({"--segment-mode", bad}, &c, &action).message() ==
+          std::string("--segment-mode takes 0600, 0640, 0604 or 0644 (other users may only read), not '") + bad + "'");
+  }
+  daemon_config::Config c;
+  CHECK(parse({"--segment-group", "no-such-group-here"}, &c, &action).message() ==
+        "--segment-group: no group 'no-such-group-here' (see getent group)");
+}
