@@ -83,6 +83,9 @@ bool parse_integer(std::string_view text, std::int64_t* out) {
 
 Root* construct_root(bi::managed_shared_memory& memory, std::size_t keys) {
   Root* root = memory.construct<Root>(kRootName)();
+  const char* start = static_cast<const char*>(memory.get_address());
+  root->self_offset = static_cast<std::uint64_t>(reinterpret_cast<const char*>(root) - start);
+  root->manager_offset = static_cast<std::uint64_t>(reinterpret_cast<const char*>(memory.get_segment_manager()) - start);
   if (!IndexView(root->index, memory.get_segment_manager()).init(keys, std::random_device{}()))
     throw std::bad_alloc();
   return root;
@@ -278,6 +281,7 @@ Status Store::put(std::string_view key, std::string_view value, const PutOptions
     // leaves the old entry exactly as it was.
     Node* node = node_make(manager, key, value, hash, options.kind, options.ttl_ms > 0 ? now + options.ttl_ms : 0);
     if (!node) return Status::full();
+    Change change(root);
     install(root, index, manager, link, old, old_expired, node);
     if (stored) *stored = true;
     return Status::ok();
@@ -310,6 +314,7 @@ Status Store::incr(std::string_view key, std::int64_t by, std::int64_t* result) 
     Node* node = node_make(manager, key, std::string_view(text, std::size_t(end - text)), hash, Kind::kJson,
                            expires_at);
     if (!node) return Status::full();
+    Change change(root);
     install(root, index, manager, link, old, old_expired, node);
     *result = sum;
     return Status::ok();
@@ -327,6 +332,7 @@ Status Store::expire(std::string_view key, std::int64_t ttl_ms) {
     Node* old = index.find(key, hash, &link);
     if (!old || old->expired(now)) return Status::not_found();
     if (ExpiryHead* head = old->expiry(); head && ttl_ms > 0) {  // a new time in the same head
+      Change change(root);
       root.expiries.erase(ExpiryMap::s_iterator_to(*head));
       head->expires_at_ms = now + ttl_ms;
       root.expiries.insert(*head);
@@ -336,6 +342,7 @@ Status Store::expire(std::string_view key, std::int64_t ttl_ms) {
     // The head comes or goes with the node's layout: copy it into a new one.
     Node* node = node_make(manager, key, old->value(), hash, old->kind(), ttl_ms > 0 ? now + ttl_ms : 0);
     if (!node) return Status::full();
+    Change change(root);
     replace_node(root, index, manager, link, old, node);
     return Status::ok();
   });
@@ -376,7 +383,10 @@ Status Store::sweep(std::size_t max_keys, std::size_t* removed, bool* more) {
         // than loop on a head that cannot be removed.
         return Status::corrupt("expiry tree and index disagree");
       }
-      unlink_node(root, index, manager, link, node);
+      {
+        Change change(root);  // one per key, so that readers wait for one removal at most
+        unlink_node(root, index, manager, link, node);
+      }
       ++root.expired_total;
       ++*removed;
     }
@@ -394,7 +404,10 @@ Status Store::del(std::string_view key) {
     Node* node = index.find(key, hash, &link);
     if (!node) return Status::not_found();
     const bool expired = node->expires() && node->expired(now_ms());
-    unlink_node(root, index, manager, link, node);
+    {
+      Change change(root);
+      unlink_node(root, index, manager, link, node);
+    }
     if (!expired) return Status::ok();
     ++root.expired_total;  // it was gone already (shmkv-protocol(7), Expiry)
     return Status::not_found();
