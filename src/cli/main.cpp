@@ -264,7 +264,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<local::Reader> reader;
   Runner run;
   if (local_mode) {
-    if (Status s = local::Reader::open(local_name, &reader); !s) return report(s);
+    // No segment is a failure to reach the store (3), not a key not set (1).
+    if (Status s = local::Reader::open(local_name, &reader); !s)
+      return report(s.is_not_found() ? Status::io(s.message()) : s);
     run = [&](const cli::Command& c) {
       if (!cli::runs_locally(c))
         return Status::invalid("--local answers get and keys only: the other commands go through shmkvd");
