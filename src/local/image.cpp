@@ -71,6 +71,9 @@ int Image::locate() {
     // The manager lies before the root, which it allocated, and Refs count
     // from it in units of kRefUnit.
     if (!load(at + ro::kManager, &manager) || manager >= at || manager % sf::kRefUnit != 0) continue;
+    // The index's seed is chosen once, when the store is made: read it
+    // once, so that a key is hashed before a read begins, not inside it.
+    if (!load(at + ro::kIndex + io::kSeed, &seed_)) continue;
     root_ = at;
     manager_ = manager;
     located_ = true;
@@ -91,11 +94,15 @@ struct Image::Index {
   std::uint32_t bucket_count = 0;
   std::size_t old_buckets = 0;
   std::uint32_t old_count = 0;
-  std::uint32_t moved = 0;
   std::uint64_t seed = 0;
   std::uint64_t max_chain = 0;  // the most nodes a chain can hold: the key count, bounded by the image
 
-  bool operator==(const Index&) const = default;
+  // same_arrays: the same bucket arrays (the key count and the growth's
+  // progress may differ).
+  bool same_arrays(const Index& o) const {
+    return buckets == o.buckets && bucket_count == o.bucket_count && old_buckets == o.old_buckets &&
+           old_count == o.old_count && seed == o.seed;
+  }
 };
 
 namespace {
@@ -121,7 +128,7 @@ Image::Step Image::read_index(Index* index) const {
   std::uint64_t key_count = 0;
   if (!load(base + io::kBuckets, &buckets) || !load(base + io::kBucketCount, &index->bucket_count) ||
       !load(base + io::kOldBuckets, &old_buckets) || !load(base + io::kOldCount, &index->old_count) ||
-      !load(base + io::kMoved, &index->moved) || !load(base + io::kSeed, &index->seed) ||
+      !load(base + io::kSeed, &index->seed) ||
       !load(root_ + ro::kKeyCount, &key_count))
     return Step::kBad;
   if (!bucket_array(base + io::kBuckets, buckets, index->bucket_count, manager_, size_, &index->buckets))
@@ -173,10 +180,10 @@ bool Image::key_is(const NodeView& n, std::string_view key) const {
   return n.key_size == key.size() && (key.empty() || std::memcmp(base_ + n.key, key.data(), key.size()) == 0);
 }
 
-Image::Step Image::find(const Index& index, std::string_view key, std::int64_t now_ms, std::string* value,
-                        int* kind, bool* found) const {
-  const std::uint32_t hash = sf::index_hash(index.seed, key);
+Image::Step Image::find(const Index& index, std::string_view key, std::uint32_t hash, std::int64_t now_ms,
+                        std::string* value, int* kind, bool* found) const {
   *found = false;
+  if (index.seed != seed_) return Step::kBad;  // it never changes
   // The new buckets first, then, while the index grows, the old ones (as
   // IndexView::find does).
   for (int pass = 0; pass < 2; ++pass) {
@@ -202,13 +209,19 @@ Image::Step Image::find(const Index& index, std::string_view key, std::int64_t n
 namespace {
 
 void back_off(int attempt, const Retry& retry) {
-  if (attempt >= retry.spin_attempts) sched_yield();
+  if (attempt >= retry.yield_attempts) {
+    const timespec pause{0, long(retry.sleep_us) * 1000};
+    nanosleep(&pause, nullptr);
+  } else if (attempt >= retry.spin_attempts) {
+    sched_yield();
+  }
 }
 
 }  // namespace
 
 int Image::get(std::string_view key, std::int64_t now_ms, std::string* value, int* kind, const Retry& retry) const {
   if (!located_) return -EPROTO;
+  const std::uint32_t hash = sf::index_hash(seed_, key);
   for (int attempt = 0; attempt < retry.attempts; back_off(attempt++, retry)) {
     if (retired()) return kRetired;
     const std::uint64_t seen = changes_acquire();
@@ -217,7 +230,7 @@ int Image::get(std::string_view key, std::int64_t now_ms, std::string* value, in
     bool found = false;
     int found_kind = 0;
     Step step = read_index(&index);
-    if (step == Step::kOk) step = find(index, key, now_ms, value, &found_kind, &found);
+    if (step == Step::kOk) step = find(index, key, hash, now_ms, value, &found_kind, &found);
     if (!unchanged_since(seen)) continue;
     if (step == Step::kBad) return -EIO;  // a stable read of bad words: damage, not a race
     if (!found) return kNotFound;
@@ -269,8 +282,11 @@ int Image::keys(std::string_view prefix, std::int64_t now_ms, std::vector<std::s
       continue;
     }
     if (step == Step::kBad) return -EIO;
-    const int walked = walk(index, prefix, now_ms, out, retry, &attempts, &budget);
-    if (walked == kRestart) continue;
+    const int walked = walk(index, prefix, now_ms, out, retry, &budget);
+    if (walked == kRestart) {
+      back_off(attempts++, retry);
+      continue;
+    }
     if (walked != kFound) return walked;
     std::sort(out->begin(), out->end());
     out->erase(std::unique(out->begin(), out->end()), out->end());
@@ -280,38 +296,48 @@ int Image::keys(std::string_view prefix, std::int64_t now_ms, std::vector<std::s
 
 // walk collects the keys of every bucket of the index that read_index
 // read, a chunk at a time: kFound, kRestart when the bucket arrays changed
-// meanwhile (a growth began, moved nodes or ended: the chunks no longer add
-// up), or an error.
+// meanwhile (a growth began or ended: the chunks no longer add up), or an
+// error. While the index grows, nodes move from the old buckets to the new
+// ones only, so the old ones are walked first: a node that moves before its
+// old bucket's chunk is found in the new buckets later, one that moves
+// after it was found already (and is found twice, which the sort undoes). Each chunk has the whole retry budget; a chunk that a
+// change overlapped is retried at half the size, so that steady writers,
+// who change the store every few microseconds, still leave room for it,
+// and a chunk read whole lets the next be twice as large again.
 int Image::walk(const Index& index, std::string_view prefix, std::int64_t now_ms, std::vector<std::string>* out,
-                const Retry& retry, int* attempts, std::uint64_t* budget) const {
-  constexpr std::uint32_t kChunk = 64;  // buckets per chunk: some 128 keys
+                const Retry& retry, std::uint64_t* budget) const {
+  constexpr std::uint32_t kMaxChunk = 64;  // buckets: some 128 keys
+  std::uint32_t chunk_buckets = kMaxChunk;
   std::vector<std::string> chunk;
-  // Both arrays while the index grows: a node is in one or the other.
   for (int pass = 0; pass < 2; ++pass) {
-    const std::size_t array = pass == 0 ? index.buckets : index.old_buckets;
-    const std::uint32_t count = pass == 0 ? index.bucket_count : index.old_count;
+    const std::size_t array = pass == 0 ? index.old_buckets : index.buckets;
+    const std::uint32_t count = pass == 0 ? index.old_count : index.bucket_count;
+    int attempts = 0;
     for (std::uint32_t first = 0; first < count;) {
-      const std::uint32_t n = std::min(kChunk, count - first);
+      const std::uint32_t n = std::min(chunk_buckets, count - first);
       const std::uint64_t seen = changes_acquire();
       chunk.clear();
       Index now;
       Step step = (seen & 1) ? Step::kRetry : read_index(&now);
-      if (step == Step::kOk && !(now == index)) {
+      if (step == Step::kOk && !now.same_arrays(index)) {
         if (unchanged_since(seen)) return kRestart;
         step = Step::kRetry;
       }
-      if (step == Step::kOk) step = collect(index, array, first, n, prefix, now_ms, &chunk, budget);
+      if (step == Step::kOk) step = collect(now, array, first, n, prefix, now_ms, &chunk, budget);
       if (!unchanged_since(seen)) step = Step::kRetry;
       if (step == Step::kBad) return -EIO;
       if (step == Step::kRetry) {
-        if (*budget == 0 || *attempts >= retry.attempts) return -EBUSY;
-        back_off((*attempts)++, retry);
+        if (*budget == 0 || attempts >= retry.attempts) return -EBUSY;
+        if (retired()) return kRetired;
+        chunk_buckets = std::max<std::uint32_t>(1, chunk_buckets / 2);
+        back_off(attempts++, retry);
         continue;
       }
       for (std::string& key : chunk) out->push_back(std::move(key));
       first += n;
+      attempts = 0;
+      chunk_buckets = std::min(kMaxChunk, chunk_buckets * 2);
     }
-    if (index.old_count == 0) break;
   }
   return kFound;
 }

@@ -20,13 +20,19 @@ inline constexpr int kRetired = 2;
 // -EIO when what a stable read found is damaged, -EPROTO when the bytes
 // hold no shmkv store of this format (Image::locate).
 
-// How long a read retries before it gives up with -EBUSY: the first
-// kSpinAttempts attempts follow each other at once (a change takes well
-// under a microsecond), later ones after a sched_yield, so that a writer
-// preempted inside a change gets the CPU back.
+// How long a read retries before it gives up with -EBUSY. A change takes
+// well under a microsecond, so the first attempts follow each other at once;
+// later ones yield the processor first, so that a writer preempted inside a
+// change on this CPU gets it back; the last ones sleep sleep_us each, so
+// that one waiting for a CPU elsewhere on a loaded machine (some
+// milliseconds) can finish too. The defaults give up after some 30 ms: a
+// writer that died inside a change leaves the sequence odd until the daemon
+// has salvaged the store.
 struct Retry {
-  int attempts = 4096;
-  int spin_attempts = 16;
+  int attempts = 512;
+  int spin_attempts = 16;    // attempts before the first yield
+  int yield_attempts = 256;  // attempts before the first sleep
+  int sleep_us = 100;
 };
 
 // Image is a segment's bytes at [base, base + size). Every offset, Ref,
@@ -72,11 +78,11 @@ class Image {
   std::uint64_t changes_acquire() const;
   bool unchanged_since(std::uint64_t seen) const;
   Step read_index(Index* index) const;
-  Step find(const Index& index, std::string_view key, std::int64_t now_ms, std::string* value, int* kind,
-            bool* found) const;
+  Step find(const Index& index, std::string_view key, std::uint32_t hash, std::int64_t now_ms, std::string* value,
+            int* kind, bool* found) const;
   static constexpr int kRestart = 3;
   int walk(const Index& index, std::string_view prefix, std::int64_t now_ms, std::vector<std::string>* out,
-           const Retry& retry, int* attempts, std::uint64_t* budget) const;
+           const Retry& retry, std::uint64_t* budget) const;
   bool read_node(std::uint32_t ref, NodeView* node) const;
   bool key_is(const NodeView& node, std::string_view key) const;
   Step collect(const Index& index, std::size_t array, std::uint32_t first, std::uint32_t count,
@@ -87,6 +93,7 @@ class Image {
   std::size_t size_;
   std::size_t root_ = 0;     // the root's offset, once located
   std::size_t manager_ = 0;  // the segment manager's offset: Refs count from it
+  std::uint64_t seed_ = 0;   // the index's hash seed
   bool located_ = false;
 };
 

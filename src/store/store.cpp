@@ -33,10 +33,13 @@ std::int64_t wall_clock_ms() {
 namespace {
 
 // The map, the index and the expiry tree change together: these three keep
-// them in step. REQUIRES: store lock held.
+// them in step, each in one Change for local readers (store_layout.hpp). A
+// node unlinked is freed after its change: no reader reaches it then, and
+// the change, which readers wait for, stays short. REQUIRES: store lock held.
 
 // link_node adds a node whose key is absent.
 void link_node(Root& root, IndexView& index, Node* node) {
+  Change change(root);
   root.map.insert(*node);
   root.key_count.store(root.map.size(), std::memory_order_relaxed);
   index.link(node, root.map.size());
@@ -45,10 +48,13 @@ void link_node(Root& root, IndexView& index, Node* node) {
 
 // replace_node puts node in old's place (the same key) and frees old.
 void replace_node(Root& root, IndexView& index, SegmentManager* manager, Ref* link, Node* old, Node* node) {
-  root.map.replace_node(Map::s_iterator_to(*old), *node);
-  index.replace(link, old, node);
-  if (ExpiryHead* head = old->expiry()) root.expiries.erase(ExpiryMap::s_iterator_to(*head));
-  if (ExpiryHead* head = node->expiry()) root.expiries.insert(*head);
+  {
+    Change change(root);
+    root.map.replace_node(Map::s_iterator_to(*old), *node);
+    index.replace(link, old, node);
+    if (ExpiryHead* head = old->expiry()) root.expiries.erase(ExpiryMap::s_iterator_to(*head));
+    if (ExpiryHead* head = node->expiry()) root.expiries.insert(*head);
+  }
   node_free(manager, old);
 }
 
@@ -63,11 +69,14 @@ void install(Root& root, IndexView& index, SegmentManager* manager, Ref* link, N
 
 // unlink_node removes node, which link points to, and frees it.
 void unlink_node(Root& root, IndexView& index, SegmentManager* manager, Ref* link, Node* node) {
-  index.unlink(link, node);
-  root.map.erase(Map::s_iterator_to(*node));
-  if (ExpiryHead* head = node->expiry()) root.expiries.erase(ExpiryMap::s_iterator_to(*head));
+  {
+    Change change(root);
+    index.unlink(link, node);
+    root.map.erase(Map::s_iterator_to(*node));
+    if (ExpiryHead* head = node->expiry()) root.expiries.erase(ExpiryMap::s_iterator_to(*head));
+    root.key_count.store(root.map.size(), std::memory_order_relaxed);
+  }
   node_free(manager, node);
-  root.key_count.store(root.map.size(), std::memory_order_relaxed);
 }
 
 // parse_integer reads text that is exactly a decimal integer in signed
@@ -281,7 +290,6 @@ Status Store::put(std::string_view key, std::string_view value, const PutOptions
     // leaves the old entry exactly as it was.
     Node* node = node_make(manager, key, value, hash, options.kind, options.ttl_ms > 0 ? now + options.ttl_ms : 0);
     if (!node) return Status::full();
-    Change change(root);
     install(root, index, manager, link, old, old_expired, node);
     if (stored) *stored = true;
     return Status::ok();
@@ -314,7 +322,6 @@ Status Store::incr(std::string_view key, std::int64_t by, std::int64_t* result) 
     Node* node = node_make(manager, key, std::string_view(text, std::size_t(end - text)), hash, Kind::kJson,
                            expires_at);
     if (!node) return Status::full();
-    Change change(root);
     install(root, index, manager, link, old, old_expired, node);
     *result = sum;
     return Status::ok();
@@ -342,7 +349,6 @@ Status Store::expire(std::string_view key, std::int64_t ttl_ms) {
     // The head comes or goes with the node's layout: copy it into a new one.
     Node* node = node_make(manager, key, old->value(), hash, old->kind(), ttl_ms > 0 ? now + ttl_ms : 0);
     if (!node) return Status::full();
-    Change change(root);
     replace_node(root, index, manager, link, old, node);
     return Status::ok();
   });
@@ -383,10 +389,7 @@ Status Store::sweep(std::size_t max_keys, std::size_t* removed, bool* more) {
         // than loop on a head that cannot be removed.
         return Status::corrupt("expiry tree and index disagree");
       }
-      {
-        Change change(root);  // one per key, so that readers wait for one removal at most
-        unlink_node(root, index, manager, link, node);
-      }
+      unlink_node(root, index, manager, link, node);  // a change per key: readers wait for one at most
       ++root.expired_total;
       ++*removed;
     }
@@ -404,10 +407,7 @@ Status Store::del(std::string_view key) {
     Node* node = index.find(key, hash, &link);
     if (!node) return Status::not_found();
     const bool expired = node->expires() && node->expired(now_ms());
-    {
-      Change change(root);
-      unlink_node(root, index, manager, link, node);
-    }
+    unlink_node(root, index, manager, link, node);
     if (!expired) return Status::ok();
     ++root.expired_total;  // it was gone already (shmkv-protocol(7), Expiry)
     return Status::not_found();
