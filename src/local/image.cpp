@@ -113,7 +113,8 @@ bool bucket_array(std::size_t field, std::int64_t raw, std::uint32_t count, std:
                   std::size_t* out) {
   if (raw == sf::kOffsetPtrNull || count == 0 || (count & (count - 1)) != 0) return false;
   // The array lies after the manager, in the image, whole, and aligned.
-  const std::int64_t at = std::int64_t(field) + raw;
+  std::int64_t at = 0;
+  if (__builtin_add_overflow(std::int64_t(field), raw, &at)) return false;
   if (at <= std::int64_t(manager) || std::uint64_t(at) >= size || at % alignof(std::uint32_t) != 0) return false;
   if ((size - std::size_t(at)) / sizeof(std::uint32_t) < count) return false;
   *out = std::size_t(at);
@@ -180,8 +181,8 @@ bool Image::key_is(const NodeView& n, std::string_view key) const {
   return n.key_size == key.size() && (key.empty() || std::memcmp(base_ + n.key, key.data(), key.size()) == 0);
 }
 
-Image::Step Image::find(const Index& index, std::string_view key, std::uint32_t hash, std::int64_t now_ms,
-                        std::string* value, int* kind, bool* found) const {
+Image::Step Image::find(const Index& index, std::string_view key, std::uint32_t hash, std::uint64_t seen,
+                        std::int64_t now_ms, std::string* value, int* kind, bool* found) const {
   *found = false;
   if (index.seed != seed_) return Step::kBad;  // it never changes
   // The new buckets first, then, while the index grows, the old ones (as
@@ -197,6 +198,9 @@ Image::Step Image::find(const Index& index, std::string_view key, std::uint32_t 
       if (++steps > index.max_chain || !read_node(ref, &n)) return Step::kBad;
       if (n.hash != hash || !key_is(n, key)) continue;
       if (n.expired(now_ms)) return Step::kOk;  // it does not exist; the sweep removes it
+      // The node's words were stable so far: then its size is true, and the
+      // copy below does not allocate what a torn length asked for.
+      if (!unchanged_since(seen)) return Step::kRetry;
       value->assign(base_ + n.value, n.value_size());
       *kind = n.kind();
       *found = true;
@@ -230,8 +234,8 @@ int Image::get(std::string_view key, std::int64_t now_ms, std::string* value, in
     bool found = false;
     int found_kind = 0;
     Step step = read_index(&index);
-    if (step == Step::kOk) step = find(index, key, hash, now_ms, value, &found_kind, &found);
-    if (!unchanged_since(seen)) continue;
+    if (step == Step::kOk) step = find(index, key, hash, seen, now_ms, value, &found_kind, &found);
+    if (step == Step::kRetry || !unchanged_since(seen)) continue;
     if (step == Step::kBad) return -EIO;  // a stable read of bad words: damage, not a race
     if (!found) return kNotFound;
     if (kind) *kind = found_kind;

@@ -78,8 +78,8 @@ class Image {
   std::uint64_t changes_acquire() const;
   bool unchanged_since(std::uint64_t seen) const;
   Step read_index(Index* index) const;
-  Step find(const Index& index, std::string_view key, std::uint32_t hash, std::int64_t now_ms, std::string* value,
-            int* kind, bool* found) const;
+  Step find(const Index& index, std::string_view key, std::uint32_t hash, std::uint64_t seen, std::int64_t now_ms,
+            std::string* value, int* kind, bool* found) const;
   static constexpr int kRestart = 3;
   int walk(const Index& index, std::string_view prefix, std::int64_t now_ms, std::vector<std::string>* out,
            const Retry& retry, std::uint64_t* budget) const;

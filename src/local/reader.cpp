@@ -2,6 +2,7 @@
 // Status values, with messages that say what to do.
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include "local/segment.hpp"
 #include "shmkv/local.hpp"
@@ -44,9 +45,16 @@ Status Reader::open(const std::string& name, std::unique_ptr<Reader>* out) {
   return Status::ok();
 }
 
+// A read copies lengths it has not yet found stable, so a torn one may ask
+// for more memory than there is: that is ENOMEM, not an exception.
 Status Reader::get(std::string_view key, std::string* value, Kind* kind) {
   int k = 0;
-  const int r = segment_->get(key, now_ms(), value, &k);
+  int r = 0;
+  try {
+    r = segment_->get(key, now_ms(), value, &k);
+  } catch (const std::bad_alloc&) {
+    r = -ENOMEM;
+  }
   if (r < 0) return fail(-r, {});
   errno_ = 0;
   if (r == kNotFound) return Status::not_found();
@@ -55,7 +63,12 @@ Status Reader::get(std::string_view key, std::string* value, Kind* kind) {
 }
 
 Status Reader::keys(std::string_view prefix, std::vector<std::string>* out) {
-  const int r = segment_->keys(prefix, now_ms(), out);
+  int r = 0;
+  try {
+    r = segment_->keys(prefix, now_ms(), out);
+  } catch (const std::bad_alloc&) {
+    r = -ENOMEM;
+  }
   if (r < 0) return fail(-r, {});
   errno_ = 0;
   return Status::ok();
