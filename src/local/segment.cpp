@@ -19,7 +19,9 @@ constexpr std::size_t kMaximumSize = std::size_t(32) << 30;
 int Segment::open(const std::string& name, std::unique_ptr<Segment>* out) {
   if (name.empty() || name.size() > 200 || name.find('/') != std::string::npos || name == "." || name == "..")
     return EINVAL;
-  const int fd = shm_open(("/" + name).c_str(), O_RDONLY | O_CLOEXEC, 0);
+  // O_NONBLOCK: a FIFO planted under the name must not hang the open
+  // (shm_open adds O_NOFOLLOW); what is not a regular file is refused below.
+  const int fd = shm_open(("/" + name).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
   if (fd < 0) return errno;
   struct stat st {};
   if (fstat(fd, &st) < 0) {

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -289,6 +290,12 @@ TEST_CASE("local: open says what is missing or wrong") {
   s = local::Reader::open(seg.name, &r);
   CHECK(s.code() == Status::Code::kCorrupt);
   CHECK(r == nullptr);
+  // A FIFO planted under the name is refused, not waited on.
+  TestSegment fifo;
+  REQUIRE(mkfifo(("/dev/shm/" + fifo.name).c_str(), 0600) == 0);
+  s = local::Reader::open(fifo.name, &r);
+  CHECK(s.code() == Status::Code::kCorrupt);
+  ::unlink(("/dev/shm/" + fifo.name).c_str());
 }
 
 TEST_CASE("local: the C ABI") {
