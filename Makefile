@@ -1,7 +1,7 @@
 # shmkv: a shared-memory key-value daemon, its client and their tests.
 #
 #   make          build build/shmkvd, build/shmkv, build/shmkv-bench, build/unit_tests,
-#                 the examples and the test helpers
+#                 build/libshmkv.so (local readers), the examples and the test helpers
 #   make examples build the C++ example, build/examples/client
 #   make run      install what is missing, build, run shmkvd on 127.0.0.1:4444
 #   make test     install what is missing, build, run every test (T=name: one)
