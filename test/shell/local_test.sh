@@ -87,24 +87,31 @@ run_cli --local "$NAME" keys so
 expect_eq "$OUT" "" "--local keys after the expiry"
 expect_eq "$(python3 "$LOCAL_READER" "$NAME" soon)" "soon: not found" "local_reader.py after the expiry"
 
-# 4. A read answers while another connection holds the store lock: the
-# holder's reply (sent when the hold ends) has not come when the read is done.
+# 4. A read answers while another connection holds the store lock: a
+# networked GET sent before the local reads is still unanswered (the lock is
+# held), and the holder's reply (sent when the hold ends) has not come when
+# the reads are done: they fell inside one hold.
 python3 - "$PORT" "$SHMKV" "$NAME" <<'EOF'
-import select, subprocess, sys, time
+import json, select, subprocess, sys, time
 sys.path.insert(0, "test/shell")
 from wire import check, connect, frame, recv_frame
 port, shmkv, name = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 holder = connect(port)
 holder.sendall(frame(2, '{"func": "DEBUG", "params": {"hold_lock_ms": 4000}}'))
 time.sleep(0.3)  # the worker takes the lock
+waiter = connect(port)
+waiter.sendall(frame(2, '{"func": "GET", "params": {"obj": "colour"}}'))
+check(not select.select([waiter], [], [], 0.3)[0], "a networked GET was answered: the lock was not held")
 got = subprocess.run([shmkv, "--local", name, "get", "colour"], capture_output=True, timeout=10)
 keys = subprocess.run([shmkv, "--local", name, "keys", "col"], capture_output=True, timeout=10)
-still_held = not select.select([holder], [], [], 0)[0]
+still_held = not select.select([holder, waiter], [], [], 0)[0]
 check(got.returncode == 0 and got.stdout == b'"blue"\n', f"--local get during the hold: {got}")
 check(keys.returncode == 0 and keys.stdout == b"colour\n", f"--local keys during the hold: {keys}")
 check(still_held, "the hold had ended before the local reads were done")
 holder.settimeout(10)
+waiter.settimeout(10)
 check(b'"OK"' in recv_frame(holder)[1], "the hold's reply")
+check(json.loads(recv_frame(waiter)[1])["response"]["response"]["val"] == "blue", "the waiting GET's reply")
 print("read during a held lock")
 EOF
 
