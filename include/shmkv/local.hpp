@@ -58,6 +58,7 @@ class SHMKV_EXPORT Reader {
   std::int64_t now_ms() const;
 
   std::unique_ptr<Segment> segment_;
+  std::string scratch_;  // what get copies into; swapped into the caller's string when found
   std::function<std::int64_t()> clock_;
   int errno_ = 0;
 };

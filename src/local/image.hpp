@@ -56,11 +56,14 @@ class Image {
 
   // get copies the value of key into *value and its kind (0 JSON text, 1
   // bytes) into *kind: kFound, kNotFound (absent, or expired at now_ms, Unix
-  // milliseconds), kRetired, or -EBUSY, -EIO, -EPROTO.
+  // milliseconds), kRetired, or -EBUSY, -EIO, -EPROTO. With kWallClock
+  // (or any now_ms < 0) the wall clock is read, and only when the key
+  // found has an expiry. *value may change whatever the result: an attempt
+  // copies before it knows whether its copy will stand.
   int get(std::string_view key, std::int64_t now_ms, std::string* value, int* kind, const Retry& retry = {}) const;
 
   // keys lists the keys that start with prefix and have not expired at
-  // now_ms, sorted and without duplicates: kFound (even when none match),
+  // now_ms (kWallClock: now), sorted and without duplicates: kFound (even when none match),
   // kRetired, or an error as for get. The index is walked a few buckets at
   // a time, each chunk copied under the seqlock and copied again when a
   // change overlapped it; a key present throughout the walk is listed, one
@@ -96,6 +99,9 @@ class Image {
   std::uint64_t seed_ = 0;   // the index's hash seed
   bool located_ = false;
 };
+
+// kWallClock, as now_ms: the wall clock's time, read when it is needed.
+inline constexpr std::int64_t kWallClock = -1;
 
 // wall_clock_ms is the wall-clock time in Unix milliseconds, the clock the
 // store keeps expiries in.

@@ -31,7 +31,7 @@ int shmkv_local_get(shmkv_local* r, const char* key, size_t key_len, char** valu
   if (!r || (!key && key_len) || !value || !value_len) return -EINVAL;
   try {
     int k = 0;
-    const int found = r->segment->get(std::string_view(key ? key : "", key_len), shmkv::local::wall_clock_ms(),
+    const int found = r->segment->get(std::string_view(key ? key : "", key_len), shmkv::local::kWallClock,
                                       &r->value, &k);
     if (found != shmkv::local::kFound) return found;
     char* copy = static_cast<char*>(std::malloc(r->value.size() + 1));

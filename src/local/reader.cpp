@@ -11,7 +11,7 @@ namespace shmkv::local {
 
 Reader::~Reader() = default;
 
-std::int64_t Reader::now_ms() const { return clock_ ? clock_() : wall_clock_ms(); }
+std::int64_t Reader::now_ms() const { return clock_ ? clock_() : kWallClock; }
 
 Status Reader::fail(int err, std::string_view what) {
   errno_ = err;
@@ -51,13 +51,14 @@ Status Reader::get(std::string_view key, std::string* value, Kind* kind) {
   int k = 0;
   int r = 0;
   try {
-    r = segment_->get(key, now_ms(), value, &k);
+    r = segment_->get(key, now_ms(), &scratch_, &k);
   } catch (const std::bad_alloc&) {
     r = -ENOMEM;
   }
   if (r < 0) return fail(-r, {});
   errno_ = 0;
   if (r == kNotFound) return Status::not_found();
+  value->swap(scratch_);  // the caller's old string is the next get's scratch
   if (kind) *kind = static_cast<Kind>(k);
   return Status::ok();
 }
