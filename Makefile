@@ -1,7 +1,7 @@
 # shmkv: a shared-memory key-value daemon, its client and their tests.
 #
 #   make          build build/shmkvd, build/shmkv, build/shmkv-bench, build/unit_tests,
-#                 the examples and the test helpers
+#                 build/libshmkv.so (local readers), the examples and the test helpers
 #   make examples build the C++ example, build/examples/client
 #   make run      install what is missing, build, run shmkvd on 127.0.0.1:4444
 #   make test     install what is missing, build, run every test (T=name: one)
@@ -11,13 +11,17 @@
 #                 bench/results/latest.md
 #   make bench-store  the store alone, in-process: bytes per key, 1M/1K GET ratio
 #                 (bench/store_microbench.cpp)
-#   make install  install under PREFIX (/usr/local), staged in DESTDIR
+#   make install  install under PREFIX (/usr/local), staged in DESTDIR: the
+#                 programs, man pages, units, and libshmkv.so with its headers
 #   make SANITIZE=1 ...   the same with ASan and UBSan, in build/sanitize
 #
 # Sources: src/daemon (shmkvd), src/cli (shmkv), src/loadgen (shmkv-bench),
 # each with its main.cpp, over what they share: src/common, src/protocol,
 # src/store and src/client. include/shmkv holds only the library's public
 # headers. Every source but the three mains goes into build/libshmkv.a.
+# build/libshmkv.so is the local readers' library (src/local, include/shmkv/
+# local.h and local.hpp): position-independent objects of their own, only
+# the reader, its C ABI and C++ API exported.
 
 # Builds use every core. Make 4.3 does not show a command line's -j here, so
 # the top-level make sets it and sub-makes share its job server.
@@ -69,6 +73,8 @@ DESTDIR ?=
 SBINDIR := $(PREFIX)/sbin
 BINDIR  := $(PREFIX)/bin
 MANDIR  := $(PREFIX)/share/man
+LIBDIR  := $(PREFIX)/lib
+INCLUDEDIR := $(PREFIX)/include
 UNITDIR := $(PREFIX)/lib/systemd/system
 SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
 UNITS   := shmkvd.service shmkvd.socket
@@ -78,12 +84,25 @@ UNITS   := shmkvd.service shmkvd.socket
 BENCH_PACKAGES := redis-server redis-tools linux-perf
 
 .PHONY: all examples run test deps bench-deps bench bench-store lint clean install uninstall fuzz fuzz-build
-all: $(PROGRAMS) $(BUILD)/unit_tests $(EXAMPLES) $(HELPERS) $(BUILD)/store_microbench
+all: $(PROGRAMS) $(BUILD)/unit_tests $(EXAMPLES) $(HELPERS) $(BUILD)/store_microbench $(BUILD)/libshmkv.so
 
 examples: $(EXAMPLES)
 
 $(BUILD)/libshmkv.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
+
+# The shared library's soname carries its ABI's major version; the build
+# tree's libshmkv.so.0 link lets programs linked against build/libshmkv.so run.
+SO_SRCS  := $(wildcard src/local/*.cpp)
+SO_OBJS  := $(SO_SRCS:src/%.cpp=$(BUILD)/pic/%.o)
+SO_NAME  := libshmkv.so.0
+$(BUILD)/libshmkv.so: $(SO_OBJS)
+	$(CXX) $(LDFLAGS) -shared -Wl,-soname,$(SO_NAME) -Wl,--no-undefined -o $@ $^ -lrt
+	ln -sf libshmkv.so $(BUILD)/$(SO_NAME)
+
+$(BUILD)/pic/%.o: src/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -fvisibility=hidden -fvisibility-inlines-hidden -c -o $@ $<
 
 $(BUILD)/shmkvd: $(BUILD)/obj/daemon/main.o $(BUILD)/libshmkv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -128,7 +147,7 @@ $(BUILD)/obj/test/%.o: test/shell/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
--include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MAIN_SRCS:src/%.cpp=$(BUILD)/obj/%.d)
+-include $(LIB_OBJS:.o=.d) $(SO_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MAIN_SRCS:src/%.cpp=$(BUILD)/obj/%.d)
 -include $(BUILD)/obj/bench/store_microbench.d
 # Objects of the examples and helpers are intermediate files of a chain of
 # pattern rules; keeping them means a second make has nothing to do.
@@ -227,9 +246,16 @@ fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build
 	@test/fuzz/run-fuzzers $(FUZZ_DIR) $(FUZZ_SECONDS)
 
-install: $(PROGRAMS)
+# The local readers' headers: local.hpp includes the other two.
+LOCAL_HEADERS := include/shmkv/local.h include/shmkv/local.hpp include/shmkv/status.hpp
+
+install: $(PROGRAMS) $(BUILD)/libshmkv.so
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
-	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/shmkv
+	install -m 0644 $(BUILD)/libshmkv.so $(DESTDIR)$(LIBDIR)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/libshmkv.so
+	install -m 0644 $(LOCAL_HEADERS) $(DESTDIR)$(INCLUDEDIR)/shmkv/
 	install -m 0755 $(BUILD)/shmkvd $(DESTDIR)$(SBINDIR)/shmkvd
 	install -m 0755 $(BUILD)/shmkv $(DESTDIR)$(BINDIR)/shmkv
 	install -m 0755 $(BUILD)/shmkv-bench $(DESTDIR)$(BINDIR)/shmkv-bench
@@ -241,6 +267,8 @@ install: $(PROGRAMS)
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/shmkvd $(DESTDIR)$(BINDIR)/shmkv $(DESTDIR)$(BINDIR)/shmkv-bench
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/shmkvd.conf
+	rm -f $(DESTDIR)$(LIBDIR)/$(SO_NAME) $(DESTDIR)$(LIBDIR)/libshmkv.so
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/shmkv/,$(notdir $(LOCAL_HEADERS)))
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 	for page in man/*.[178]; do rm -f $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page#man/}; done
 

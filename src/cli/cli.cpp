@@ -187,18 +187,6 @@ Status read_all(std::FILE* in, std::string* out) {
   return Status::ok();
 }
 
-void print_line(std::FILE* out, std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), out);
-  std::fputc('\n', out);
-}
-
-// printable returns a JSON value for people: a string's characters, any
-// other value's JSON text.
-std::string printable(std::string_view json) {
-  std::string text;
-  if (!json.empty() && json.front() == '"' && json::decode_string(json, &text)) return text;
-  return std::string(json);
-}
 
 // kKeysPage is how many keys one KEYS request asks for: the server's default.
 constexpr int kKeysPage = 1000;
@@ -249,6 +237,17 @@ Status print_stats(client::Client& client, bool as_json, std::FILE* out) {
 }
 
 }  // namespace
+
+void print_line(std::FILE* out, std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), out);
+  std::fputc('\n', out);
+}
+
+std::string printable(std::string_view json) {
+  std::string text;
+  if (!json.empty() && json.front() == '"' && json::decode_string(json, &text)) return text;
+  return std::string(json);
+}
 
 Status parse_args(const std::vector<std::string_view>& words, Command* out) { return parse(Words(words), out); }
 

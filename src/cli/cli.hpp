@@ -47,6 +47,13 @@ Status parse_line(std::string_view line, Command* out, bool* blank);
 // with kIo when in cannot be read.
 Status prepare(Command* command, std::FILE* in);
 
+// print_line writes text and a newline to out.
+void print_line(std::FILE* out, std::string_view text);
+
+// printable returns a JSON value for people (get -r): a string's
+// characters, any other value's JSON text.
+std::string printable(std::string_view json);
+
 // run sends a prepared command through client and writes its output to out.
 Status run(client::Client& client, const Command& command, std::FILE* out);
 

@@ -4,6 +4,8 @@
 // terminal). The commands themselves live in src/cli/cli.cpp. Exit status, for
 // scripts: 0 done, 1 key not found (or a conditional put not stored), 2 usage
 // error, 3 connection or server error; every error is one line on standard error.
+// With --local NAME, get and keys read the store's segment on this host
+// directly (src/cli/local.cpp), and no connection is made.
 
 #include <getopt.h>
 #include <unistd.h>
@@ -14,11 +16,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cli/cli.hpp"
+#include "cli/local.hpp"
 #include "shmkv/client.hpp"
 #include "shmkv/version.hpp"
 
@@ -30,6 +34,7 @@ enum Exit { kOk = 0, kNotFound = 1, kUsage = 2, kFailed = 3 };
 
 constexpr char kUsageText[] =
     "usage: shmkv [-h HOST] [-p PORT] [-s SOCKET] [-t SECONDS] [COMMAND [ARG ...]]\n"
+    "       shmkv --local NAME [COMMAND [ARG ...]]\n"
     "       shmkv --help | --version\n"
     "\n"
     "Read and write values in a shmkvd store. With no COMMAND, run the commands\n"
@@ -40,6 +45,9 @@ constexpr char kUsageText[] =
     "  -s, --socket SOCKET   server UNIX socket, instead of a host and port\n"
     "  -t, --timeout SECONDS connect and reply timeout, may be fractional, 0 none\n"
     "                        (default 5)\n"
+    "      --local NAME      read the store of shmkvd --name NAME on this host\n"
+    "                        straight from its shared memory, without a\n"
+    "                        connection: get and keys only\n"
     "      --help            print this help and exit\n"
     "      --version         print the version and exit\n"
     "\n"
@@ -72,12 +80,16 @@ constexpr char kUsageText[] =
     "error, 3 connection or server error.\n"
     "See shmkv(1).\n";
 
+// Set with --local: errors then come from the segment, not a connection,
+// and their messages say what to do themselves.
+bool local_mode = false;
+
 // report prints s as one line on stderr, with what to do about it, and
 // returns the exit status for it. where names the input line, if any.
 int report(const Status& s, std::string_view where = "") {
   std::string_view hint;
   int exit = kFailed;
-  switch (s.code()) {
+  switch (local_mode && s.code() != Status::Code::kInvalid ? Status::Code::kOk : s.code()) {
     case Status::Code::kNotFound: exit = kNotFound; break;
     case Status::Code::kInvalid:
       hint = " (see 'shmkv --help')";
@@ -90,6 +102,7 @@ int report(const Status& s, std::string_view where = "") {
     case Status::Code::kServer: hint = " (nothing was changed; shmkvd's log may say more)"; break;
     default: break;
   }
+  if (s.code() == Status::Code::kNotFound) exit = kNotFound;
   std::fflush(stdout);  // keep the order of output and errors on one terminal
   fmt::print(stderr, "shmkv: {}{}{}\n", where, s.message(), hint);
   return exit;
@@ -111,8 +124,12 @@ bool connection_lost(const Status& s) {
   return s.code() == Status::Code::kIo || s.code() == Status::Code::kTimeout || s.code() == Status::Code::kCorrupt;
 }
 
-int run_one(client::Client& client, const cli::Command& command) {
-  if (Status s = cli::run(client, command, stdout); !s) return report(s);
+// Runner runs one prepared command: through a connection, or with --local
+// through a local reader.
+using Runner = std::function<Status(const cli::Command&)>;
+
+int run_one(const Runner& run, const cli::Command& command) {
+  if (Status s = run(command); !s) return report(s);
   return kOk;
 }
 
@@ -120,7 +137,7 @@ int run_one(client::Client& client, const cli::Command& command) {
 // reported with its line number and the next one runs; in a script (not a
 // terminal) a lost connection stops the run. The exit status is the worst of
 // the commands'.
-int run_lines(client::Client& client) {
+int run_lines(const Runner& run) {
   const bool interactive = isatty(STDIN_FILENO);
   int worst = kOk;
   char* buffer = nullptr;
@@ -139,7 +156,7 @@ int run_lines(client::Client& client) {
     Status s = cli::parse_line(line, &command, &blank);
     if (blank) continue;
     if (s) s = cli::prepare(&command, nullptr);
-    if (s) s = cli::run(client, command, stdout);
+    if (s) s = run(command);
     // Each command's output is out before the next command is read, so that
     // a program driving shmkv through pipes (a coprocess) can wait for it.
     std::fflush(stdout);
@@ -158,15 +175,17 @@ int run_lines(client::Client& client) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  enum { kOptHelp = 256, kOptVersion };
+  enum { kOptHelp = 256, kOptVersion, kOptLocal };
   static const option kOptions[] = {
       {"host", required_argument, nullptr, 'h'},      {"port", required_argument, nullptr, 'p'},
       {"socket", required_argument, nullptr, 's'},    {"timeout", required_argument, nullptr, 't'},
       {"help", no_argument, nullptr, kOptHelp},       {"version", no_argument, nullptr, kOptVersion},
+      {"local", required_argument, nullptr, kOptLocal},
       {nullptr, 0, nullptr, 0},
   };
   client::Endpoint endpoint;
-  bool have_host = false, have_port = false, have_socket = false;
+  bool have_host = false, have_port = false, have_socket = false, have_timeout = false;
+  std::string local_name;
   opterr = 0;
   // "+": stop at the command, so that a key such as -1 is not an option.
   for (;;) {
@@ -194,8 +213,13 @@ int main(int argc, char** argv) {
         if (end == optarg || *end != '\0' || !(seconds >= 0) || seconds > 86400)
           return usage_error(fmt::format("-t takes seconds from 0 to 86400, e.g. 2 or 0.5, not '{}'", arg));
         endpoint.timeout_ms = static_cast<int>(std::ceil(seconds * 1000));  // never 0 (forever) by rounding
+        have_timeout = true;
         break;
       }
+      case kOptLocal:
+        local_name = arg;
+        local_mode = true;
+        break;
       case kOptHelp: std::fputs(kUsageText, stdout); return kOk;
       case kOptVersion: std::printf("shmkv %s\n", kVersion); return kOk;
       case ':': return usage_error(fmt::format("{} needs a value", argv[prev]));
@@ -204,6 +228,8 @@ int main(int argc, char** argv) {
   }
   if (have_socket && (have_host || have_port))
     return usage_error("-s names a UNIX socket, so -h and -p cannot go with it");
+  if (local_mode && (have_socket || have_host || have_port || have_timeout))
+    return usage_error("--local reads the segment on this host, so -h, -p, -s and -t cannot go with it");
 
   // The environment fills in what the options left open; an option for TCP
   // outranks SHMKV_SOCKET, and -s outranks SHMKV_HOST and SHMKV_PORT.
@@ -225,6 +251,8 @@ int main(int argc, char** argv) {
   if (!from_stdin) {
     const std::vector<std::string_view> words(argv + optind, argv + argc);
     if (Status s = cli::parse_args(words, &command); !s) return report(s);
+    if (local_mode && !cli::runs_locally(command))
+      return usage_error("--local answers get and keys only: the other commands go through shmkvd");
     if (Status s = cli::prepare(&command, stdin); !s) {
       if (s.code() != Status::Code::kIo) return report(s);
       fmt::print(stderr, "shmkv: {}\n", s.message());  // not the connection: no hint about one
@@ -233,8 +261,22 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<client::Client> client;
-  if (Status s = client::Client::connect(endpoint, &client); !s) return report(s);
-  const int status = from_stdin ? run_lines(*client) : run_one(*client, command);
+  std::unique_ptr<local::Reader> reader;
+  Runner run;
+  if (local_mode) {
+    // No segment is a failure to reach the store (3), not a key not set (1).
+    if (Status s = local::Reader::open(local_name, &reader); !s)
+      return report(s.is_not_found() ? Status::io(s.message()) : s);
+    run = [&](const cli::Command& c) {
+      if (!cli::runs_locally(c))
+        return Status::invalid("--local answers get and keys only: the other commands go through shmkvd");
+      return cli::run_local(*reader, c, stdout);
+    };
+  } else {
+    if (Status s = client::Client::connect(endpoint, &client); !s) return report(s);
+    run = [&](const cli::Command& c) { return cli::run(*client, c, stdout); };
+  }
+  const int status = from_stdin ? run_lines(run) : run_one(run, command);
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
     std::perror("shmkv: write standard output");
     return kFailed;

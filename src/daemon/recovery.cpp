@@ -116,6 +116,8 @@ Status rebuild(std::unique_ptr<store::Store>* store, const Options& options, Reb
     store::Store::remove(scratch);
     return r;
   }
+  // Local readers that map the old segment open the name again.
+  (*store)->retire();
   std::unique_ptr<store::Store> fresh;
   if (Status o = store::Store::open(name, 0, &fresh, (*store)->access()); !o) return o;
   if (Status c = fresh->claim(); !c) return c;

@@ -34,10 +34,13 @@ std::int64_t wall_clock_ms() {
 namespace {
 
 // The map, the index and the expiry tree change together: these three keep
-// them in step. REQUIRES: store lock held.
+// them in step, each in one Change for local readers (store_layout.hpp). A
+// node unlinked is freed after its change: no reader reaches it then, and
+// the change, which readers wait for, stays short. REQUIRES: store lock held.
 
 // link_node adds a node whose key is absent.
 void link_node(Root& root, IndexView& index, Node* node) {
+  Change change(root);
   root.map.insert(*node);
   root.key_count.store(root.map.size(), std::memory_order_relaxed);
   index.link(node, root.map.size());
@@ -46,10 +49,13 @@ void link_node(Root& root, IndexView& index, Node* node) {
 
 // replace_node puts node in old's place (the same key) and frees old.
 void replace_node(Root& root, IndexView& index, SegmentManager* manager, Ref* link, Node* old, Node* node) {
-  root.map.replace_node(Map::s_iterator_to(*old), *node);
-  index.replace(link, old, node);
-  if (ExpiryHead* head = old->expiry()) root.expiries.erase(ExpiryMap::s_iterator_to(*head));
-  if (ExpiryHead* head = node->expiry()) root.expiries.insert(*head);
+  {
+    Change change(root);
+    root.map.replace_node(Map::s_iterator_to(*old), *node);
+    index.replace(link, old, node);
+    if (ExpiryHead* head = old->expiry()) root.expiries.erase(ExpiryMap::s_iterator_to(*head));
+    if (ExpiryHead* head = node->expiry()) root.expiries.insert(*head);
+  }
   node_free(manager, old);
 }
 
@@ -64,11 +70,14 @@ void install(Root& root, IndexView& index, SegmentManager* manager, Ref* link, N
 
 // unlink_node removes node, which link points to, and frees it.
 void unlink_node(Root& root, IndexView& index, SegmentManager* manager, Ref* link, Node* node) {
-  index.unlink(link, node);
-  root.map.erase(Map::s_iterator_to(*node));
-  if (ExpiryHead* head = node->expiry()) root.expiries.erase(ExpiryMap::s_iterator_to(*head));
+  {
+    Change change(root);
+    index.unlink(link, node);
+    root.map.erase(Map::s_iterator_to(*node));
+    if (ExpiryHead* head = node->expiry()) root.expiries.erase(ExpiryMap::s_iterator_to(*head));
+    root.key_count.store(root.map.size(), std::memory_order_relaxed);
+  }
   node_free(manager, node);
-  root.key_count.store(root.map.size(), std::memory_order_relaxed);
 }
 
 // parse_integer reads text that is exactly a decimal integer in signed
@@ -84,6 +93,9 @@ bool parse_integer(std::string_view text, std::int64_t* out) {
 
 Root* construct_root(bi::managed_shared_memory& memory, std::size_t keys) {
   Root* root = memory.construct<Root>(kRootName)();
+  const char* start = static_cast<const char*>(memory.get_address());
+  root->self_offset = static_cast<std::uint64_t>(reinterpret_cast<const char*>(root) - start);
+  root->manager_offset = static_cast<std::uint64_t>(reinterpret_cast<const char*>(memory.get_segment_manager()) - start);
   if (!IndexView(root->index, memory.get_segment_manager()).init(keys, std::random_device{}()))
     throw std::bad_alloc();
   return root;
@@ -360,6 +372,7 @@ Status Store::expire(std::string_view key, std::int64_t ttl_ms) {
     Node* old = index.find(key, hash, &link);
     if (!old || old->expired(now)) return Status::not_found();
     if (ExpiryHead* head = old->expiry(); head && ttl_ms > 0) {  // a new time in the same head
+      Change change(root);
       root.expiries.erase(ExpiryMap::s_iterator_to(*head));
       head->expires_at_ms = now + ttl_ms;
       root.expiries.insert(*head);
@@ -409,7 +422,7 @@ Status Store::sweep(std::size_t max_keys, std::size_t* removed, bool* more) {
         // than loop on a head that cannot be removed.
         return Status::corrupt("expiry tree and index disagree");
       }
-      unlink_node(root, index, manager, link, node);
+      unlink_node(root, index, manager, link, node);  // a change per key: readers wait for one at most
       ++root.expired_total;
       ++*removed;
     }

@@ -234,6 +234,12 @@ class Store {
   // replace renames segment `from` to `to`, replacing it atomically.
   static Status replace(const std::string& from, const std::string& to);
 
+  // retire marks this segment replaced (after replace put a fresh one under
+  // its name), so that local readers still mapping it open the name again
+  // (shmkv-protocol(7), Local readers). It takes no lock and changes nothing
+  // else: the parent may call it.
+  void retire();
+
   // Snapshots (store_snapshot.cpp). snapshot_copy copies the segment's
   // used pages into private memory while it holds the lock, and nothing
   // else: the map is walked, and the file written, without it. *lock_us is

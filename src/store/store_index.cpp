@@ -1,7 +1,5 @@
 #include "store/store_layout.hpp"
 
-#include <boost/container_hash/hash.hpp>
-
 #include <algorithm>
 #include <new>
 
@@ -19,11 +17,7 @@ bool IndexView::init(std::size_t keys, std::uint64_t seed) {
   return true;
 }
 
-std::uint32_t IndexView::hash(std::string_view key) const {
-  std::size_t h = static_cast<std::size_t>(index_.seed);
-  boost::hash_range(h, key.begin(), key.end());
-  return static_cast<std::uint32_t>(h);
-}
+std::uint32_t IndexView::hash(std::string_view key) const { return index_hash(index_.seed, key); }
 
 Node* IndexView::find(std::string_view key, std::uint32_t hash, Ref** link) const {
   if (Node* n = search(bucket(hash), key, hash, link)) return n;

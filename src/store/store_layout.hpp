@@ -19,11 +19,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <new>
 #include <string_view>
 
+#include "store/segment_format.hpp"
 #include "store/store.hpp"
 
 namespace shmkv::store {
@@ -157,7 +159,6 @@ inline void node_free(SegmentManager* manager, Node* node) {
 // memcached allows one and a half: more buckets would cost more bytes per
 // key than the extra node visited costs time.
 using Ref = std::uint32_t;
-constexpr std::size_t kRefUnit = alignof(Node);
 static_assert(kRefUnit >= 8 && (std::uint64_t(1) << 32) * kRefUnit >= kMaximumSize);
 constexpr std::uint32_t kInitialBuckets = 1024;
 constexpr std::uint32_t kMaxChain = 2;  // the index doubles beyond this many keys per bucket
@@ -226,39 +227,102 @@ class IndexView {
   SegmentManager* manager_;
 };
 
-// "shmkv" and a format number open the root object, so that a segment of
-// another format or Boost version is recognised and refused, not misread.
-// Format 1 was a boost::container::map of two strings per entry; format 2
-// the intrusive tree of single-allocation nodes above; format 3 adds the
-// hash index; format 4 the value's kind and expiry flags in value_bits, the
-// ExpiryHead and the expiry tree.
-constexpr std::uint64_t kMagic = 0x73686d6b762d6b76;  // "shmkv-kv"
-constexpr std::uint32_t kFormat = 4;
 constexpr char kRootName[] = "shmkv.root";
-
-// RootHeader is what every format's root begins with; open reads it before
-// it trusts the rest.
-struct RootHeader {
-  std::uint64_t magic;
-  std::uint32_t format;
-  std::uint32_t boost_version;
-};
 
 struct Root {
   std::uint64_t magic = kMagic;
   std::uint32_t format = kFormat;
   std::uint32_t boost_version = BOOST_VERSION;
+  // The words a local reader reads come first, at the offsets that
+  // segment_format.hpp gives (checked below).
+  //
+  // changes is a seqlock's sequence: odd while a writer changes the map,
+  // the index, the expiry tree or a linked node (class Change), even
+  // otherwise. Readers that take no lock copy what they need and keep it
+  // only when the sequence was the same even number before and after.
+  std::atomic<std::uint64_t> changes{0};
+  // retired is set (to 1) in a segment that a salvage has replaced by a
+  // fresh one under the same name (Store::retire): readers that still map
+  // this one then open the name again.
+  std::atomic<std::uint32_t> retired{0};
+  // Where the root and the segment manager lie, in bytes from the segment's
+  // start: a reader finds the root by scanning the segment's first bytes
+  // for a root that names its own place, and the Refs' base from it.
+  std::uint64_t self_offset = 0;
+  std::uint64_t manager_offset = 0;
+  // map.size(), kept under mutex, readable without it (key_count).
+  std::atomic<std::uint64_t> key_count{0};
+  Index index;
   // Guards map, index, expiries and the nodes linked in them. Taken only
   // through Store::locked (store.cpp: lock, unlock), never directly.
   bi::interprocess_mutex mutex;
   Map map;
-  Index index;
   ExpiryMap expiries;  // the nodes that have an expiry, soonest first
   // Expired keys removed so far (STATS expired_keys_total); under mutex.
   std::uint64_t expired_total = 0;
   pid_t server_pid = 0;  // the shmkvd that claimed the segment last
-  // map.size(), kept under mutex, readable without it (key_count).
-  std::atomic<std::uint64_t> key_count{0};
+};
+
+// The reader's view of the layout (segment_format.hpp) is this layout. Root
+// and Node are not standard-layout (their Boost members have base classes),
+// which makes offsetof conditionally supported; g++ and clang support it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+static_assert(offsetof(Root, magic) == root_offset::kMagic && offsetof(Root, format) == root_offset::kFormat &&
+              offsetof(Root, boost_version) == root_offset::kBoostVersion);
+static_assert(offsetof(Root, changes) == root_offset::kChanges && offsetof(Root, retired) == root_offset::kRetired &&
+              offsetof(Root, self_offset) == root_offset::kSelf &&
+              offsetof(Root, manager_offset) == root_offset::kManager &&
+              offsetof(Root, key_count) == root_offset::kKeyCount && offsetof(Root, index) == root_offset::kIndex);
+static_assert(offsetof(Index, buckets) == index_offset::kBuckets &&
+              offsetof(Index, bucket_count) == index_offset::kBucketCount &&
+              offsetof(Index, old_buckets) == index_offset::kOldBuckets &&
+              offsetof(Index, old_count) == index_offset::kOldCount && offsetof(Index, moved) == index_offset::kMoved &&
+              offsetof(Index, seed) == index_offset::kSeed);
+static_assert(offsetof(Node, key_size) == node_offset::kKeySize &&
+              offsetof(Node, value_bits) == node_offset::kValueBits && offsetof(Node, hash) == node_offset::kHash &&
+              offsetof(Node, next) == node_offset::kNext && sizeof(Node) == node_offset::kSize);
+static_assert(offsetof(ExpiryHead, expires_at_ms) == node_offset::kExpiryAt &&
+              sizeof(ExpiryHead) == node_offset::kExpirySize);
+#pragma GCC diagnostic pop
+static_assert(Node::kBytesBit == kNodeBytesBit && Node::kExpiryBit == kNodeExpiryBit && kRefUnit == alignof(Node));
+static_assert(sizeof(bi::offset_ptr<Ref>) == 8 && std::atomic<std::uint64_t>::is_always_lock_free &&
+              sizeof(std::atomic<std::uint64_t>) == 8 && sizeof(std::atomic<std::uint32_t>) == 4);
+
+// Change brackets one change to what readers read (shmkv-protocol(7),
+// Local readers): the sequence turns odd before the change's first write
+// and even after its last. Only the change is bracketed, not the whole hold
+// of the lock, so that a writer sitting on the lock does not stop readers.
+// Changes never nest. REQUIRES: store lock held.
+//
+// A new node is allocated and filled before the change begins, and an
+// unlinked one may be freed after it ends: the allocator writes only memory
+// that nothing linked reaches, which a reader never reads in a stable state.
+// A fresh segment that a salvage fills is named only when it is complete,
+// so its writes need no bracket.
+//
+// The orders are the seqlock's (Boehm, "Can seqlocks get along with
+// programming language memory models?", 2012): the odd number is stored
+// relaxed and then a release fence orders it before every write of the
+// change, so that a reader that sees any of those writes (and then issues
+// its acquire fence) sees the odd number, or a later one, when it reads the
+// sequence again; the even number is stored with release, so that a reader
+// that reads it with acquire sees every write of the change. Both cost no
+// instruction on x86 beyond the two stores. The change's own writes are
+// plain (Boost's tree, the index): a reader may see them half done, which
+// is why it checks every word it reads against the segment's bounds.
+class Change {
+ public:
+  explicit Change(Root& root) : root_(root) {
+    root_.changes.store(root_.changes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+  }
+  ~Change() { root_.changes.store(root_.changes.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+  Change(const Change&) = delete;
+  Change& operator=(const Change&) = delete;
+
+ private:
+  Root& root_;
 };
 
 // construct_root makes a new segment's root, its index sized for `keys`

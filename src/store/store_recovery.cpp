@@ -128,4 +128,6 @@ Status Store::replace(const std::string& from, const std::string& to) {
   return Status::ok();
 }
 
+void Store::retire() { segment_->root->retired.store(1, std::memory_order_release); }
+
 }  // namespace shmkv::store

@@ -204,6 +204,7 @@ Status Store::load_snapshot(snapshot::File& file, std::uint64_t now_ms, std::siz
                                         name_, *loaded, file.count(), segment_->memory.get_size()));
       // A snapshot holds its keys in ascending order, so the end is the
       // place to insert; a key seen twice is refused, not kept twice.
+      Change change(root);  // per key: a reader open during the load waits for one insert at most
       const auto it = root.map.insert(root.map.end(), *node);
       if (&*it != node) {
         node_free(manager, node);

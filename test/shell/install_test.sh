@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make install DESTDIR=... installs the programs, man pages, units and the
-# sysusers file; every page renders with man -l without warnings; uninstall
+# make install DESTDIR=... installs the programs, man pages, units, the
+# sysusers file and the local readers' library with its headers; every page renders with man -l without warnings; uninstall
 # removes them again.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,6 +12,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 make -s -C "$ROOT" install BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr/local >/dev/null
 expected="usr/local/bin/shmkv
 usr/local/bin/shmkv-bench
+usr/local/include/shmkv/local.h
+usr/local/include/shmkv/local.hpp
+usr/local/include/shmkv/status.hpp
+usr/local/lib/libshmkv.so.0
 usr/local/lib/systemd/system/shmkvd.service
 usr/local/lib/systemd/system/shmkvd.socket
 usr/local/lib/sysusers.d/shmkvd.conf

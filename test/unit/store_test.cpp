@@ -505,7 +505,7 @@ TEST_CASE("store: a segment whose root has another format is refused with its fo
   Status status = store::Store::open(seg.name, 1 << 20, &s);
   CHECK(status.code() == Status::Code::kCorrupt);
   CHECK(status.message().find("has store format 1 made with Boost") != std::string::npos);
-  CHECK(status.message().find("this shmkvd reads format 4") != std::string::npos);
+  CHECK(status.message().find("this shmkvd reads format 5") != std::string::npos);
   CHECK(s == nullptr);
 }
 
