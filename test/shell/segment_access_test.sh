@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The segment's mode and group (--segment-mode, --segment-group): a chosen
-# group of local users may read the segment, nobody else may, and no other
+# group of local users may read the segment, with shmkv --local too, nobody
+# else may (a reader gets EACCES and says what to change), and no other
 # user may ever write it; a recovery's fresh segment gets the same access
 # before it takes the old one's place; a segment opened wider than asked is
 # refused at start. The other users are Debian's own nobody and nogroup.
@@ -16,6 +17,11 @@ start_daemon
 "$SHMKV" -p "$PORT" put k '"v"' >/dev/null
 expect_eq "$(stat -c '%a' "$SEGMENT")" 600 "the default mode"
 as_reader head -c 8 "$SEGMENT" >/dev/null 2>&1 && fail "another user read a 0600 segment"
+rc=0
+as_reader "$SHMKV" --local "$NAME" get k >"$WORK/out" 2>"$WORK/err" || rc=$?
+[ "$rc" -gt 1 ] || fail "a local reader without permission exited $rc: $(cat "$WORK/out")"
+grep -q "Permission denied: its mode and group (shmkvd --segment-mode, --segment-group) must let this user read it" \
+  "$WORK/err" || fail "unclear refusal of a local reader: $(cat "$WORK/err")"
 stop_daemon
 "$SHMKVD" --name "$NAME" --remove-store 2>/dev/null
 
@@ -26,6 +32,8 @@ expect_eq "$(stat -c '%a %G' "$SEGMENT")" "640 nogroup" "mode and group of a new
 as_reader head -c 8 "$SEGMENT" >/dev/null || fail "a member of the segment's group could not read it"
 as_reader sh -c "printf x >> '$SEGMENT'" 2>/dev/null && fail "a member of the segment's group wrote to it"
 as_stranger head -c 8 "$SEGMENT" >/dev/null 2>&1 && fail "a user outside the segment's group read it"
+expect_eq "$(as_reader "$SHMKV" --local "$NAME" get k)" '"v"' "a local reader in the segment's group"
+as_stranger "$SHMKV" --local "$NAME" get k >/dev/null 2>&1 && fail "a local reader outside the segment's group read k"
 
 # A recovery's fresh segment has the same access.
 before=$(stat -c '%i' "$SEGMENT")
@@ -35,6 +43,7 @@ grep -q "store $NAME recovered" "$DAEMON_LOG" || fail "no recovery within 10 s"
 [ "$(stat -c '%i' "$SEGMENT")" != "$before" ] || fail "the recovery did not make a fresh segment"
 expect_eq "$(stat -c '%a %G' "$SEGMENT")" "640 nogroup" "mode and group after a recovery"
 expect_eq "$("$SHMKV" -p "$PORT" get k)" '"v"' "the key after the recovery"
+expect_eq "$(as_reader "$SHMKV" --local "$NAME" get k)" '"v"' "a local reader in the group after the recovery"
 stop_daemon
 
 # Restarted without the options, the daemon refuses a segment open to more
