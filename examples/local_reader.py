@@ -74,7 +74,7 @@ class Reader:
         if rc == 1:
             return None
         if rc < 0:
-            raise OSError(-rc, f"get {key!r}: {os.strerror(-rc)}")
+            raise OSError(-rc, os.strerror(-rc))
         try:
             return ctypes.string_at(value, length.value), kind.value
         finally:

@@ -121,6 +121,8 @@ int remove_store(const daemon_config::Config& config) {
     if (s.code() != Status::Code::kCorrupt) return fail(s);
   } else if (Status s = store->claim(); !s) {
     return fail(s);
+  } else {
+    store->retire();  // local readers still mapping it let go of it (shmkv-protocol(7), Local readers)
   }
   if (Status s = store::Store::remove(config.name); !s) return fail(s);
   log::info("removed store {}", config.name);

@@ -201,8 +201,9 @@ Status Store::open(const std::string& name, std::size_t size, std::unique_ptr<St
           length != sizeof(Root))
         return Status::corrupt(fmt::format(
             "shared memory segment {} has store format {} made with Boost {}, this shmkvd reads format "
-            "{} with Boost {}",
-            name, header.format, header.boost_version, kFormat, BOOST_VERSION));
+            "{} with Boost {}: remove it (shmkvd --remove-store --name {}) to start with the snapshot "
+            "(--snapshot) or a dump (shmkv restore) that the shmkv which wrote it made, or empty",
+            name, header.format, header.boost_version, kFormat, BOOST_VERSION, name));
       seg.root = reinterpret_cast<Root*>(bytes);
     }
   } catch (const bi::interprocess_exception& e) {

@@ -235,9 +235,9 @@ class Store {
   static Status replace(const std::string& from, const std::string& to);
 
   // retire marks this segment replaced (after replace put a fresh one under
-  // its name), so that local readers still mapping it open the name again
-  // (shmkv-protocol(7), Local readers). It takes no lock and changes nothing
-  // else: the parent may call it.
+  // its name) or about to be removed, so that local readers still mapping it
+  // open the name again (shmkv-protocol(7), Local readers). It takes no lock
+  // and changes nothing else: the parent may call it.
   void retire();
 
   // Snapshots (store_snapshot.cpp). snapshot_copy copies the segment's

@@ -168,4 +168,16 @@ python3 -c 'import json, sys; s = json.loads(sys.argv[1]); sys.exit(s["store_sta
 run_cli --local "$NAME" get colour
 expect_eq "$OUT" '"blue"' "another reader with one stopped"
 kill -CONT "$stopped"
-echo "local readers agree with the daemon, through a recovery and beside killed and stopped readers"
+
+# 7. A reader open when the store is removed (shmkvd --remove-store) lets go
+# of the old segment instead of serving it on: its next GET finds no store.
+mkfifo "$WORK/keys2"
+python3 "$LOCAL_READER" "$NAME" <"$WORK/keys2" >"$WORK/answers" &
+HELPER_PIDS+=($!)
+exec 3>"$WORK/keys2"
+ask colour 'colour (json): "blue"'
+stop_daemon
+"$SHMKVD" --name "$NAME" --remove-store 2>/dev/null || fail "--remove-store failed"
+ask colour 'colour: error: No such file or directory'
+exec 3>&-
+echo "local readers agree with the daemon, through a recovery and beside killed and stopped readers, until the store is removed"
