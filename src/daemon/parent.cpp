@@ -268,6 +268,8 @@ void Parent::reap() {
                                 ? fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)))
                                 : fmt::format("exited with status {}", WEXITSTATUS(status));
     killed = killed || WIFSIGNALED(status);
+    const bool saving = snapshotter::process_died(board_, pid, fmt::format("worker {} {}", pid, how));
+    if (saving) log::error("worker {} {} while saving a snapshot; the previous snapshot is kept", pid, how);
     if (state == State::kInStore) {
       log::error("worker {} {} in the store", pid, how);
       crash_ = fmt::format("worker {} {} in the store", pid, how);
@@ -506,6 +508,7 @@ bool Parent::snapshot_reaped(pid_t pid, int status) {
   if (WIFEXITED(status)) return true;  // it recorded its outcome itself
   const std::string how = fmt::format("snapshot child {} killed by signal {} ({})", pid, WTERMSIG(status),
                                       strsignal(WTERMSIG(status)));
+  snapshotter::process_died(board_, pid, how);  // its temporary file, if it had begun one
   snapshotter::record_failure(board_, how);
   if (state == State::kInStore) {
     log::error("{} in the store", how);

@@ -3,6 +3,12 @@
 // got SAVE, or by a short-lived child the parent forks on the interval and at
 // shutdown: never by the parent, which does not take the store lock), one at
 // a time, and what STATS says about the last one.
+//
+// The process that saves (the saver) copies the store, then forks a writer
+// that writes the file from the copy and reports through a pipe: a writer
+// killed mid-write (SIGKILL, the OOM killer) costs that save only. The saver
+// removes its temporary file, records the failure and answers it; the
+// parent does the same when the saver itself dies.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +22,9 @@ namespace shmkv::snapshotter {
 
 // init records the snapshot's path (empty: snapshots off) and sets up the
 // save lock in the scoreboard. Call it once, before the first fork.
-Status init(scoreboard::Scoreboard& board, const std::string& path);
+// debug_delay_ms (a test hook) makes every writer sleep before it finishes
+// its file.
+Status init(scoreboard::Scoreboard& board, const std::string& path, int debug_delay_ms = 0);
 
 // load_at_start removes the temporary files a crashed save left beside the
 // snapshot and, when the store was just created (after a reboot) and a
@@ -42,6 +50,13 @@ Status save(store::Store& store, scoreboard::Scoreboard& board, scoreboard::Slot
 // record_failure records for STATS a save that failed where save could not
 // say so itself (its process died).
 void record_failure(scoreboard::Scoreboard& board, const std::string& why);
+
+// process_died is the parent's part when a worker or snapshot child died
+// abnormally (who: "worker 123 killed by signal 9 (Killed)"): when it was
+// saving, the save failed (recorded for STATS) and the temporary file its
+// writer (killed with it) left is removed, and it returns true; otherwise
+// it does nothing and returns false. The caller logs the death.
+bool process_died(scoreboard::Scoreboard& board, pid_t pid, const std::string& who);
 
 // status is STATS' snapshot_status: "off", "ok" or "failed: REASON".
 std::string status(scoreboard::Scoreboard& board);
