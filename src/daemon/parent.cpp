@@ -234,6 +234,7 @@ void Parent::run_worker(int slot, int conn, listeners::Protocol protocol) {
   worker.connection.debug_commands = config_.debug_commands;
   worker.resp.port = config_.resp_port;
   worker.resp.max_clients = config_.max_children;
+  worker.resp.snapshot_interval_s = config_.snapshot_interval_s;
   worker.listeners = &listeners_;
   worker.board = &board_;
   worker.slot = slot;
@@ -456,7 +457,13 @@ void Parent::shut_down() {
 // the store changed since the last snapshot (the workers count changes in
 // the scoreboard: the parent looks at counters, never at the store).
 void Parent::snapshot_tick() {
-  if (!snapshotter::enabled(board_) || config_.snapshot_interval_s == 0 || g_stop || snapshot_pid_ != 0) return;
+  if (!snapshotter::enabled(board_) || g_stop || snapshot_pid_ != 0) return;
+  // A BGSAVE asked for one now (it has woken this loop).
+  if (snapshotter::take_save_request(board_) && board_.health.load() == scoreboard::Health::kOk) {
+    start_snapshot();
+    return;
+  }
+  if (config_.snapshot_interval_s == 0) return;
   const auto now = std::chrono::steady_clock::now();
   if (now < next_snapshot_) return;
   next_snapshot_ = now + std::chrono::seconds(config_.snapshot_interval_s);

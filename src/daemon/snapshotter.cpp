@@ -250,6 +250,15 @@ Status save(store::Store& store, scoreboard::Scoreboard& board, scoreboard::Slot
   return Status::ok();
 }
 
+Status request_save(scoreboard::Scoreboard& board, bool schedule) {
+  if (!enabled(board)) return Status::invalid("snapshots are off: start shmkvd with --snapshot PATH");
+  const bool busy = saving(board) || board.snapshot.save_requested.load();
+  if (busy && !schedule) return Status::busy("a save is under way");
+  board.snapshot.save_requested.store(true);
+  if (board.daemon_pid > 0) kill(board.daemon_pid, SIGUSR1);  // wakes the parent's loop, which then looks
+  return busy ? Status::busy("a save is under way; this one is scheduled") : Status::ok();
+}
+
 void record_failure(scoreboard::Scoreboard& board, const std::string& why) { set_failure(board.snapshot, why); }
 
 bool process_died(scoreboard::Scoreboard& board, pid_t pid, const std::string& who) {

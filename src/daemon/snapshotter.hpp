@@ -47,6 +47,21 @@ struct Saved {
 // REQUIRES: a worker or a snapshot child, never the parent.
 Status save(store::Store& store, scoreboard::Scoreboard& board, scoreboard::Slot* slot, Saved* out);
 
+// request_save asks the parent to start a snapshot child now, and wakes it
+// (RESP BGSAVE): kInvalid when snapshots are off, kBusy when a save is under
+// way or already asked for (with schedule the request stands then, and is
+// taken once that save is over, and the result is ok).
+Status request_save(scoreboard::Scoreboard& board, bool schedule = false);
+
+// take_save_request is the parent's side: whether a save was asked for
+// (and the request is cleared).
+inline bool take_save_request(scoreboard::Scoreboard& board) {
+  return board.snapshot.save_requested.exchange(false);
+}
+
+// saving says whether a save is under way.
+inline bool saving(const scoreboard::Scoreboard& board) { return board.snapshot.saver.load() != 0; }
+
 // record_failure records for STATS a save that failed where save could not
 // say so itself (its process died).
 void record_failure(scoreboard::Scoreboard& board, const std::string& why);
