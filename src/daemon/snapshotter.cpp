@@ -128,6 +128,13 @@ Status write_in_child(std::unique_ptr<store::SnapshotCopy>& copy, const std::str
     close(fds[0]);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != saver) _exit(1);
+    // The OOM killer's first choice: its death costs one save and frees the
+    // copy, where a worker's would cost a client, the parent's the daemon.
+    if (const int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); fd >= 0) {
+      const ssize_t ignored = write(fd, "1000", 4);
+      (void)ignored;
+      close(fd);
+    }
     Report report;
     try {
       const Status s = write_copy(*copy, path, saver, &report.keys, &report.bytes);
@@ -261,6 +268,9 @@ Status request_save(scoreboard::Scoreboard& board, bool schedule) {
 
 void record_failure(scoreboard::Scoreboard& board, const std::string& why) { set_failure(board.snapshot, why); }
 
+// The parent writes the failure without the save lock, which the dead
+// saver held: a save begun since (the lock is robust) may write its own
+// outcome at the same time, and the later of the two is what STATS shows.
 bool process_died(scoreboard::Scoreboard& board, pid_t pid, const std::string& who) {
   if (!enabled(board)) return false;
   scoreboard::SnapshotBoard& b = board.snapshot;

@@ -59,6 +59,7 @@ cp "$SNAP" "$WORK/good.snap"
 save_in_background
 writer=$(wait_writer 2)
 expect_eq "$(temporaries)" 1 "temporary files while the writer writes"
+expect_eq "$(cat "/proc/$writer/oom_score_adj")" 1000 "the writer's oom_score_adj (the OOM killer's first choice)"
 kill -KILL "$writer"
 wait "$SAVER"
 expect_eq "$(cat "$WORK/save.rc")" 3 "SAVE's exit status when its writer was killed ($(cat "$WORK/save.err"))"
