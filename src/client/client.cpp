@@ -79,6 +79,7 @@ Status Batch::get_typed(std::string_view key) {
 }
 
 Status Batch::put(std::string_view key, std::string_view value, const PutOptions& options) {
+  if (Status s = check_utf8("the key", key); !s) return s;
   if (Status s = json::check_value(value); !s) return s;
   return put_params(key, fmt::format(R"("val": {})", value), options);
 }
