@@ -80,7 +80,12 @@ struct PutOptions {
 class Batch {
  public:
   Status get(std::string_view key);
+  // get_typed reads a value with its kind (shmkv-protocol(7), Bytes over
+  // JSON): see Client::get_typed.
+  Status get_typed(std::string_view key);
   Status put(std::string_view key, std::string_view value, const PutOptions& options = {});
+  // put_bytes stores bytes (any bytes) as a bytes value, as a RESP SET does.
+  Status put_bytes(std::string_view key, std::string_view bytes, const PutOptions& options = {});
   Status del(std::string_view key);
   Status incr(std::string_view key, std::int64_t by);
   Status expire(std::string_view key, std::int64_t ttl_ms);
@@ -92,13 +97,15 @@ class Batch {
 
  private:
   friend class Client;
-  enum class Kind { kGet, kPut, kDel, kKeys, kStats, kIncr, kExpire, kTtl, kCall };
+  enum class Kind { kGet, kGetTyped, kPut, kDel, kKeys, kStats, kIncr, kExpire, kTtl, kCall };
   struct Entry {
     Kind kind;
     std::string func;
     std::string key;  // for messages; empty for KEYS, STATS and call
   };
 
+  // put_params builds a PUT's params around its value member.
+  Status put_params(std::string_view key, std::string_view member, const PutOptions& options);
   // add frames {"func": func, "params": params}; params is trusted JSON text.
   Status add(Kind kind, std::string_view func, std::string_view key, std::string_view params);
   // add_key adds a request whose params are {"obj": key} (GET, DELETE).
@@ -109,13 +116,15 @@ class Batch {
 };
 
 // Result is the outcome of one request of a batch, as the typed call would
-// report it. text holds, for get: the value's JSON text; for put: "not
+// report it. text holds, for get: the value's JSON text; for get_typed: the
+// value's JSON text, or its bytes when bytes is true; for put: "not
 // stored" when its condition failed; for incr: the new value; for ttl: the
 // seconds left as the server wrote them ("-1": no expiry); for call: the
 // whole reply body (also when status is kServer); otherwise nothing.
 struct Result {
   Status status;
   std::string text;
+  bool bytes = false;  // get_typed: text holds a bytes value's bytes
 };
 
 class Client {
@@ -130,12 +139,26 @@ class Client {
   // stored; kNotFound when the server answers null.
   Status get(std::string_view key, std::string* value);
 
+  // get_typed sets *value to the value under key and *bytes to its kind
+  // (shmkv-protocol(7), Bytes over JSON): a bytes value (written over RESP,
+  // or by put_bytes), whatever bytes it holds, with *bytes true; a JSON
+  // value's text with *bytes false, a stored null included. kNotFound only
+  // when the key is absent. A server older than the extension answers
+  // without the kind: its JSON values then read as JSON, a null as
+  // kNotFound, and a bytes value as the JSON string or error get gives.
+  Status get_typed(std::string_view key, std::string* value, bool* bytes);
+
   // put stores value, which must be exactly one valid JSON value, under key.
   Status put(std::string_view key, std::string_view value);
 
   // put with options: an expiry, and a condition; *stored says whether the
   // condition held and the value was stored.
   Status put(std::string_view key, std::string_view value, const PutOptions& options, bool* stored);
+
+  // put_bytes stores bytes under key as a bytes value, sent in base64;
+  // options and *stored (when given) as for put.
+  Status put_bytes(std::string_view key, std::string_view bytes, const PutOptions& options = {},
+                   bool* stored = nullptr);
 
   // incr adds by to the integer under key (0 when absent), atomically, and
   // sets *value to the result; kServer when the value is no integer or the

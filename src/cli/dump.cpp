@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "protocol/base64.hpp"
 #include "protocol/json.hpp"
 
 namespace shmkv::cli {
@@ -36,16 +37,22 @@ void write_out(std::FILE* out, std::string& buffer) {
 
 }  // namespace
 
-void dump_line(std::string& out, std::string_view key, std::string_view value, std::string_view ttl) {
+void dump_line(std::string& out, std::string_view key, std::string_view value, std::string_view ttl, bool bytes) {
   out.append(R"({"obj": )");
   json::append_quoted(out, key);
-  // A line break can only be white space between a value's tokens (JSON
-  // strings escape theirs), but a line holds one key: such a value goes as
-  // its text in a JSON string, so that it comes back byte for byte.
-  if (value.find_first_of("\r\n") == std::string_view::npos) {
+  if (bytes) {
+    // A bytes value, whatever it holds, goes in base64, so that restore
+    // gives back its bytes and its kind (shmkv-protocol(7), Dump format).
+    out.append(R"(, "bytes": ")");
+    base64::append_encoded(out, value);
+    out.push_back('"');
+  } else if (value.find_first_of("\r\n") == std::string_view::npos) {
     out.append(R"(, "val": )");
     out.append(value);
   } else {
+    // A line break can only be white space between a value's tokens (JSON
+    // strings escape theirs), but a line holds one key: such a value goes
+    // as its text in a JSON string, so that it comes back byte for byte.
     out.append(R"(, "val_text": )");
     json::append_quoted(out, value);
   }
@@ -58,9 +65,10 @@ void dump_line(std::string& out, std::string_view key, std::string_view value, s
   out.append("}\n");
 }
 
-void resp_command(std::string& out, std::string_view key, std::string_view value, std::int64_t expires_at_ms) {
+void resp_command(std::string& out, std::string_view key, std::string_view value, std::int64_t expires_at_ms,
+                  bool bytes) {
   std::string text;
-  if (value.empty() || value.front() != '"' || !json::decode_string(value, &text)) text.assign(value);
+  if (bytes || value.empty() || value.front() != '"' || !json::decode_string(value, &text)) text.assign(value);
   // A key that expires gets PXAT and its expiry time in Unix milliseconds.
   fmt::format_to(std::back_inserter(out), "*{}\r\n$3\r\nSET\r\n${}\r\n", expires_at_ms > 0 ? 5 : 3, key.size());
   out.append(key);
@@ -82,10 +90,10 @@ Status dump(client::Client& client, std::string_view prefix, DumpFormat format, 
     if (!after.empty() || !page.keys.empty()) cursor = after;
     if (Status s = client.keys(prefix, cursor, kKeysPage, &page); !s) return s;
     if (page.keys.empty()) break;
-    // Each key's GET, then its TTL, in one pipelined batch.
+    // Each key's GET, with its kind, then its TTL, in one pipelined batch.
     client::Batch batch;
     for (const std::string& key : page.keys) {
-      if (Status s = batch.get(key); !s) return s;
+      if (Status s = batch.get_typed(key); !s) return s;
       if (Status s = batch.ttl(key); !s) return s;
     }
     if (Status s = client.run(batch, &results); !s) return s;
@@ -93,19 +101,18 @@ Status dump(client::Client& client, std::string_view prefix, DumpFormat format, 
     for (std::size_t i = 0; i < page.keys.size(); ++i) {
       const client::Result& r = results[2 * i];
       const client::Result& t = results[2 * i + 1];
-      // GET answers null both for a stored null and for a key deleted
-      // since the page was listed: the two cannot be told apart, so the
-      // key goes out holding null.
-      if (!r.status && !r.status.is_not_found()) return r.status;
+      // A key deleted since the page was listed is not found, and left
+      // out (a stored null is found: the typed GET tells them apart).
+      if (r.status.is_not_found()) continue;
+      if (!r.status) return r.status;
       if (!t.status && !t.status.is_not_found()) return t.status;
-      const std::string_view value = r.status ? std::string_view(r.text) : std::string_view("null");
       // TTL says "-1" for a key that never expires.
       const bool expires = t.status && !t.text.empty() && t.text.front() != '-';
       if (format == DumpFormat::kJson) {
-        dump_line(buffer, page.keys[i], value, expires ? std::string_view(t.text) : std::string_view());
+        dump_line(buffer, page.keys[i], r.text, expires ? std::string_view(t.text) : std::string_view(), r.bytes);
       } else {
         const std::int64_t at = expires ? now_ms + std::llround(std::strtod(t.text.c_str(), nullptr) * 1000) : 0;
-        resp_command(buffer, page.keys[i], value, at);
+        resp_command(buffer, page.keys[i], r.text, at, r.bytes);
       }
     }
     write_out(out, buffer);
@@ -123,8 +130,8 @@ Status parse_dump_line(std::string_view line, std::string* params) {
   od::object object;
   if (parser.iterate(text).get(doc) || doc.get_object().get(object))
     return Status::invalid(R"(not a JSON object {"obj": KEY, "val": VALUE})");
-  std::string_view key, val, val_text, ttl;
-  bool has_key = false, has_val = false, has_text = false, has_ttl = false;
+  std::string_view key, val, val_text, encoded, ttl;
+  bool has_key = false, has_val = false, has_text = false, has_bytes = false, has_ttl = false;
   for (auto field : object) {
     std::string_view name;
     od::value value;
@@ -143,17 +150,27 @@ Status parse_dump_line(std::string_view line, std::string* params) {
       if (json::raw_text(value, &ttl)) return Status::invalid("unreadable ttl");
       has_ttl = true;
     } else if (name == "bytes") {
-      return Status::invalid("a bytes value cannot be restored over the JSON protocol; use RESP");
+      std::string scratch;
+      if (value.get_string().get(encoded) || !base64::decode(encoded, &scratch))
+        return Status::invalid("bytes must be a string of base64 (RFC 4648, padded with =)");
+      has_bytes = true;
     } else {
       return Status::invalid(fmt::format("unknown member {}", json::Quoted{name}));
     }
   }
   if (!has_key) return Status::invalid("obj is missing");
-  if (has_val == has_text) return Status::invalid("give exactly one of val and val_text");
+  if (int(has_val) + int(has_text) + int(has_bytes) != 1)
+    return Status::invalid("give exactly one of val, val_text and bytes");
   std::string out = R"({"obj": )";
   json::append_quoted(out, key);
-  out.append(R"(, "val": )");
-  out.append(has_val ? val : val_text);
+  if (has_bytes) {
+    out.append(R"(, "bytes": ")");
+    out.append(encoded);  // base64: nothing in it needs escaping
+    out.push_back('"');
+  } else {
+    out.append(R"(, "val": )");
+    out.append(has_val ? val : val_text);
+  }
   if (has_ttl) {
     out.append(R"(, "ttl": )");
     out.append(ttl);

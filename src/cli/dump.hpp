@@ -23,16 +23,20 @@ enum class DumpFormat { kJson, kResp };
 Status dump(client::Client& client, std::string_view prefix, DumpFormat format, std::FILE* out);
 
 // dump_line appends the JSON line (with its newline) for key and value, the
-// value's JSON text as stored, and ttl, the seconds left as TTL wrote them,
-// unless it is empty (a key that never expires).
-void dump_line(std::string& out, std::string_view key, std::string_view value, std::string_view ttl = {});
+// value's JSON text as stored, or with bytes its bytes (a bytes value, as
+// "bytes": BASE64), and ttl, the seconds left as TTL wrote them, unless it
+// is empty (a key that never expires).
+void dump_line(std::string& out, std::string_view key, std::string_view value, std::string_view ttl = {},
+               bool bytes = false);
 
 // resp_command appends the RESP SET command for key and value: a JSON
-// string's characters, any other value's JSON text; with PXAT when
-// expires_at_ms (Unix milliseconds) is not 0.
-void resp_command(std::string& out, std::string_view key, std::string_view value, std::int64_t expires_at_ms = 0);
+// string's characters, any other value's JSON text, or with bytes the
+// bytes themselves; with PXAT when expires_at_ms (Unix milliseconds) is not 0.
+void resp_command(std::string& out, std::string_view key, std::string_view value, std::int64_t expires_at_ms = 0,
+                  bool bytes = false);
 
-// parse_dump_line turns one line of a dump into the params of its PUT.
+// parse_dump_line turns one line of a dump into the params of its PUT: val
+// (or val_text) as a PUT's val, bytes as a PUT's bytes, ttl as its ttl.
 Status parse_dump_line(std::string_view line, std::string* params);
 
 struct RestoreCounts {

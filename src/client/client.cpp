@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <iterator>
 
+#include "protocol/base64.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/json.hpp"
 #include "common/net.hpp"
@@ -72,10 +73,27 @@ Status Batch::add_key(Kind kind, std::string_view func, std::string_view key) {
 
 Status Batch::get(std::string_view key) { return add_key(Kind::kGet, "GET", key); }
 
+Status Batch::get_typed(std::string_view key) {
+  if (Status s = check_utf8("the key", key); !s) return s;
+  return add(Kind::kGetTyped, "GET", key, fmt::format(R"({{"obj": {}, "encoding": "base64"}})", json::Quoted{key}));
+}
+
 Status Batch::put(std::string_view key, std::string_view value, const PutOptions& options) {
   if (Status s = check_utf8("the key", key); !s) return s;
   if (Status s = json::check_value(value); !s) return s;
-  std::string params = fmt::format(R"({{"obj": {}, "val": {})", json::Quoted{key}, value);
+  return put_params(key, fmt::format(R"("val": {})", value), options);
+}
+
+Status Batch::put_bytes(std::string_view key, std::string_view bytes, const PutOptions& options) {
+  std::string member = R"("bytes": ")";
+  base64::append_encoded(member, bytes);
+  member += '"';
+  return put_params(key, member, options);
+}
+
+Status Batch::put_params(std::string_view key, std::string_view member, const PutOptions& options) {
+  if (Status s = check_utf8("the key", key); !s) return s;
+  std::string params = fmt::format(R"({{"obj": {}, {})", json::Quoted{key}, member);
   if (options.ttl_ms != 0) {
     if (Status s = check_ttl(options.ttl_ms); !s) return s;
     params += R"(, "ttl": )" + ttl_text(options.ttl_ms);
@@ -289,6 +307,48 @@ Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_
       else result->text.assign(text);
       return Status::ok();
     }
+    case Batch::Kind::kGetTyped: {
+      // {"obj": K, "val": V, "kind": "json"}, {"obj": K, "bytes": B64,
+      // "kind": "bytes"} or {"obj": K, "val": null, "kind": null}; no kind
+      // from a server that predates it (Client::get_typed).
+      od::object object;
+      if (r.get_object().get(object)) return broken("no object");
+      std::string_view kind, val_text, encoded;
+      bool has_kind = false, kind_null = false, has_val = false, has_bytes = false;
+      for (auto f : object) {
+        od::field field;
+        std::string_view name;
+        if (std::move(f).get(field) || field.unescaped_key().get(name)) return broken("a malformed GET reply");
+        od::value v = field.value();
+        if (name == "val") {
+          if (json::raw_text(v, &val_text)) return broken("no value");
+          has_val = true;
+        } else if (name == "bytes") {
+          if (v.get_string().get(encoded)) return broken("bytes that are not a string");
+          has_bytes = true;
+        } else if (name == "kind") {
+          has_kind = true;
+          od::json_type kind_type;
+          if (v.type().get(kind_type)) return broken("a malformed kind");
+          if (kind_type == od::json_type::null) kind_null = true;
+          else if (v.get_string().get(kind) || (kind != "json" && kind != "bytes")) return broken("an unknown kind");
+        }
+      }
+      const bool absent = has_kind ? kind_null : (has_val && val_text == "null");
+      if (absent) {
+        result->status = Status::not_found(fmt::format("{} is not set", json::Quoted{entry.key}));
+        return Status::ok();
+      }
+      if (has_kind && kind == "bytes") {
+        if (!has_bytes || base64::decode(encoded, &result->text).code() != Status::Code::kOk)
+          return broken("a bytes value that is not base64");
+        result->bytes = true;
+        return Status::ok();
+      }
+      if (!has_val) return broken("no value");
+      result->text.assign(val_text);
+      return Status::ok();
+    }
     case Batch::Kind::kPut:
     case Batch::Kind::kDel:
     case Batch::Kind::kExpire:
@@ -357,6 +417,26 @@ Status Client::put(std::string_view key, std::string_view value, const PutOption
   Result result;
   if (Status s = single(batch, &result); !s) return s;
   *stored = result.text != "not stored";
+  return Status::ok();
+}
+
+Status Client::get_typed(std::string_view key, std::string* value, bool* bytes) {
+  Batch batch;
+  if (Status s = batch.get_typed(key); !s) return s;
+  Result result;
+  if (Status s = single(batch, &result); !s) return s;
+  *value = std::move(result.text);
+  *bytes = result.bytes;
+  return Status::ok();
+}
+
+Status Client::put_bytes(std::string_view key, std::string_view bytes, const PutOptions& options, bool* stored) {
+  if (stored) *stored = false;
+  Batch batch;
+  if (Status s = batch.put_bytes(key, bytes, options); !s) return s;
+  Result result;
+  if (Status s = single(batch, &result); !s) return s;
+  if (stored) *stored = result.text != "not stored";
   return Status::ok();
 }
 

@@ -288,6 +288,12 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       return Status::invalid(s.message().substr(2));  // an environment variable, not an option
     config->debug_salvage_delay_ms = static_cast<int>(ms);
   }
+  if (const char* delay = std::getenv("SHMKVD_DEBUG_SNAPSHOT_DELAY_MS"); delay && config->debug_commands) {
+    long long ms = 0;
+    if (Status s = parse_int("SHMKVD_DEBUG_SNAPSHOT_DELAY_MS", delay, 0, 600000, &ms); !s)
+      return Status::invalid(s.message().substr(2));  // an environment variable, not an option
+    config->debug_snapshot_delay_ms = static_cast<int>(ms);
+  }
   if (*action == Action::kServe && config->port == 0 && config->socket_path.empty() && config->resp_port == 0 &&
       config->resp_socket_path.empty())
     return Status::invalid("--port 0 turns TCP off, so give a UNIX socket with --socket");

@@ -38,6 +38,10 @@ struct Config {
   // With debug_commands: every salvage first sleeps this long, so that a
   // test can kill it (SHMKVD_DEBUG_SALVAGE_DELAY_MS).
   int debug_salvage_delay_ms = 0;
+  // With debug_commands: every snapshot writer sleeps this long before it
+  // finishes its file, so that a test can kill it mid-write
+  // (SHMKVD_DEBUG_SNAPSHOT_DELAY_MS).
+  int debug_snapshot_delay_ms = 0;
   std::string pidfile;  // absolute; empty: none
   std::string snapshot_path;     // absolute; empty: no snapshots
   int snapshot_interval_s = 60;  // 0: only on SAVE and at shutdown

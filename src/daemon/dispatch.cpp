@@ -52,7 +52,7 @@ Status Dispatcher::prepare(const Message& m, request::Request* req) {
 
 void Dispatcher::execute(std::int32_t version, const request::Request& req, std::string& out) {
   switch (req.func) {
-    case request::Func::kGet: return queue_get(version, req.key, out);  // answered by flush_gets
+    case request::Func::kGet: return queue_get(version, req.key, req.typed, out);  // answered by flush_gets
     case request::Func::kPut: return put(version, req, out);
     case request::Func::kDelete: return del(version, req, out);
     case request::Func::kKeys: return keys(version, req, out);
@@ -69,15 +69,17 @@ void Dispatcher::execute(std::int32_t version, const request::Request& req, std:
   }
 }
 
-void Dispatcher::queue_get(std::int32_t version, std::string_view key, std::string& out) {
+void Dispatcher::queue_get(std::int32_t version, std::string_view key, bool typed, std::string& out) {
   if (queued_ == max_queued_gets_) flush_gets(out);
   if (queued_ == lookups_.size()) {  // grows to the longest run seen, then stays
     lookups_.emplace_back();
     queued_keys_.emplace_back();
     queued_versions_.emplace_back();
+    queued_typed_.emplace_back();
   }
   queued_keys_[queued_].assign(key);
   queued_versions_[queued_] = version;
+  queued_typed_[queued_] = typed;
   ++queued_;
 }
 
@@ -97,6 +99,13 @@ void Dispatcher::flush_gets(std::string& out) {
       continue;
     }
     std::string_view value(l.value);
+    if (queued_typed_[i]) {
+      // Asked for the kind: bytes go as base64 (shmkv-protocol(7), Bytes
+      // over JSON), whatever they hold.
+      reply::get_typed(out, queued_versions_[i], l.key, l.found ? &value : nullptr,
+                       l.kind == store::Kind::kBytes ? reply::Kind::kBytes : reply::Kind::kJson);
+      continue;
+    }
     if (l.found && l.kind == store::Kind::kBytes) {
       // Bytes (written over RESP) read as a JSON string when they are
       // UTF-8, and are refused otherwise (shmkv-protocol(7), Value kinds).
@@ -122,6 +131,7 @@ void Dispatcher::put(std::int32_t version, const request::Request& req, std::str
   Status s;
   bool stored = false;
   store::PutOptions options;
+  options.kind = req.value_is_bytes ? store::Kind::kBytes : store::Kind::kJson;
   options.ttl_ms = req.ttl_ms;
   options.condition = req.condition == request::Condition::kIfAbsent    ? store::Condition::kIfAbsent
                       : req.condition == request::Condition::kIfPresent ? store::Condition::kIfPresent

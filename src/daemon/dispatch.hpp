@@ -63,7 +63,7 @@ class Dispatcher {
 
   // queue_get holds a GET back for the batch; flush_gets looks up and
   // answers what is held back, in order, before any other reply.
-  void queue_get(std::int32_t version, std::string_view key, std::string& out);
+  void queue_get(std::int32_t version, std::string_view key, bool typed, std::string& out);
   void flush_gets(std::string& out);
   void put(std::int32_t version, const request::Request& req, std::string& out);
   void del(std::int32_t version, const request::Request& req, std::string& out);
@@ -97,6 +97,7 @@ class Dispatcher {
   std::vector<store::Store::Lookup> lookups_;
   std::vector<std::string> queued_keys_;
   std::vector<std::int32_t> queued_versions_;
+  std::vector<char> queued_typed_;  // GET's params.encoding was "base64"
   std::size_t queued_ = 0;
   const std::size_t max_queued_gets_;  // constant after construction
 };

@@ -162,7 +162,7 @@ Status check_health(std::unique_ptr<store::Store>& store, const daemon_config::C
 // the store lock, before any worker exists: part of creating the store.
 Status restore_snapshot(const daemon_config::Config& config, std::unique_ptr<store::Store>& store,
                         scoreboard::Scoreboard& board) {
-  if (Status s = snapshotter::init(board, config.snapshot_path); !s) return s;
+  if (Status s = snapshotter::init(board, config.snapshot_path, config.debug_snapshot_delay_ms); !s) return s;
   if (config.snapshot_path.empty()) return Status::ok();
   if (!store->created()) {
     log::info("store {} exists: kept, as it is newer than snapshot {}", config.name, config.snapshot_path);

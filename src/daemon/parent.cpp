@@ -234,6 +234,7 @@ void Parent::run_worker(int slot, int conn, listeners::Protocol protocol) {
   worker.connection.debug_commands = config_.debug_commands;
   worker.resp.port = config_.resp_port;
   worker.resp.max_clients = config_.max_children;
+  worker.resp.snapshot_interval_s = config_.snapshot_interval_s;
   worker.listeners = &listeners_;
   worker.board = &board_;
   worker.slot = slot;
@@ -268,6 +269,8 @@ void Parent::reap() {
                                 ? fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)))
                                 : fmt::format("exited with status {}", WEXITSTATUS(status));
     killed = killed || WIFSIGNALED(status);
+    const bool saving = snapshotter::process_died(board_, pid, fmt::format("worker {} {}", pid, how));
+    if (saving) log::error("worker {} {} while saving a snapshot; the previous snapshot is kept", pid, how);
     if (state == State::kInStore) {
       log::error("worker {} {} in the store", pid, how);
       crash_ = fmt::format("worker {} {} in the store", pid, how);
@@ -454,7 +457,13 @@ void Parent::shut_down() {
 // the store changed since the last snapshot (the workers count changes in
 // the scoreboard: the parent looks at counters, never at the store).
 void Parent::snapshot_tick() {
-  if (!snapshotter::enabled(board_) || config_.snapshot_interval_s == 0 || g_stop || snapshot_pid_ != 0) return;
+  if (!snapshotter::enabled(board_) || g_stop || snapshot_pid_ != 0) return;
+  // A BGSAVE asked for one now (it has woken this loop).
+  if (snapshotter::take_save_request(board_) && board_.health.load() == scoreboard::Health::kOk) {
+    start_snapshot();
+    return;
+  }
+  if (config_.snapshot_interval_s == 0) return;
   const auto now = std::chrono::steady_clock::now();
   if (now < next_snapshot_) return;
   next_snapshot_ = now + std::chrono::seconds(config_.snapshot_interval_s);
@@ -506,6 +515,7 @@ bool Parent::snapshot_reaped(pid_t pid, int status) {
   if (WIFEXITED(status)) return true;  // it recorded its outcome itself
   const std::string how = fmt::format("snapshot child {} killed by signal {} ({})", pid, WTERMSIG(status),
                                       strsignal(WTERMSIG(status)));
+  snapshotter::process_died(board_, pid, how);  // its temporary file, if it had begun one
   snapshotter::record_failure(board_, how);
   if (state == State::kInStore) {
     log::error("{} in the store", how);

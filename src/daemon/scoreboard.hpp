@@ -36,6 +36,12 @@ struct SnapshotBoard {
   // One save at a time: a robust, process-shared mutex, so a saver that
   // dies holding it does not stop the next.
   pthread_mutex_t save_mutex;
+  // The process saving now (holding save_mutex), 0 when none: when it dies
+  // the parent knows that a save died with it (snapshotter::process_died).
+  std::atomic<pid_t> saver{0};
+  // Set by a worker that got BGSAVE, cleared by the parent as it starts a
+  // snapshot child (snapshotter::request_save).
+  std::atomic<bool> save_requested{false};
   // Counted by the workers after every change to the store.
   std::atomic<std::uint64_t> changes{0};
   // Written by the saver holding save_mutex, read by STATS without it.

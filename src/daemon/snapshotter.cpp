@@ -1,12 +1,19 @@
 #include "daemon/snapshotter.hpp"
 
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <thread>
 #include <vector>
 
 #include "common/log.hpp"
@@ -16,6 +23,8 @@ namespace shmkv::snapshotter {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+int g_debug_delay_ms = 0;  // constant after init
 
 std::uint64_t now_unix_ms() {
   return static_cast<std::uint64_t>(
@@ -55,7 +64,10 @@ void set_failure(scoreboard::SnapshotBoard& b, const std::string& why) {
   b.failed.store(true);
 }
 
-Status write_copy(store::SnapshotCopy& copy, const std::string& path, std::uint64_t* keys, std::uint64_t* bytes) {
+// write_copy writes the file from the copy; its temporary name carries
+// owner's pid.
+Status write_copy(store::SnapshotCopy& copy, const std::string& path, pid_t owner, std::uint64_t* keys,
+                  std::uint64_t* bytes) {
   // The file announces its record count first, and expired keys are left
   // out as the copy is walked: the records (views into the copy) are
   // gathered before the file is begun.
@@ -65,17 +77,110 @@ Status write_copy(store::SnapshotCopy& copy, const std::string& path, std::uint6
   while (copy.next(&r)) records.push_back(r);
   if (!copy.status()) return Status::corrupt(fmt::format("snapshot {}: {}", path, copy.status().message()));
   std::unique_ptr<snapshot::Writer> writer;
-  if (Status s = snapshot::Writer::open(path, records.size(), &writer); !s) return s;
+  if (Status s = snapshot::Writer::open(path, records.size(), &writer, owner); !s) return s;
   for (const snapshot::Record& rec : records)
     if (Status s = writer->add(rec); !s) return s;
+  if (g_debug_delay_ms > 0) {
+    log::warning("snapshot writer {}: sleeping {} ms before it finishes {}, as asked", getpid(), g_debug_delay_ms,
+                 writer->temp_path());
+    std::this_thread::sleep_for(std::chrono::milliseconds(g_debug_delay_ms));
+  }
   if (Status s = writer->commit(bytes); !s) return s;
   *keys = records.size();
   return Status::ok();
 }
 
+// What a writer tells its saver, in one write to a pipe (within PIPE_BUF,
+// so whole or not at all).
+struct Report {
+  std::uint64_t keys = 0;
+  std::uint64_t bytes = 0;
+  bool ok = false;
+  char error[232] = {};
+};
+
+// write_in_child writes the file from the copy in a forked writer and waits
+// for it. The copy is let go as soon as the writer has it (its own
+// copy-on-write view), so that the memory is the writer's alone: if the OOM
+// killer must pick, it picks the writer, whose death costs this save only.
+// A writer killed mid-write leaves its temporary file, removed here. When
+// no writer can be forked the file is written in this process.
+Status write_in_child(std::unique_ptr<store::SnapshotCopy>& copy, const std::string& path, Saved* out) {
+  const pid_t saver = getpid();
+  int fds[2];
+  pid_t pid = -1;
+  if (pipe2(fds, O_CLOEXEC) == 0) {
+    pid = fork();
+    if (pid < 0) {
+      const int err = errno;
+      close(fds[0]);
+      close(fds[1]);
+      errno = err;
+    }
+  }
+  if (pid < 0) {
+    log::warning("{}; writing the snapshot in this process", errno_text("fork of the snapshot writer", errno));
+    return write_copy(*copy, path, saver, &out->keys, &out->bytes);
+  }
+  if (pid == 0) {
+    // The writer: it dies with its saver (whose death the parent handles),
+    // and leaves with _exit.
+    close(fds[0]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != saver) _exit(1);
+    // The OOM killer's first choice: its death costs one save and frees the
+    // copy, where a worker's would cost a client, the parent's the daemon.
+    if (const int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); fd >= 0) {
+      const ssize_t ignored = write(fd, "1000", 4);
+      (void)ignored;
+      close(fd);
+    }
+    Report report;
+    try {
+      const Status s = write_copy(*copy, path, saver, &report.keys, &report.bytes);
+      report.ok = s.is_ok();
+      if (!s) std::snprintf(report.error, sizeof report.error, "%s", s.message().c_str());
+    } catch (const std::exception& e) {
+      std::snprintf(report.error, sizeof report.error, "snapshot writer: %s", e.what());
+    }
+    const ssize_t n = write(fds[1], &report, sizeof report);
+    _exit(report.ok && n == ssize_t(sizeof report) ? 0 : 1);
+  }
+  close(fds[1]);
+  copy.reset();
+  Report report;
+  std::size_t got = 0;
+  while (got < sizeof report) {
+    const ssize_t n = read(fds[0], reinterpret_cast<char*>(&report) + got, sizeof report - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status) || got != sizeof report) {
+    int removed = 0;
+    snapshot::remove_temporaries(path, &removed, saver);
+    const std::string how = WIFSIGNALED(status)
+                                ? fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)))
+                                : fmt::format("exited with status {} and no report", WEXITSTATUS(status));
+    return Status::io(fmt::format("snapshot writer {} {}{}", pid, how, removed ? "; its temporary file removed" : ""));
+  }
+  if (!report.ok) {
+    report.error[sizeof report.error - 1] = '\0';
+    return Status::io(report.error);
+  }
+  out->keys = report.keys;
+  out->bytes = report.bytes;
+  return Status::ok();
+}
+
 }  // namespace
 
-Status init(scoreboard::Scoreboard& board, const std::string& path) {
+Status init(scoreboard::Scoreboard& board, const std::string& path, int debug_delay_ms) {
+  g_debug_delay_ms = debug_delay_ms;
   scoreboard::SnapshotBoard& b = board.snapshot;
   if (path.size() >= sizeof b.path) return Status::invalid(fmt::format("--snapshot path is too long: {}", path));
   std::snprintf(b.path, sizeof b.path, "%s", path.c_str());
@@ -117,6 +222,11 @@ Status save(store::Store& store, scoreboard::Scoreboard& board, scoreboard::Slot
   const std::string path = b.path;
   SaveLock lock(&b.save_mutex);
   if (!lock.held()) return Status::io("the snapshot save lock is unusable");
+  b.saver.store(getpid());
+  struct Done {
+    std::atomic<pid_t>& saver;
+    ~Done() { saver.store(0); }
+  } done{b.saver};
   const auto start = Clock::now();
   // Changes counted before the copy are in it; one counted while it is
   // taken may be in it too, and is saved again next time: never lost.
@@ -128,7 +238,7 @@ Status save(store::Store& store, scoreboard::Scoreboard& board, scoreboard::Slot
     s = store.snapshot_copy(&copy, &out->lock_us);
     if (slot) slot->state.store(scoreboard::State::kBusy);
   }
-  if (s) s = write_copy(*copy, path, &out->keys, &out->bytes);
+  if (s) s = write_in_child(copy, path, out);
   copy.reset();
   out->ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
@@ -147,7 +257,33 @@ Status save(store::Store& store, scoreboard::Scoreboard& board, scoreboard::Slot
   return Status::ok();
 }
 
+Status request_save(scoreboard::Scoreboard& board, bool schedule) {
+  if (!enabled(board)) return Status::invalid("snapshots are off: start shmkvd with --snapshot PATH");
+  const bool busy = saving(board) || board.snapshot.save_requested.load();
+  if (busy && !schedule) return Status::busy("a save is under way");
+  board.snapshot.save_requested.store(true);
+  if (board.daemon_pid > 0) kill(board.daemon_pid, SIGUSR1);  // wakes the parent's loop, which then looks
+  return busy ? Status::busy("a save is under way; this one is scheduled") : Status::ok();
+}
+
 void record_failure(scoreboard::Scoreboard& board, const std::string& why) { set_failure(board.snapshot, why); }
+
+// The parent writes the failure without the save lock, which the dead
+// saver held: a save begun since (the lock is robust) may write its own
+// outcome at the same time, and the later of the two is what STATS shows.
+bool process_died(scoreboard::Scoreboard& board, pid_t pid, const std::string& who) {
+  if (!enabled(board)) return false;
+  scoreboard::SnapshotBoard& b = board.snapshot;
+  pid_t saving = pid;
+  if (!b.saver.compare_exchange_strong(saving, 0)) return false;
+  // Its writer got SIGKILL when it died (PR_SET_PDEATHSIG), before the
+  // death was reported to the parent: nothing writes the file any more.
+  const std::string path = b.path;
+  int removed = 0;
+  if (Status s = snapshot::remove_temporaries(path, &removed, pid); !s) log::warning("{}", s.message());
+  set_failure(b, fmt::format("{} while saving", who));
+  return true;
+}
 
 std::string status(scoreboard::Scoreboard& board) {
   const scoreboard::SnapshotBoard& b = board.snapshot;

@@ -3,6 +3,12 @@
 // got SAVE, or by a short-lived child the parent forks on the interval and at
 // shutdown: never by the parent, which does not take the store lock), one at
 // a time, and what STATS says about the last one.
+//
+// The process that saves (the saver) copies the store, then forks a writer
+// that writes the file from the copy and reports through a pipe: a writer
+// killed mid-write (SIGKILL, the OOM killer) costs that save only. The saver
+// removes its temporary file, records the failure and answers it; the
+// parent does the same when the saver itself dies.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +22,9 @@ namespace shmkv::snapshotter {
 
 // init records the snapshot's path (empty: snapshots off) and sets up the
 // save lock in the scoreboard. Call it once, before the first fork.
-Status init(scoreboard::Scoreboard& board, const std::string& path);
+// debug_delay_ms (a test hook) makes every writer sleep before it finishes
+// its file.
+Status init(scoreboard::Scoreboard& board, const std::string& path, int debug_delay_ms = 0);
 
 // load_at_start removes the temporary files a crashed save left beside the
 // snapshot and, when the store was just created (after a reboot) and a
@@ -39,9 +47,31 @@ struct Saved {
 // REQUIRES: a worker or a snapshot child, never the parent.
 Status save(store::Store& store, scoreboard::Scoreboard& board, scoreboard::Slot* slot, Saved* out);
 
+// request_save asks the parent to start a snapshot child now, and wakes it
+// (RESP BGSAVE): kInvalid when snapshots are off, kBusy when a save is under
+// way or already asked for (with schedule the request stands then, and is
+// taken once that save is over, and the result is ok).
+Status request_save(scoreboard::Scoreboard& board, bool schedule = false);
+
+// take_save_request is the parent's side: whether a save was asked for
+// (and the request is cleared).
+inline bool take_save_request(scoreboard::Scoreboard& board) {
+  return board.snapshot.save_requested.exchange(false);
+}
+
+// saving says whether a save is under way.
+inline bool saving(const scoreboard::Scoreboard& board) { return board.snapshot.saver.load() != 0; }
+
 // record_failure records for STATS a save that failed where save could not
 // say so itself (its process died).
 void record_failure(scoreboard::Scoreboard& board, const std::string& why);
+
+// process_died is the parent's part when a worker or snapshot child died
+// abnormally (who: "worker 123 killed by signal 9 (Killed)"): when it was
+// saving, the save failed (recorded for STATS) and the temporary file its
+// writer (killed with it) left is removed, and it returns true; otherwise
+// it does nothing and returns false. The caller logs the death.
+bool process_died(scoreboard::Scoreboard& board, pid_t pid, const std::string& who);
 
 // status is STATS' snapshot_status: "off", "ok" or "failed: REASON".
 std::string status(scoreboard::Scoreboard& board);

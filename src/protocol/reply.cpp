@@ -4,6 +4,7 @@
 
 #include <iterator>
 
+#include "protocol/base64.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/json.hpp"
 #include "shmkv/version.hpp"
@@ -39,6 +40,25 @@ void get(std::string& out, std::int32_t version, std::string_view key, const std
   out.append(R"(, "val": )");
   out.append(value ? *value : std::string_view("null"));
   out.append("}}}");
+  frame::finish(out, header);
+}
+
+void get_typed(std::string& out, std::int32_t version, std::string_view key, const std::string_view* value,
+               Kind kind) {
+  const std::size_t header = frame::begin(out, version);
+  out.append(R"({"status": "OK", "response": {"func": "GET", "response": {"obj": )");
+  json::append_quoted(out, key);
+  if (!value) {
+    out.append(R"(, "val": null, "kind": null}}})");
+  } else if (kind == Kind::kBytes) {
+    out.append(R"(, "bytes": ")");
+    base64::append_encoded(out, *value);
+    out.append(R"(", "kind": "bytes"}}})");
+  } else {
+    out.append(R"(, "val": )");
+    out.append(*value);
+    out.append(R"(, "kind": "json"}}})");
+  }
   frame::finish(out, header);
 }
 

@@ -15,6 +15,14 @@ namespace shmkv::reply {
 
 // get appends a GET reply; value is the stored JSON text, or null when absent.
 void get(std::string& out, std::int32_t version, std::string_view key, const std::string_view* value);
+// Value kinds, as a typed GET reply names them (shmkv-protocol(7), Bytes
+// over JSON).
+enum class Kind { kJson, kBytes };
+// get_typed appends the reply to a GET with params.encoding "base64": a JSON
+// value as get does, with "kind": "json"; bytes as "bytes": BASE64 with
+// "kind": "bytes"; an absent key as "val": null with "kind": null.
+void get_typed(std::string& out, std::int32_t version, std::string_view key, const std::string_view* value,
+               Kind kind);
 // put answers "ok", or "not stored" when PUT's condition failed.
 void put(std::string& out, std::int32_t version, std::string_view key, bool stored = true);
 // incr answers INCR with the new value; expire with "ok" or "not found";

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "protocol/base64.hpp"
 #include "protocol/json.hpp"
 
 namespace shmkv::request {
@@ -33,9 +34,12 @@ Func func_of(std::string_view name, bool debug_commands) {
 // in order, keeping the last occurrence of each name, as the original
 // server's json.loads does with duplicate members (shmkv-protocol(7),
 // Requests and replies): {"obj": "a", "val": 1, "val": 2} stores 2.
-enum Param { kObj, kVal, kTtl, kIf, kBy, kPrefix, kAfter, kLimit, kHoldLockMs, kCrash, kParamCount };
-constexpr std::string_view kParamNames[kParamCount] = {"obj",    "val",   "ttl",   "if",           "by",
-                                                       "prefix", "after", "limit", "hold_lock_ms", "crash"};
+enum Param {
+  kObj, kVal, kTtl, kIf, kBy, kPrefix, kAfter, kLimit, kHoldLockMs, kCrash, kBytes, kEncoding, kParamCount
+};
+constexpr std::string_view kParamNames[kParamCount] = {"obj",   "val",          "ttl",   "if",    "by",
+                                                       "prefix", "after",       "limit", "hold_lock_ms",
+                                                       "crash", "bytes",        "encoding"};
 
 // Member is one param as last seen: a string's decoded characters, or any
 // other value's source text (trailing white space trimmed); val is always
@@ -54,8 +58,10 @@ int param_of(std::string_view name) {
   switch (name.size()) {
     case 2: return name[0] == 'i' ? is(kIf) : is(kBy);
     case 3: return name[0] == 'o' ? is(kObj) : name[0] == 'v' ? is(kVal) : is(kTtl);
-    case 5: return name[0] == 'a' ? is(kAfter) : name[0] == 'l' ? is(kLimit) : is(kCrash);
+    case 5:
+      return name[0] == 'a' ? is(kAfter) : name[0] == 'l' ? is(kLimit) : name[0] == 'b' ? is(kBytes) : is(kCrash);
     case 6: return is(kPrefix);
+    case 8: return is(kEncoding);
     case 12: return is(kHoldLockMs);
     default: return kParamCount;
   }
@@ -161,10 +167,20 @@ Status debug_params(const Members& members, Request* out) {
   return Status::ok();
 }
 
-// put_params reads PUT's val and its optional ttl and if.
-Status put_params(const Members& members, Request* out) {
-  if (!members[kVal].present) return Status::invalid("params.val is missing");
-  out->value = members[kVal].text;
+// put_params reads PUT's val (or bytes, decoded into *bytes) and its
+// optional ttl and if.
+Status put_params(const Members& members, std::string* bytes, Request* out) {
+  if (const Member& b = members[kBytes]; b.present) {
+    // A value written as bytes (shmkv-protocol(7), Bytes over JSON).
+    if (members[kVal].present) return Status::invalid("give params.val or params.bytes, not both");
+    const Status bad = Status::invalid("params.bytes must be a string of base64 (RFC 4648, padded with =)");
+    if (b.type != od::json_type::string || !base64::decode(b.text, bytes)) return bad;
+    out->value = *bytes;
+    out->value_is_bytes = true;
+  } else {
+    if (!members[kVal].present) return Status::invalid("params.val is missing");
+    out->value = members[kVal].text;
+  }
   if (members[kTtl].present)
     if (Status s = ttl_param(members[kTtl], false, &out->ttl_ms); !s) return s;
   if (const Member& m = members[kIf]; m.present) {
@@ -246,7 +262,14 @@ Status Parser::parse(const char* body, std::size_t length, std::size_t capacity,
   }
   if (Status s = string_param(members, kObj, &out->key); !s) return s;
   switch (out->func) {
-    case Func::kPut: return put_params(members, out);
+    case Func::kPut: return put_params(members, &bytes_, out);
+    case Func::kGet:
+      if (const Member& m = members[kEncoding]; m.present) {
+        if (m.type != od::json_type::string || m.text != "base64")
+          return Status::invalid(R"(params.encoding must be "base64")");
+        out->typed = true;
+      }
+      return Status::ok();
     case Func::kIncr:
       if (members[kBy].present && !integer_param(members[kBy], &out->by))
         return Status::invalid("params.by must be an integer in signed 64-bit range");

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "shmkv/status.hpp"
@@ -32,7 +33,13 @@ struct Request {
   Func func = Func::kUnknown;
   std::string_view func_name;  // decoded, as the client spelled it
   std::string_view key;        // decoded params.obj (every function but KEYS and STATS)
-  std::string_view value;      // source text of params.val (PUT)
+  // PUT: the source text of params.val, or with value_is_bytes the bytes
+  // params.bytes encodes (shmkv-protocol(7), Bytes over JSON).
+  std::string_view value;
+  bool value_is_bytes = false;
+  // GET: params.encoding is "base64": the reply says the value's kind and
+  // carries a bytes value in base64 (shmkv-protocol(7), Bytes over JSON).
+  bool typed = false;
   // PUT and EXPIRE: params.ttl in milliseconds, 1..kMaxTtlSeconds * 1000;
   // 0 when absent (PUT) or null (EXPIRE: remove the expiry).
   std::int64_t ttl_ms = 0;
@@ -65,6 +72,7 @@ class Parser {
 
  private:
   simdjson::ondemand::parser parser_;
+  std::string bytes_;  // PUT's params.bytes, decoded
   const bool debug_commands_;
 };
 

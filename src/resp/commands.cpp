@@ -23,7 +23,7 @@ namespace {
 // read it to decide what they may send.
 constexpr char kRedisVersion[] = "7.0.0";
 
-constexpr std::size_t kCommandCount = 44;  // the command table's size
+constexpr std::size_t kCommandCount = 47;  // the command table's size
 
 constexpr std::size_t kScanPage = 256;  // keys fetched per store call while walking
 
@@ -50,6 +50,13 @@ std::string_view quoted128(std::string_view s) {
 constexpr char kNotInteger[] = "ERR value is not an integer or out of range";
 constexpr char kSyntax[] = "ERR syntax error";
 constexpr char kOverflow[] = "ERR increment or decrement would overflow";
+
+// last_save_time is LASTSAVE's and INFO's rdb_last_save_time: the last
+// snapshot's Unix time, or the daemon's start before there is one.
+long long last_save_time(const scoreboard::Scoreboard& board) {
+  const std::int64_t last = board.snapshot.last_save.load();
+  return last ? last : static_cast<long long>(board.started);
+}
 
 // invalid_expire is Redis's error for an expiry out of range in command
 // name; shmkv also refuses one beyond store::kMaxTtlMs (10 years from now).
@@ -98,6 +105,7 @@ std::uint64_t scan_group(std::string_view key) {
 const Session::Command* Session::find(std::string_view name) {
   static const std::array<Command, kCommandCount> kCommands = {{
       {"append", 3, true, &Session::append},
+      {"bgsave", -1, true, &Session::bgsave},
       {"client", -2, false, &Session::client},
       {"command", -1, false, &Session::command},
       {"config", -2, true, &Session::config},
@@ -119,6 +127,7 @@ const Session::Command* Session::find(std::string_view name) {
       {"incrby", 3, true, &Session::incrby},
       {"info", -1, true, &Session::info},
       {"keys", 2, true, &Session::keys},
+      {"lastsave", 1, false, &Session::lastsave},
       {"mget", -2, true, &Session::mget},
       {"mset", -3, true, &Session::mset},
       {"msetnx", -3, true, &Session::msetnx},
@@ -131,6 +140,7 @@ const Session::Command* Session::find(std::string_view name) {
       {"quit", -1, false, &Session::quit},
       {"randomkey", 1, true, &Session::randomkey},
       {"reset", 1, false, &Session::reset},
+      {"save", 1, true, &Session::save},
       {"scan", -2, true, &Session::scan},
       {"select", 2, false, &Session::select},
       {"set", -3, true, &Session::set},
@@ -1006,9 +1016,17 @@ std::string Session::info_text(std::string_view wanted) {
           fmt::format("used_memory:{}\r\nused_memory_human:{:.2f}M\r\nmaxmemory:{}\r\nmaxmemory_human:{:.2f}M\r\n"
                       "maxmemory_policy:noeviction\r\n",
                       used, used / 1048576.0, counts.store_bytes, counts.store_bytes / 1048576.0));
+  // The snapshot is Redis's RDB here (shmkv-protocol(7), RESP commands):
+  // its last save, of any kind, is the "bgsave" Redis reports.
+  const bool saving = snapshotter::saving(board);
   section("persistence", "Persistence",
-          "loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
-          "rdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
+          fmt::format("loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\n"
+                      "rdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\n"
+                      "rdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:-1\r\n"
+                      "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n",
+                      snapshotter::changes_since_save(board), saving ? 1 : 0, last_save_time(board),
+                      board.snapshot.failed.load() ? "err" : "ok",
+                      board.snapshot.last_save.load() ? std::int64_t(board.snapshot.last_save_ms.load() / 1000) : -1));
   section("stats", "Stats",
           fmt::format("total_connections_received:{}\r\ntotal_commands_processed:{}\r\n"
                       "instantaneous_ops_per_sec:0\r\nrejected_connections:0\r\nexpired_keys:{}\r\n"
@@ -1043,7 +1061,9 @@ Session::After Session::config(const Args& a) {
   const store::Counts counts = keyspace_.counts();
   const std::pair<std::string_view, std::string> params[] = {
       {"maxmemory", std::to_string(counts.store_bytes)},
-      {"save", ""},
+      {"save", snapshotter::enabled(keyspace_.board()) && config_.snapshot_interval_s > 0
+                   ? fmt::format("{} 1", config_.snapshot_interval_s)
+                   : std::string()},
       {"appendonly", "no"},
       {"databases", "1"},
   };
@@ -1061,6 +1081,42 @@ Session::After Session::config(const Args& a) {
     writer_.bulk(p->first);
     writer_.bulk(p->second);
   }
+  return After::kContinue;
+}
+
+// save, bgsave and lastsave answer SAVE, BGSAVE and LASTSAVE over the
+// snapshot (shmkv-protocol(7), Snapshots), as Redis answers them over its
+// RDB file. SAVE answers once the file is on disk (after any save under way);
+// BGSAVE has the parent start a snapshot child and answers at once.
+Session::After Session::save(const Args&) {
+  snapshotter::Saved saved;
+  if (Status s = keyspace_.save(&saved); !s) {
+    writer_.error(s.code() == Status::Code::kInvalid ? "ERR " + s.message()
+                                                     : "ERR SAVE failed, the previous snapshot is kept: " + s.message());
+    return After::kContinue;
+  }
+  writer_.simple("OK");
+  return After::kContinue;
+}
+
+Session::After Session::bgsave(const Args& a) {
+  const bool schedule = a.size() == 2 && lower(a[1]) == "schedule";
+  if (a.size() > 2 || (a.size() == 2 && !schedule)) {
+    writer_.error(kSyntax);
+    return After::kContinue;
+  }
+  const Status s = snapshotter::request_save(keyspace_.board(), schedule);
+  if (s) writer_.simple("Background saving started");
+  else if (s.code() == Status::Code::kBusy && schedule) writer_.simple("Background saving scheduled");
+  else if (s.code() == Status::Code::kBusy) writer_.error("ERR Background save already in progress");
+  else writer_.error("ERR " + s.message());
+  return After::kContinue;
+}
+
+// LASTSAVE is the Unix time of the last snapshot written; before the first
+// one, the daemon's start, as Redis answers before its first save.
+Session::After Session::lastsave(const Args&) {
+  writer_.integer(last_save_time(keyspace_.board()));
   return After::kContinue;
 }
 

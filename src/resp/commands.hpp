@@ -22,6 +22,7 @@ class Session {
   struct Config {
     std::uint16_t port = 0;  // the RESP TCP port (0: none)
     int max_clients = 0;     // --max-children
+    int snapshot_interval_s = 0;  // --snapshot-interval, for CONFIG GET save
   };
 
   // What the connection does after a command's reply.
@@ -95,6 +96,9 @@ class Session {
   After info(const Args&);
   After config(const Args&);
   After time(const Args&);
+  After save(const Args&);
+  After bgsave(const Args&);
+  After lastsave(const Args&);
 
   // put_expiring stores a SET with an expiry (ttl_ms > 0), or when
   // ttl_ms <= 0 (an EXAT in the past) stores and at once deletes, as Redis

@@ -62,16 +62,26 @@ Status Keyspace::put(std::string_view key, std::string_view bytes) {
     return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
   store::PutOptions options;
   options.kind = store::Kind::kBytes;
-  InStore in_store(slot_);
-  return store_.put(key, bytes, options);
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.put(key, bytes, options);
+  }
+  if (s) snapshotter::changed(board_);
+  return s;
 }
 
 Status Keyspace::put_with(std::string_view key, std::string_view bytes, store::PutOptions options, bool* stored) {
   if (!simdjson::validate_utf8(key.data(), key.size()))
     return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
   options.kind = store::Kind::kBytes;
-  InStore in_store(slot_);
-  return store_.put(key, bytes, options, stored);
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.put(key, bytes, options, stored);
+  }
+  if (s && (!stored || *stored)) snapshotter::changed(board_);
+  return s;
 }
 
 Status Keyspace::incr(std::string_view key, std::int64_t by, std::int64_t* result, IncrRefused* refused) {
@@ -100,6 +110,7 @@ Status Keyspace::incr(std::string_view key, std::int64_t by, std::int64_t* resul
     InStore in_store(slot_);
     s = store_.incr(key, by, result);
   }
+  if (s) snapshotter::changed(board_);
   if (s.code() == Status::Code::kInvalid) *refused = IncrRefused::kNotInteger;  // changed meanwhile
   return s;
 }
@@ -110,6 +121,7 @@ Status Keyspace::expire(std::string_view key, std::int64_t ttl_ms, bool* found) 
     InStore in_store(slot_);
     s = store_.expire(key, ttl_ms);
   }
+  if (s) snapshotter::changed(board_);
   *found = s.is_ok();
   return s.is_not_found() ? Status::ok() : s;
 }
@@ -130,6 +142,7 @@ Status Keyspace::del(std::string_view key, bool* existed) {
     InStore in_store(slot_);
     s = store_.del(key);
   }
+  if (s) snapshotter::changed(board_);
   *existed = s.is_ok();
   return s.is_not_found() ? Status::ok() : s;
 }

@@ -1,8 +1,9 @@
 // Keyspace: what the RESP commands need of the store, in RESP's terms
 // (byte strings; shmkv-protocol(7), RESP values), over store::Store. Every
 // store call is marked "in the store" on the worker's scoreboard slot, so
-// that the parent knows what a death there means, and a store that recovery
-// has not rebuilt is not served.
+// that the parent knows what a death there means, a store that recovery
+// has not rebuilt is not served, and every change is counted for snapshots
+// (snapshotter::changed), as the JSON dispatcher counts its own.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "daemon/scoreboard.hpp"
+#include "daemon/snapshotter.hpp"
 #include "shmkv/status.hpp"
 #include "store/store.hpp"
 
@@ -56,6 +58,9 @@ class Keyspace {
   // null), in ascending byte order.
   Status scan(std::string_view prefix, const std::string_view* after, std::size_t limit, store::Page* page);
   store::Counts counts();
+  // save writes the snapshot now and returns once it is on disk
+  // (snapshotter::save, this worker's slot marked while it copies).
+  Status save(snapshotter::Saved* out) { return snapshotter::save(store_, board_, slot_, out); }
 
   scoreboard::Scoreboard& board() { return board_; }
 

@@ -83,18 +83,19 @@ struct Writer::Hash {
   ~Hash() { XXH3_freeState(state); }
 };
 
-Status Writer::open(const std::string& path, std::uint64_t records, std::unique_ptr<Writer>* out) {
+Status Writer::open(const std::string& path, std::uint64_t records, std::unique_ptr<Writer>* out, pid_t owner) {
   std::unique_ptr<Writer> w(new Writer);
   w->path_ = path;
   w->expected_ = records;
   w->hash_ = std::make_unique<Hash>();
   if (!w->hash_->state || XXH3_64bits_reset(w->hash_->state) != XXH_OK)
     return Status::io(fmt::format("snapshot {}: no memory for its checksum", path));
-  // A name no other writer uses (pid and a random number), created
-  // exclusively and never through a planted symlink.
+  // A name no other writer uses (the owner's pid and a random number),
+  // created exclusively and never through a planted symlink.
   std::random_device random;
   for (int attempt = 0;; ++attempt) {
-    w->temp_path_ = fmt::format("{}/{}{}.{:08x}", directory_of(path), temp_prefix(path), getpid(), random());
+    w->temp_path_ = fmt::format("{}/{}{}.{:08x}", directory_of(path), temp_prefix(path), owner ? owner : getpid(),
+                                random());
     w->fd_ = ::open(w->temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (w->fd_ >= 0) break;
     if (errno != EEXIST || attempt == 8) return Status::io(errno_text("create " + w->temp_path_, errno));
@@ -272,10 +273,10 @@ bool File::next(Record* r) {
   return true;
 }
 
-Status remove_temporaries(const std::string& path, int* removed) {
+Status remove_temporaries(const std::string& path, int* removed, pid_t owner) {
   *removed = 0;
   const std::string dir = directory_of(path);
-  const std::string prefix = temp_prefix(path);
+  const std::string prefix = owner ? fmt::format("{}{}.", temp_prefix(path), owner) : temp_prefix(path);
   DIR* d = ::opendir(dir.c_str());
   if (!d) {
     if (errno == ENOENT) return Status::ok();  // the write will say so

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include <sys/types.h>
+
 #include "shmkv/status.hpp"
 
 namespace shmkv::snapshot {
@@ -47,8 +49,12 @@ struct Record {
 // Writer destroyed uncommitted removes its temporary file.
 class Writer {
  public:
-  // open starts a snapshot of exactly `records` records for path.
-  static Status open(const std::string& path, std::uint64_t records, std::unique_ptr<Writer>* out);
+  // open starts a snapshot of exactly `records` records for path. The
+  // temporary file's name carries owner (0: this process), the process
+  // that answers for the save, so that remove_temporaries can remove what
+  // it left when it or its writer dies.
+  static Status open(const std::string& path, std::uint64_t records, std::unique_ptr<Writer>* out,
+                     pid_t owner = 0);
   ~Writer();
 
   // add appends a record. After an error the Writer is spent: destroy it.
@@ -108,7 +114,8 @@ class File {
 std::string temp_prefix(const std::string& path);
 
 // remove_temporaries removes the temporary files a crashed writer left
-// beside path; *removed counts them. Call it only when no writer runs.
-Status remove_temporaries(const std::string& path, int* removed);
+// beside path, those of owner's saves only when owner is not 0; *removed
+// counts them. Call it only when no writer of theirs runs.
+Status remove_temporaries(const std::string& path, int* removed, pid_t owner = 0);
 
 }  // namespace shmkv::snapshot

@@ -106,6 +106,18 @@ stop_daemon() {
   DAEMON_PID=
 }
 
+# kill_daemon: SIGKILL the daemon (no last snapshot, nothing cleaned up), and
+# wait up to 5 s for its workers, which leave when they see it gone.
+kill_daemon() {
+  local pids p i alive
+  pids=$(pgrep -P "$DAEMON_PID" || true)
+  kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" || true; DAEMON_PID=
+  for i in $(seq 100); do
+    alive=0; for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break; sleep 0.05
+  done
+}
+
 # start_helper READY COMMAND...: start a helper (such as a fake server) in the
 # background and wait at most 10 s until it has written the file READY; it is
 # killed when the test ends.

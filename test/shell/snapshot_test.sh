@@ -59,12 +59,7 @@ expect_eq "$(stat_field last_save)" 0 "last_save after an interval without chang
 "$SHMKV" -p "$PORT" put periodic '"saved by the interval"'
 for i in $(seq 100); do [ "$(stat_field changes_since_save)" = 0 ] && break; sleep 0.1; done
 expect_eq "$(stat_field changes_since_save)" 0 "changes_since_save after the interval"
-pids=$(pgrep -P "$DAEMON_PID" || true)
-kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" || true; DAEMON_PID=
-for i in $(seq 100); do
-  alive=0; for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
-  [ "$alive" = 0 ] && break; sleep 0.05
-done
+kill_daemon
 reboot
 start_daemon --snapshot "$SNAP"
 expect_eq "$("$SHMKV" -p "$PORT" get periodic)" '"saved by the interval"' "the PUT saved by the interval"

@@ -353,3 +353,47 @@ TEST_CASE("client: put with options, incr, expire and ttl send their params and 
   CHECK(seen[4] == R"({"func": "EXPIRE", "params": {"obj": "k", "ttl": null}})");
   CHECK(seen[6] == R"({"func": "TTL", "params": {"obj": "k"}})");
 }
+
+TEST_CASE("client: get_typed reads a value with its kind; put_bytes sends base64") {
+  std::vector<std::string> seen;
+  std::mutex seen_mutex;
+  FakeServer server([&](std::string_view body) {
+    const std::string b(body);
+    {
+      std::lock_guard<std::mutex> hold(seen_mutex);
+      seen.push_back(b);
+    }
+    if (contains(b, R"("func": "PUT")")) return ok("PUT", R"({"obj": "b", "response": "ok"})");
+    if (contains(b, R"("obj": "bin")")) return ok("GET", R"({"obj": "bin", "bytes": "/wAK", "kind": "bytes"})");
+    if (contains(b, R"("obj": "json")")) return ok("GET", R"({"obj": "json", "val": [1,  2], "kind": "json"})");
+    if (contains(b, R"("obj": "null")")) return ok("GET", R"({"obj": "null", "val": null, "kind": "json"})");
+    if (contains(b, R"("obj": "old")")) return ok("GET", R"({"obj": "old", "val": "text"})");  // before the extension
+    if (contains(b, R"("obj": "bad")")) return ok("GET", R"({"obj": "bad", "bytes": "/wA", "kind": "bytes"})");
+    return ok("GET", R"({"obj": "gone", "val": null, "kind": null})");
+  });
+  auto c = connect(server);
+  std::string value;
+  bool bytes = false;
+  REQUIRE_OK(c->get_typed("bin", &value, &bytes));
+  CHECK(value == std::string("\xff\x00\n", 3));
+  CHECK(bytes);
+  REQUIRE_OK(c->get_typed("json", &value, &bytes));
+  CHECK(value == "[1,  2]");
+  CHECK_FALSE(bytes);
+  REQUIRE_OK(c->get_typed("null", &value, &bytes));  // a stored null is found
+  CHECK(value == "null");
+  CHECK(c->get_typed("gone", &value, &bytes).is_not_found());
+  REQUIRE_OK(c->get_typed("old", &value, &bytes));
+  CHECK(value == "\"text\"");
+  CHECK_FALSE(bytes);
+  CHECK(c->get_typed("bad", &value, &bytes).code() == Status::Code::kCorrupt);
+  bool stored = false;
+  client::PutOptions options;
+  options.ttl_ms = 2000;
+  REQUIRE_OK(c->put_bytes("b", std::string("\x00\xfe", 2), options, &stored));
+  CHECK(stored);
+  std::lock_guard<std::mutex> hold(seen_mutex);
+  REQUIRE(seen.size() == 7);
+  CHECK(seen[0] == R"({"func": "GET", "params": {"obj": "bin", "encoding": "base64"}})");
+  CHECK(seen[6] == R"({"func": "PUT", "params": {"obj": "b", "bytes": "AP4=", "ttl": 2.000}})");
+}

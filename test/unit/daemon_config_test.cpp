@@ -134,6 +134,18 @@ TEST_CASE("daemon_config: --lock-timeout, and the salvage delay only with --debu
   CHECK(parse({"--debug-commands"}, &debug, &action).message() ==
         "SHMKVD_DEBUG_SALVAGE_DELAY_MS takes a whole number from 0 to 600000, not 'soon'");
   unsetenv("SHMKVD_DEBUG_SALVAGE_DELAY_MS");
+
+  setenv("SHMKVD_DEBUG_SNAPSHOT_DELAY_MS", "1500", 1);
+  daemon_config::Config plain_snapshot;
+  REQUIRE_OK(parse({}, &plain_snapshot, &action));
+  CHECK(plain_snapshot.debug_snapshot_delay_ms == 0);
+  daemon_config::Config debug_snapshot;
+  REQUIRE_OK(parse({"--debug-commands"}, &debug_snapshot, &action));
+  CHECK(debug_snapshot.debug_snapshot_delay_ms == 1500);
+  setenv("SHMKVD_DEBUG_SNAPSHOT_DELAY_MS", "-1", 1);
+  CHECK(parse({"--debug-commands"}, &debug_snapshot, &action).message() ==
+        "SHMKVD_DEBUG_SNAPSHOT_DELAY_MS takes a whole number from 0 to 600000, not '-1'");
+  unsetenv("SHMKVD_DEBUG_SNAPSHOT_DELAY_MS");
 }
 
 TEST_CASE("daemon_config: --resp-port and --resp-socket") {

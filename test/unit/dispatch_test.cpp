@@ -331,6 +331,48 @@ TEST_CASE("dispatch: a bytes value reads as a JSON string when UTF-8, else as an
   CHECK(replies[2].find(R"("val": "h)") != std::string::npos);
 }
 
+TEST_CASE("dispatch: GET with encoding base64 says the kind; PUT with bytes stores bytes") {
+  Harness h;
+  store::PutOptions bytes;
+  bytes.kind = store::Kind::kBytes;
+  REQUIRE_OK(h.store->put("bin", std::string("\xff\xfe\x00", 3), bytes));
+  REQUIRE_OK(h.store->put("j", "[1,  2]"));
+  REQUIRE_OK(h.store->put("n", "null"));
+  const auto replies = h.call_all({R"({"func": "GET", "params": {"obj": "bin", "encoding": "base64"}})",
+                                   R"({"func": "GET", "params": {"obj": "j", "encoding": "base64"}})",
+                                   R"({"func": "GET", "params": {"obj": "n", "encoding": "base64"}})",
+                                   R"({"func": "GET", "params": {"obj": "none", "encoding": "base64"}})",
+                                   R"({"func": "GET", "params": {"obj": "bin"}})"});
+  REQUIRE(replies.size() == 5);
+  CHECK(replies[0] == R"({"status": "OK", "response": {"func": "GET", "response": {"obj": "bin", "bytes": "//4A", "kind": "bytes"}}})");
+  CHECK(replies[1] == R"({"status": "OK", "response": {"func": "GET", "response": {"obj": "j", "val": [1,  2], "kind": "json"}}})");
+  CHECK(replies[2] == R"({"status": "OK", "response": {"func": "GET", "response": {"obj": "n", "val": null, "kind": "json"}}})");
+  CHECK(replies[3] == R"({"status": "OK", "response": {"func": "GET", "response": {"obj": "none", "val": null, "kind": null}}})");
+  CHECK(replies[4] == R"({"status": "ERROR", "error": "value of bin is binary: read it over RESP"})");
+
+  CHECK(h.call(R"({"func": "PUT", "params": {"obj": "b2", "bytes": "AP8=", "ttl": 100}})") ==
+        R"({"status": "OK", "response": {"func": "PUT", "response": {"obj": "b2", "response": "ok"}}})");
+  std::string value;
+  store::Kind kind = store::Kind::kJson;
+  REQUIRE_OK(h.store->get("b2", &value, &kind));
+  CHECK(value == std::string("\x00\xff", 2));
+  CHECK(kind == store::Kind::kBytes);
+  std::int64_t left = 0;
+  REQUIRE_OK(h.store->ttl("b2", &left));
+  CHECK(left > 99000);
+  CHECK(h.call(R"({"func": "PUT", "params": {"obj": "b2", "bytes": "", "if": "absent"}})").find("not stored") !=
+        std::string::npos);
+  // Bad params change nothing.
+  CHECK(h.call(R"({"func": "PUT", "params": {"obj": "b2", "bytes": "AP8"}})") ==
+        R"x({"status": "ERROR", "error": "params.bytes must be a string of base64 (RFC 4648, padded with =)"})x");
+  CHECK(h.call(R"({"func": "PUT", "params": {"obj": "b2", "bytes": "AA==", "val": 1}})") ==
+        R"({"status": "ERROR", "error": "give params.val or params.bytes, not both"})");
+  CHECK(h.call(R"({"func": "GET", "params": {"obj": "b2", "encoding": "hex"}})") ==
+        R"({"status": "ERROR", "error": "params.encoding must be \"base64\""})");
+  REQUIRE_OK(h.store->get("b2", &value, &kind));
+  CHECK(value == std::string("\x00\xff", 2));
+}
+
 TEST_CASE("dispatch: INCR, EXPIRE and TTL replies") {
   Harness h;
   CHECK(h.call(R"({"func": "INCR", "params": {"obj": "c", "by": -5}})") ==

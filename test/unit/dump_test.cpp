@@ -37,6 +37,23 @@ TEST_CASE("dump: every line it writes parses back to the PUT of the same key and
   }
 }
 
+TEST_CASE("dump: a bytes value goes as base64 and parses back to a PUT of bytes") {
+  std::string out;
+  cli::dump_line(out, "b", std::string("\xff\x00\n", 3), "1.5", true);
+  CHECK(out == "{\"obj\": \"b\", \"bytes\": \"/wAK\", \"ttl\": 1.5}\n");
+  out.pop_back();
+  std::string params;
+  REQUIRE_OK(cli::parse_dump_line(out, &params));
+  CHECK(params == R"({"obj": "b", "bytes": "/wAK", "ttl": 1.5})");
+  out.clear();
+  cli::dump_line(out, "e", "", {}, true);
+  CHECK(out == "{\"obj\": \"e\", \"bytes\": \"\"}\n");
+  // In RESP, bytes are written as they are, even when they look like a JSON string.
+  out.clear();
+  cli::resp_command(out, "q", "\"x\"", 0, true);
+  CHECK(out == "*3\r\n$3\r\nSET\r\n$1\r\nq\r\n$3\r\n\"x\"\r\n");
+}
+
 TEST_CASE("dump: restore keeps ttl, and refuses what is not a dump line") {
   std::string params;
   REQUIRE_OK(cli::parse_dump_line(R"({"ttl": 1.5, "val": 2, "obj": "k"})", &params));
@@ -48,7 +65,9 @@ TEST_CASE("dump: restore keeps ttl, and refuses what is not a dump line") {
   CHECK(!cli::parse_dump_line(R"({"obj": "k"})", &params));
   CHECK(!cli::parse_dump_line(R"({"obj": "k", "val": 1, "val_text": "2"})", &params));
   CHECK(!cli::parse_dump_line(R"({"obj": "k", "val_text": "[1,"})", &params));
-  CHECK(!cli::parse_dump_line(R"({"obj": "k", "bytes": "AAE="})", &params));
+  CHECK(!cli::parse_dump_line(R"({"obj": "k", "bytes": "AAE"})", &params));
+  CHECK(!cli::parse_dump_line(R"({"obj": "k", "bytes": 1})", &params));
+  CHECK(!cli::parse_dump_line(R"({"obj": "k", "bytes": "AAE=", "val": 1})", &params));
   CHECK(!cli::parse_dump_line(R"({"obj": "k", "val": 1, "other": 2})", &params));
 }
 

@@ -192,3 +192,31 @@ TEST_CASE("request: of duplicate members the last counts; names are compared dec
   CHECK(error_of(R"({"func": "PUT", "params": {"obj": "a", "val": 1, "ttl": 0.0004}})") ==
         "params.ttl must be at least 0.001 (one millisecond)");
 }
+
+TEST_CASE("request: PUT's bytes and GET's encoding (Bytes over JSON)") {
+  Parsed p;
+  parse(p, R"({"func": "PUT", "params": {"obj": "k", "bytes": "aGk="}})");
+  REQUIRE_OK(p.status);
+  CHECK(p.req.value == "hi");
+  CHECK(p.req.value_is_bytes);
+  parse(p, R"({"func": "PUT", "params": {"obj": "k", "val": "aGk="}})");
+  REQUIRE_OK(p.status);
+  CHECK(p.req.value == "\"aGk=\"");
+  CHECK(!p.req.value_is_bytes);
+  parse(p, R"({"func": "GET", "params": {"obj": "k", "encoding": "base64"}})");
+  REQUIRE_OK(p.status);
+  CHECK(p.req.typed);
+  parse(p, R"({"func": "GET", "params": {"obj": "k"}})");
+  REQUIRE_OK(p.status);
+  CHECK(!p.req.typed);
+  // Other functions do not read them.
+  CHECK(error_of(R"({"func": "DELETE", "params": {"obj": "k", "encoding": 5, "bytes": 1}})") == "(ok)");
+  CHECK(error_of(R"({"func": "PUT", "params": {"obj": "k", "bytes": "a Gk="}})") ==
+        "params.bytes must be a string of base64 (RFC 4648, padded with =)");
+  CHECK(error_of(R"({"func": "PUT", "params": {"obj": "k", "bytes": ["aGk="]}})") ==
+        "params.bytes must be a string of base64 (RFC 4648, padded with =)");
+  CHECK(error_of(R"({"func": "PUT", "params": {"obj": "k", "bytes": "aGk=", "val": 1}})") ==
+        "give params.val or params.bytes, not both");
+  CHECK(error_of(R"({"func": "GET", "params": {"obj": "k", "encoding": "BASE64"}})") ==
+        R"(params.encoding must be "base64")");
+}

@@ -368,7 +368,7 @@ TEST_CASE("connection commands") {
   CHECK(h.call({"CLIENT", "SETINFO", "lib-name", "x"}) == "+OK\r\n");
   CHECK(h.call({"CLIENT", "ID"}).rfind(":", 0) == 0);
   CHECK(h.call({"COMMAND", "DOCS"}) == "*0\r\n");
-  CHECK(h.call({"COMMAND", "COUNT"}) == ":44\r\n");
+  CHECK(h.call({"COMMAND", "COUNT"}) == ":47\r\n");
   const std::string t = h.call({"TIME"});
   CHECK(t.rfind("*2\r\n$10\r\n", 0) == 0);
   resp::Session::After after = resp::Session::After::kContinue;
@@ -455,4 +455,101 @@ TEST_CASE("integers parse as Redis's string2ll") {
   CHECK(resp::parse_integer("9223372036854775807", &v));
   for (const char* bad : {"", "-", "+1", "01", "-0", " 1", "1 ", "9223372036854775808", "1e3"})
     CHECK_MESSAGE(!resp::parse_integer(bad, &v), bad);
+}
+
+TEST_CASE("resp: every write counts as a change for snapshots; reads and writes that change nothing do not") {
+  Harness h;
+  auto changes = [&] { return h.board->snapshot.changes.load(); };
+  // Each command, and how many changes it makes.
+  const std::pair<std::vector<std::string>, int> cases[] = {
+      {{"SET", "a", "1"}, 1},
+      {{"SET", "a", "2", "EX", "100"}, 1},
+      {{"SET", "a", "3", "NX"}, 0},           // not stored
+      {{"SET", "b", "3", "XX"}, 0},           // not stored
+      {{"SET", "a", "4", "XX", "GET"}, 1},
+      {{"SET", "a", "5", "KEEPTTL"}, 1},
+      {{"SETNX", "a", "x"}, 0},
+      {{"SETNX", "n", "x"}, 1},
+      {{"SETEX", "e", "10", "x"}, 1},
+      {{"PSETEX", "e", "10000", "x"}, 1},
+      {{"MSET", "m1", "1", "m2", "2"}, 2},
+      {{"MSETNX", "m1", "1", "m3", "3"}, 0},
+      {{"MSETNX", "m4", "1", "m5", "3"}, 2},
+      {{"APPEND", "a", "x"}, 1},
+      {{"GETSET", "a", "y"}, 1},
+      {{"GETDEL", "a"}, 1},
+      {{"GETDEL", "a"}, 0},
+      {{"INCR", "i"}, 1},
+      {{"INCRBY", "i", "5"}, 1},
+      {{"DECR", "i"}, 1},
+      {{"DECRBY", "i", "2"}, 1},
+      {{"INCR", "n"}, 0},                     // not an integer
+      {{"EXPIRE", "i", "100"}, 1},
+      {{"PEXPIRE", "i", "100000"}, 1},
+      {{"EXPIREAT", "i", "1800000000"}, 1},
+      {{"PEXPIREAT", "i", "1800000000000"}, 1},
+      {{"EXPIRE", "none", "100"}, 0},
+      {{"PERSIST", "i"}, 1},
+      {{"DEL", "m1", "none"}, 1},
+      {{"UNLINK", "m2"}, 1},
+      {{"GET", "i"}, 0},
+      {{"MGET", "i", "n"}, 0},
+      {{"TTL", "i"}, 0},
+      {{"EXISTS", "i"}, 0},
+  };
+  for (const auto& [args, expected] : cases) {
+    CAPTURE(args[0]);
+    CAPTURE(args[1]);
+    const std::uint64_t before = changes();
+    h.call(args);
+    CHECK(changes() - before == std::uint64_t(expected));
+  }
+  const std::uint64_t keys = h.keyspace->counts().keys;
+  REQUIRE(keys > 0);
+  std::uint64_t before = changes();
+  CHECK(h.call({"FLUSHDB"}) == "+OK\r\n");
+  CHECK(changes() - before == keys);
+  h.call({"SET", "f", "1"});
+  before = changes();
+  CHECK(h.call({"FLUSHALL"}) == "+OK\r\n");
+  CHECK(changes() - before == 1);
+  before = changes();
+  h.call({"FLUSHALL"});
+  CHECK(changes() == before);
+}
+
+TEST_CASE("resp: SAVE, BGSAVE and LASTSAVE without a snapshot file; INFO persistence") {
+  Harness h;
+  h.board->started = 1'600'000'000;
+  CHECK(h.call({"SAVE"}) == "-ERR snapshots are off: start shmkvd with --snapshot PATH\r\n");
+  CHECK(h.call({"BGSAVE"}) == "-ERR snapshots are off: start shmkvd with --snapshot PATH\r\n");
+  CHECK(h.call({"BGSAVE", "SCHEDULE", "x"}) == "-ERR syntax error\r\n");
+  CHECK(h.call({"LASTSAVE"}) == ":1600000000\r\n");  // before any save: the start, as Redis
+  h.call({"SET", "k", "v"});
+  const std::string info = h.call({"INFO", "persistence"});
+  CHECK(info.find("rdb_changes_since_last_save:1\r\n") != std::string::npos);
+  CHECK(info.find("rdb_last_save_time:1600000000\r\n") != std::string::npos);
+  CHECK(info.find("rdb_last_bgsave_status:ok\r\n") != std::string::npos);
+  CHECK(info.find("rdb_bgsave_in_progress:0\r\n") != std::string::npos);
+  CHECK(h.call({"CONFIG", "GET", "save"}) == "*2\r\n$4\r\nsave\r\n$0\r\n\r\n");
+}
+
+TEST_CASE("resp: SAVE writes the snapshot and LASTSAVE and INFO say so") {
+  Harness h;
+  char dir[] = "/tmp/shmkv-resp-save-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string path = std::string(dir) + "/s.snap";
+  REQUIRE_OK(snapshotter::init(*h.board, path));
+  h.call({"SET", "k", "v"});
+  CHECK(h.call({"SAVE"}) == "+OK\r\n");
+  CHECK(h.call({"LASTSAVE"}) == fmt::format(":{}\r\n", h.board->snapshot.last_save.load()));
+  CHECK(h.board->snapshot.last_save.load() > 0);
+  CHECK(h.call({"INFO", "persistence"}).find("rdb_changes_since_last_save:0\r\n") != std::string::npos);
+  CHECK(h.board->snapshot.last_save_keys.load() == 1);
+  // A save that fails (its directory gone) is an error, and INFO says err.
+  std::remove(path.c_str());
+  REQUIRE(rmdir(dir) == 0);
+  const std::string failed = h.call({"SAVE"});
+  CHECK(failed.rfind("-ERR SAVE failed, the previous snapshot is kept: create ", 0) == 0);
+  CHECK(h.call({"INFO", "persistence"}).find("rdb_last_bgsave_status:err\r\n") != std::string::npos);
 }
