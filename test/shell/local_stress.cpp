@@ -52,6 +52,9 @@ constexpr int kKeysPerWriter = 6000;  // enough for the index to grow several ti
 // whose node a writer is unlinking and freeing, and whose memory the next
 // write takes again, which is where a torn read would show.
 constexpr int kHot = 8;
+// Each writer's first kWarm writes are of new keys, so that even a slow run
+// passes 4096 keys (the index grows at 2048 and 4096) with readers reading.
+constexpr int kWarm = 1500;
 constexpr std::size_t kBatch = 16;    // writes pipelined per round trip
 
 // The counts each process reports to the parent through a pipe.
@@ -168,15 +171,17 @@ Counts run_writer(int port, const std::string& name, double seconds, int id) {
       const unsigned p = rng() % 100;
       const bool hot = rng() % 100 < 40;
       int n;
-      if (next_new < kKeysPerWriter && (p < 35 || next_new < 64)) {
+      bool fresh = false;
+      if (next_new < kKeysPerWriter && (p < 35 || next_new < kWarm)) {
         n = next_new++;
+        fresh = true;
       } else {
         n = int(rng() % unsigned(hot ? kHot : next_new));
       }
       // One write per key in a batch, so that the plan's order is the store's.
       if (std::any_of(planned.begin(), planned.end(), [n](const Planned& x) { return x.n == n; })) continue;
       const std::string key = key_name(id, n);
-      if (p >= 35 && p < 45) {
+      if (!fresh && p >= 35 && p < 45) {
         if (Status s = batch.del(key); !s) {
           std::fprintf(stderr, "writer %d: DELETE refused: %s\n", id, s.message().c_str());
           ++c.errors;
