@@ -168,7 +168,7 @@ FUZZ_SECONDS  ?= 30
 # rest of the library (sockets, processes, the client) is not compiled again.
 FUZZ_LIB_SRCS := $(wildcard src/common/*.cpp src/protocol/*.cpp src/store/*.cpp) \
                  $(wildcard src/resp/*.cpp) src/daemon/dispatch.cpp src/daemon/scoreboard.cpp \
-                 src/daemon/snapshotter.cpp
+                 src/daemon/snapshotter.cpp src/local/image.cpp
 FUZZ_OBJS     := $(FUZZ_LIB_SRCS:src/%.cpp=$(FUZZ_DIR)/obj/%.o)
 FUZZ_SRCS     := $(wildcard test/fuzz/*_fuzz.cpp)
 FUZZ_TARGETS  := $(FUZZ_SRCS:test/fuzz/%.cpp=$(FUZZ_DIR)/%)

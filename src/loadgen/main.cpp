@@ -1,6 +1,7 @@
 // shmkv-bench: a load generator for shmkvd in the spirit of redis-benchmark.
-// This file reads the command line, runs the load (bench.cpp, one thread,
-// epoll) and reports: a summary for people, or one JSON object with --json.
+// This file reads the command line, runs the load (loadgen.cpp, one thread,
+// epoll; or with --local, local_load.cpp, reader processes) and reports: a
+// summary for people, or one JSON object with --json.
 // Exit status: 0 every reply was right, 1 any error (error reply, wrong reply,
 // connection error), 2 usage error, 3 the server could not be reached.
 
@@ -16,8 +17,10 @@
 #include <fmt/format.h>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "loadgen/loadgen.hpp"
+#include "loadgen/local_load.hpp"
 #include "protocol/json.hpp"
 #include "shmkv/version.hpp"
 
@@ -32,10 +35,14 @@ constexpr char kUsageText[] =
     "                   [-n REQUESTS | -d SECONDS] [--mode conn|keep] [-P DEPTH]\n"
     "                   [-r KEYS] [--sequential] [--get-ratio RATIO | --incr]\n"
     "                   [--value-size BYTES] [-t SECONDS] [--json]\n"
+    "       shmkv-bench --local NAME [-h HOST] [-p PORT | -s PATH] [-c READERS]\n"
+    "                   [-n REQUESTS | -d SECONDS] [-r KEYS] [--sequential]\n"
+    "                   [--value-size BYTES] [-t SECONDS] [--json]\n"
     "       shmkv-bench --help | --version\n"
     "\n"
     "Send GET and PUT requests to shmkvd from many connections, check every\n"
-    "reply, and report requests per second and latency percentiles.\n"
+    "reply, and report requests per second and latency percentiles. With\n"
+    "--local, GET the keys straight from shmkvd's segment NAME instead.\n"
     "\n"
     "  -h, --host HOST          server host name or address (default 127.0.0.1)\n"
     "  -p, --port PORT          server TCP port (default 4444)\n"
@@ -53,6 +60,9 @@ constexpr char kUsageText[] =
     "      --value-size BYTES   length of each PUT's value, a JSON string (default 32)\n"
     "  -t, --timeout SECONDS    a connection without progress this long is an error\n"
     "                           (default 5)\n"
+    "      --local NAME         GETs by -c reader processes (default 1) from the\n"
+    "                           segment of shmkvd --name NAME on this host; with -h,\n"
+    "                           -p or -s the keyspace is first PUT through that shmkvd\n"
     "      --json               print the results as one JSON object\n"
     "      --help               print this help and exit\n"
     "      --version            print the version and exit\n"
@@ -93,7 +103,28 @@ std::string describe(const loadgen::Config& o) {
   return fmt::format("{}, {}, {} connection{}", o.address.text, mode, o.connections, o.connections == 1 ? "" : "s");
 }
 
+std::string local_target(const std::string& name) { return "local:" + name; }
+
 double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+// Local GETs take microseconds: they are reported in microseconds, and with
+// nanoseconds in the JSON's milliseconds.
+void print_local_text(const loadgen::LocalConfig& o, const loadgen::Result& r, std::uint64_t found) {
+  const double rate = r.seconds > 0 ? static_cast<double>(r.answered()) / r.seconds : 0;
+  const auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e3; };
+  std::printf("shmkv-bench %s: local segment %s, %d reader process%s\n", kVersion, o.name.c_str(), o.readers,
+              o.readers == 1 ? "" : "es");
+  std::printf("  workload     100%% GET, %llu keys (%s)\n", static_cast<unsigned long long>(o.keyspace),
+              o.sequential ? "in order" : "at random");
+  std::printf("  requests     %llu in %.3f s: %llu ok (%llu found), %llu errors\n",
+              static_cast<unsigned long long>(r.answered()), r.seconds, static_cast<unsigned long long>(r.ok),
+              static_cast<unsigned long long>(found), static_cast<unsigned long long>(r.errors()));
+  std::printf("  requests/s   %.0f\n", rate);
+  std::printf("  latency us   p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (mean %.3f)\n",
+              us(r.latency.percentile(50)), us(r.latency.percentile(90)), us(r.latency.percentile(99)),
+              us(r.latency.percentile(99.9)), us(r.latency.max()), r.latency.mean() / 1e3);
+  for (const std::string& e : r.examples) std::printf("  e.g.         %s\n", e.c_str());
+}
 
 void print_text(const loadgen::Config& o, const loadgen::Result& r) {
   const double rate = r.seconds > 0 ? static_cast<double>(r.answered()) / r.seconds : 0;
@@ -121,21 +152,29 @@ void print_text(const loadgen::Config& o, const loadgen::Result& r) {
   for (const std::string& e : r.examples) std::printf("  e.g.         %s\n", e.c_str());
 }
 
-void print_json(const loadgen::Config& o, const loadgen::Result& r) {
+// print_json prints the one JSON object of a run; found is a --local run's
+// count of GETs that found their key (-1: not a local run).
+void print_json(const loadgen::Config& o, const loadgen::Result& r, std::int64_t found = -1) {
   const double rate = r.seconds > 0 ? static_cast<double>(r.answered()) / r.seconds : 0;
+  const bool local = found >= 0;
+  const char* mode = local ? "local" : o.mode == loadgen::Mode::kConn ? "conn" : "keep";
+  // Milliseconds to the nanosecond for local GETs, to the microsecond otherwise.
+  const int digits = local ? 6 : 3;
   std::string out = fmt::format(
       R"({{"program": "shmkv-bench", "version": {}, "target": {}, "mode": "{}", "connections": {}, )"
       R"("pipeline": {}, "keyspace": {}, "sequential": {}, "incr": {}, "get_ratio": {}, "value_size": {}, )"
       R"("requests": {}, "ok": {}, "errors": {}, "error_replies": {}, "wrong_replies": {}, )"
       R"("connection_errors": {}, "unanswered": {}, "seconds": {:.3f}, "requests_per_second": {:.0f}, )"
-      R"("latency_ms": {{"p50": {:.3f}, "p90": {:.3f}, "p99": {:.3f}, "p99.9": {:.3f}, "max": {:.3f}, )"
-      R"("mean": {:.3f}}}, "error_examples": [)",
-      json::Quoted{kVersion}, json::Quoted{o.address.text}, o.mode == loadgen::Mode::kConn ? "conn" : "keep",
-      o.connections, o.mode == loadgen::Mode::kConn ? 1 : o.pipeline, o.workload.keyspace, o.workload.sequential,
+      R"("latency_ms": {{"p50": {:.{}f}, "p90": {:.{}f}, "p99": {:.{}f}, "p99.9": {:.{}f}, "max": {:.{}f}, )"
+      R"("mean": {:.{}f}}}, )",
+      json::Quoted{kVersion}, json::Quoted{o.address.text}, mode, o.connections,
+      o.mode == loadgen::Mode::kConn ? 1 : o.pipeline, o.workload.keyspace, o.workload.sequential,
       o.workload.incr, o.workload.get_ratio, o.workload.value_size, r.answered() + r.unanswered, r.ok, r.errors(),
       r.error_replies, r.wrong_replies, r.connection_errors, r.unanswered, r.seconds, rate,
-      ms(r.latency.percentile(50)), ms(r.latency.percentile(90)), ms(r.latency.percentile(99)),
-      ms(r.latency.percentile(99.9)), ms(r.latency.max()), r.latency.mean() / 1e6);
+      ms(r.latency.percentile(50)), digits, ms(r.latency.percentile(90)), digits, ms(r.latency.percentile(99)),
+      digits, ms(r.latency.percentile(99.9)), digits, ms(r.latency.max()), digits, r.latency.mean() / 1e6, digits);
+  if (local) out += fmt::format(R"("found": {}, )", found);
+  out += R"("error_examples": [)";
   for (std::size_t i = 0; i < r.examples.size(); ++i) {
     if (i > 0) out += ", ";
     json::append_quoted(out, r.examples[i]);
@@ -162,10 +201,85 @@ void raise_file_limit(int connections) {
   setrlimit(RLIMIT_NOFILE, &limit);
 }
 
+void stop_on_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESETHAND;  // a second ^C ends the program at once
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// run_local is shmkv-bench --local: PUT the keyspace through the daemon
+// first when it was named (load), then GET the keys from the segment.
+int run_local(loadgen::Config config, const std::string& name, bool readers_given, bool load,
+              const std::string& host, std::uint16_t port, const std::string& socket_path, bool json_output) {
+  stop_on_signals();
+  if (load) {
+    loadgen::Config put = config;
+    const Status resolved = socket_path.empty() ? net::resolve_tcp(host, port, &put.address)
+                                                : net::resolve_unix(socket_path, &put.address);
+    if (!resolved) {
+      std::fprintf(stderr, "shmkv-bench: %s\n", resolved.message().c_str());
+      return resolved.code() == Status::Code::kInvalid ? kUsage : kNoServer;
+    }
+    put.connections = 2;
+    put.pipeline = 32;
+    put.requests = config.workload.keyspace;
+    put.seconds = 0;
+    put.workload.sequential = true;
+    put.workload.get_ratio = 0;
+    loadgen::Result loaded;
+    if (Status s = loadgen::run(put, &g_stop, {}, &loaded); !s) {
+      std::fprintf(stderr, "shmkv-bench: %s (is shmkvd running there? see -h, -p and -s)\n", s.message().c_str());
+      return kNoServer;
+    }
+    if (loaded.errors() > 0) {
+      std::fprintf(stderr, "shmkv-bench: %llu errors putting the keyspace: %s\n",
+                   static_cast<unsigned long long>(loaded.errors()),
+                   loaded.examples.empty() ? "" : loaded.examples.front().c_str());
+      return kErrors;
+    }
+  }
+  loadgen::LocalConfig local;
+  local.name = name;
+  local.readers = readers_given ? config.connections : 1;
+  local.requests = config.requests;
+  local.seconds = config.seconds;
+  local.keyspace = config.workload.keyspace;
+  local.sequential = config.workload.sequential;
+  loadgen::Result result;
+  std::uint64_t found = 0;
+  if (Status s = loadgen::run_local(local, &g_stop, &result, &found); !s) {
+    std::fprintf(stderr, "shmkv-bench: %s\n", s.message().c_str());
+    return kNoServer;
+  }
+  if (json_output) {
+    config.address.text = local_target(name);
+    config.connections = local.readers;
+    config.mode = loadgen::Mode::kKeep;
+    config.pipeline = 1;
+    config.workload.get_ratio = 1;
+    print_json(config, result, static_cast<std::int64_t>(found));
+  } else {
+    print_local_text(local, result, found);
+  }
+  return result.errors() > 0 ? kErrors : kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  enum { kOptMode = 256, kOptGetRatio, kOptValueSize, kOptSequential, kOptIncr, kOptJson, kOptHelp, kOptVersion };
+  enum {
+    kOptMode = 256,
+    kOptGetRatio,
+    kOptValueSize,
+    kOptSequential,
+    kOptIncr,
+    kOptJson,
+    kOptLocal,
+    kOptHelp,
+    kOptVersion
+  };
   static const option kOptions[] = {
       {"host", required_argument, nullptr, 'h'},
       {"port", required_argument, nullptr, 'p'},
@@ -182,6 +296,7 @@ int main(int argc, char** argv) {
       {"value-size", required_argument, nullptr, kOptValueSize},
       {"timeout", required_argument, nullptr, 't'},
       {"json", no_argument, nullptr, kOptJson},
+      {"local", required_argument, nullptr, kOptLocal},
       {"help", no_argument, nullptr, kOptHelp},
       {"version", no_argument, nullptr, kOptVersion},
       {nullptr, 0, nullptr, 0},
@@ -193,6 +308,10 @@ int main(int argc, char** argv) {
   bool tcp_given = false;
   bool requests_given = false;
   bool json_output = false;
+  std::string local_name;
+  bool local_given = false;
+  bool connections_given = false;
+  std::vector<std::string> network_only;  // options that --local refuses
   opterr = 0;
   for (;;) {
     const int prev = optind;
@@ -216,6 +335,7 @@ int main(int argc, char** argv) {
         if (!parse_count(arg, 1, 10000, &n))
           return usage_error(fmt::format("-c takes a number of connections from 1 to 10000, not '{}'", arg));
         config.connections = static_cast<int>(n);
+        connections_given = true;
         break;
       case 'n':
         if (!parse_count(arg, 1, UINT64_MAX / 2, &config.requests))
@@ -227,11 +347,13 @@ int main(int argc, char** argv) {
           return usage_error(fmt::format("-d takes seconds from 0.001 to 86400, e.g. 5 or 0.5, not '{}'", arg));
         break;
       case kOptMode:
+        network_only.push_back("--mode");
         if (arg == "conn") config.mode = loadgen::Mode::kConn;
         else if (arg == "keep") config.mode = loadgen::Mode::kKeep;
         else return usage_error(fmt::format("--mode takes conn or keep, not '{}'", arg));
         break;
       case 'P':
+        network_only.push_back("-P");
         if (!parse_count(arg, 1, 10000, &n))
           return usage_error(fmt::format("-P takes a pipeline depth from 1 to 10000, not '{}'", arg));
         config.pipeline = static_cast<int>(n);
@@ -241,8 +363,12 @@ int main(int argc, char** argv) {
           return usage_error(fmt::format("-r takes a number of keys from 1 to {}, not '{}'", workload::kMaxKeyspace, arg));
         break;
       case kOptSequential: config.workload.sequential = true; break;
-      case kOptIncr: config.workload.incr = true; break;
+      case kOptIncr:
+        config.workload.incr = true;
+        network_only.push_back("--incr");
+        break;
       case kOptGetRatio:
+        network_only.push_back("--get-ratio");
         if (!parse_real(optarg, 0, 1, &config.workload.get_ratio))
           return usage_error(fmt::format("--get-ratio takes a number from 0 to 1, not '{}'", arg));
         break;
@@ -260,6 +386,12 @@ int main(int argc, char** argv) {
         break;
       }
       case kOptJson: json_output = true; break;
+      case kOptLocal:
+        if (arg.empty() || arg.find('/') != std::string_view::npos)
+          return usage_error(fmt::format("--local takes a segment name as shmkvd --name takes, not '{}'", arg));
+        local_name = arg;
+        local_given = true;
+        break;
       case kOptHelp: std::fputs(kUsageText, stdout); return kOk;
       case kOptVersion: std::printf("shmkv-bench %s\n", kVersion); return kOk;
       case ':': return usage_error(fmt::format("{} needs a value", option));
@@ -272,6 +404,13 @@ int main(int argc, char** argv) {
   if (config.seconds > 0) config.requests = 0;
   if (config.mode == loadgen::Mode::kConn && config.pipeline > 1)
     return usage_error("-P needs --mode keep: a version-1 connection carries one request");
+  if (local_given && !network_only.empty())
+    return usage_error(fmt::format("--local measures GETs only: leave out {}", network_only.front()));
+  if (local_given && connections_given && config.connections > 256)
+    return usage_error(fmt::format("-c with --local takes 1 to 256 reader processes, not {}", config.connections));
+
+  if (local_given) return run_local(config, local_name, connections_given, tcp_given || !socket_path.empty(),
+                                    host, static_cast<std::uint16_t>(port), socket_path, json_output);
 
   const Status resolved = socket_path.empty()
                               ? net::resolve_tcp(host, static_cast<std::uint16_t>(port), &config.address)
@@ -281,11 +420,7 @@ int main(int argc, char** argv) {
     return resolved.code() == Status::Code::kInvalid ? kUsage : kNoServer;
   }
   raise_file_limit(config.connections);
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sa.sa_flags = SA_RESETHAND;  // a second ^C ends the program at once
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  stop_on_signals();
 
   const bool live = isatty(STDERR_FILENO);
   loadgen::Result result;
