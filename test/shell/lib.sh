@@ -38,6 +38,8 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+# A test stopped from outside (run-tests' timeout) still cleans up.
+trap 'exit 143' TERM
 
 fail() {
   echo "FAIL: $*" >&2
@@ -135,9 +137,16 @@ start_helper() {
 }
 
 stop_helpers() {
-  local pid
+  local pid i
   for pid in "${HELPER_PIDS[@]}"; do
     kill "$pid" 2>/dev/null || true
+    # A helper that ignores SIGTERM for 5 s (strace caught early in its
+    # start) is killed, so that no test waits for one forever.
+    for i in $(seq 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
   HELPER_PIDS=()

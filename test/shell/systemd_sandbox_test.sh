@@ -41,8 +41,11 @@ NOTIFY_SOCKET=$WORK/notify strace -f -qq -o "$WORK/trace" \
   2>>"$DAEMON_LOG" &
 TRACER=$!
 HELPER_PIDS+=("$TRACER")
+# strace forks short-lived children of its own first, to probe what ptrace
+# can do: the daemon is the child that runs systemd-socket-activate (which
+# then becomes shmkvd, the same pid). ps exits 1 while there is no child.
 for i in $(seq 100); do
-  DAEMON_PID=$(ps -o pid= --ppid "$TRACER" | tr -d ' ')
+  DAEMON_PID=$( (ps -o pid=,comm= --ppid "$TRACER" || true) | awk '$2 ~ /^systemd-socket/ || $2 == "shmkvd" { print $1 }')
   [ -n "$DAEMON_PID" ] && break
   sleep 0.1
 done
