@@ -22,8 +22,6 @@
 // reopened before a call sends anything. A request is never sent twice.
 #pragma once
 
-#include <simdjson.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -208,7 +206,10 @@ class Client {
   const std::string& name() const { return name_; }
 
  private:
-  explicit Client(const Endpoint& endpoint) : endpoint_(endpoint), name_(endpoint.name()) {}
+  explicit Client(const Endpoint& endpoint);
+  // ReplyParser parses replies, with buffers kept from one to the next
+  // (simdjson's, which this header leaves to client.cpp).
+  struct ReplyParser;
 
   Status open();
   Status reopen_if_closed();
@@ -226,8 +227,8 @@ class Client {
   const std::string name_;
   int fd_ = -1;     // -1 between a failure and the next call
   std::string in_;  // reply bytes read and not yet decoded; capacity keeps
-                    // simdjson::SIMDJSON_PADDING spare bytes after them
-  simdjson::ondemand::parser parser_;
+                    // the parser's padding (64 bytes) spare after them
+  std::unique_ptr<ReplyParser> parser_;
 };
 
 }  // namespace shmkv::client

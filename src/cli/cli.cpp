@@ -1,6 +1,5 @@
 #include "cli/cli.hpp"
 
-#include <simdjson.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -261,7 +260,7 @@ Status parse_line(std::string_view line, Command* out, bool* blank) {
 Status prepare(Command* command, std::FILE* in) {
   std::vector<std::string>& args = command->args;
   // The first argument is the KEY, PREFIX or FUNC; JSON is checked below.
-  if (!args.empty() && !simdjson::validate_utf8(args[0].data(), args[0].size())) {
+  if (!args.empty() && !json::is_utf8(args[0])) {
     const char* what = command->verb == Verb::kKeys ? "PREFIX" : command->verb == Verb::kCall ? "FUNC" : "KEY";
     return Status::invalid(fmt::format("{} is not valid UTF-8", what));
   }
@@ -287,7 +286,7 @@ Status prepare(Command* command, std::FILE* in) {
     if (Status s = read_all(in, &value); !s) return s;
   }
   if (command->string) {
-    if (!simdjson::validate_utf8(value.data(), value.size())) return Status::invalid("TEXT for put is not valid UTF-8");
+    if (!json::is_utf8(value)) return Status::invalid("TEXT for put is not valid UTF-8");
     std::string quoted;
     json::append_quoted(quoted, value);
     value = std::move(quoted);

@@ -1,7 +1,5 @@
 #include "cli/dump.hpp"
 
-#include <simdjson.h>
-
 #include <fmt/format.h>
 
 #include <time.h>
@@ -13,7 +11,7 @@
 #include <vector>
 
 #include "protocol/base64.hpp"
-#include "protocol/json.hpp"
+#include "protocol/json_ondemand.hpp"
 
 namespace shmkv::cli {
 namespace {
@@ -125,10 +123,10 @@ Status dump(client::Client& client, std::string_view prefix, DumpFormat format, 
 Status parse_dump_line(std::string_view line, std::string* params) {
   if (Status s = json::check_value(line); !s) return Status::invalid("not one JSON object: " + s.message());
   const simdjson::padded_string text(line);
-  od::parser parser;
+  json::OnDemandParser on_demand;
   od::document doc;
   od::object object;
-  if (parser.iterate(text).get(doc) || doc.get_object().get(object))
+  if (on_demand.parser.iterate(text).get(doc) || doc.get_object().get(object))
     return Status::invalid(R"(not a JSON object {"obj": KEY, "val": VALUE})");
   std::string_view key, val, val_text, encoded, ttl;
   bool has_key = false, has_val = false, has_text = false, has_bytes = false, has_ttl = false;

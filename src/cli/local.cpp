@@ -1,6 +1,5 @@
 #include "cli/local.hpp"
 
-#include <simdjson.h>
 
 #include <fmt/format.h>
 
@@ -28,7 +27,7 @@ Status get(local::Reader& reader, const Command& command, std::FILE* out) {
       return Status::ok();
     }
     // As shmkvd's GET answers for bytes (shmkv-protocol(7), Value kinds).
-    if (!simdjson::validate_utf8(value.data(), value.size()))
+    if (!json::is_utf8(value))
       return Status::server(fmt::format("the value of {} is binary: print its bytes with get -r", json::Quoted{key}));
     std::string quoted;
     json::append_quoted(quoted, value);

@@ -13,7 +13,7 @@
 
 #include "protocol/base64.hpp"
 #include "protocol/frame.hpp"
-#include "protocol/json.hpp"
+#include "protocol/json_ondemand.hpp"
 #include "common/net.hpp"
 
 namespace shmkv::client {
@@ -142,6 +142,11 @@ Status Client::connect(const Endpoint& endpoint, std::unique_ptr<Client>* out) {
   return Status::ok();
 }
 
+struct Client::ReplyParser : json::OnDemandParser {};
+
+Client::Client(const Endpoint& endpoint)
+    : endpoint_(endpoint), name_(endpoint.name()), parser_(std::make_unique<ReplyParser>()) {}
+
 Client::~Client() { close_connection(); }
 
 Status Client::open() {
@@ -222,11 +227,11 @@ Status Client::exchange(const Batch& batch, std::vector<Result>* results) {
   return Status::ok();
 }
 
-// read_some appends what the socket has to in_, keeping SIMDJSON_PADDING
+// read_some appends what the socket has to in_, keeping json::kPadding
 // spare bytes of capacity after it for the parser.
 Status Client::read_some(std::size_t replies, std::size_t expected) {
   const std::size_t used = in_.size();
-  in_.resize(used + kReadChunk + simdjson::SIMDJSON_PADDING);
+  in_.resize(used + kReadChunk + json::kPadding);
   const ssize_t n = recv(fd_, in_.data() + used, kReadChunk, MSG_DONTWAIT);
   const int err = errno;
   in_.resize(used + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
@@ -271,7 +276,7 @@ Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_
   od::document doc;
   od::object top;
   std::string_view status;
-  if (parser_.iterate(body.data(), length, in_.capacity() - body_at).get(doc) || doc.get_object().get(top) ||
+  if (parser_->parser.iterate(body.data(), length, in_.capacity() - body_at).get(doc) || doc.get_object().get(top) ||
       top["status"].get_string().get(status))
     return broken("no status");
   if (entry.kind == Batch::Kind::kCall) result->text.assign(body);
@@ -508,7 +513,7 @@ Status Client::keys(std::string_view prefix, std::optional<std::string_view> aft
   const simdjson::padded_string text(result.text);
   od::document doc;
   od::array keys;
-  if (parser_.iterate(text).get(doc) || doc["keys"].get_array().get(keys)) return broken("no keys");
+  if (parser_->parser.iterate(text).get(doc) || doc["keys"].get_array().get(keys)) return broken("no keys");
   page->keys.clear();
   for (auto element : keys) {
     std::string_view key;
@@ -549,7 +554,7 @@ Status Client::stats(std::vector<Stat>* stats) {
   od::document doc;
   od::object members;
   stats->clear();
-  if (parser_.iterate(text).get(doc) || doc.get_object().get(members))
+  if (parser_->parser.iterate(text).get(doc) || doc.get_object().get(members))
     return Status::corrupt(fmt::format("{} sent STATS that are not an object: {:.200}", name_, object));
   for (auto member : members) {
     od::field field;

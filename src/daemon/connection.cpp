@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <sys/timerfd.h>
 #include <sys/socket.h>
-#include <simdjson.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 
 #include "protocol/frame.hpp"
 #include "common/log.hpp"
+#include "protocol/json.hpp"
 #include "common/net.hpp"
 #include "protocol/reply.hpp"
 
@@ -52,7 +52,7 @@ std::size_t reply_limit(std::size_t max_message) {
 Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const Config& config,
                  scoreboard::Slot* slot)
     : config_(config),
-      capacity_(frame::kHeaderSize + config.max_message + simdjson::SIMDJSON_PADDING),
+      capacity_(frame::kHeaderSize + config.max_message + json::kPadding),
       buffer_(new char[capacity_]),
       dispatcher_(store, board, {config.max_message, config.debug_commands, slot, reply_limit(config.max_message)}) {}
 
@@ -143,7 +143,7 @@ bool Handler::send_replies(int fd, bool keep) {
 
 void Handler::serve(int fd) {
   char* const buffer = buffer_.get();
-  const std::size_t usable = capacity_ - simdjson::SIMDJSON_PADDING;
+  const std::size_t usable = capacity_ - json::kPadding;
   std::size_t used = 0;
   out_.clear();
   timer_armed_ = false;

@@ -5,7 +5,6 @@
 #include <ctime>
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
 #include "protocol/frame.hpp"
 #include "protocol/json.hpp"
@@ -109,7 +108,7 @@ void Dispatcher::flush_gets(std::string& out) {
     if (l.found && l.kind == store::Kind::kBytes) {
       // Bytes (written over RESP) read as a JSON string when they are
       // UTF-8, and are refused otherwise (shmkv-protocol(7), Value kinds).
-      if (!simdjson::validate_utf8(l.value.data(), l.value.size())) {
+      if (!json::is_utf8(l.value)) {
         reply::error(out, queued_versions_[i], fmt::format("value of {} is binary: read it over RESP", l.key));
         continue;
       }

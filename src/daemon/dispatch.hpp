@@ -16,7 +16,7 @@
 namespace shmkv::dispatch {
 
 // Message is one framed request: its body is followed by
-// simdjson::SIMDJSON_PADDING readable bytes, counted in capacity.
+// json::kPadding readable bytes, counted in capacity.
 struct Message {
   std::int32_t version;
   const char* body;

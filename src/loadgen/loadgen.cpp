@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "protocol/frame.hpp"
+#include "protocol/json.hpp"
 
 namespace shmkv::loadgen {
 namespace {
@@ -58,7 +59,7 @@ struct Connection {
   std::uint64_t last_progress_ns = 0;  // connect, or the last byte sent or received
   std::uint64_t open_at_ns = 0;        // in the open queue: not before this
 
-  std::size_t usable() const { return in.size() - simdjson::SIMDJSON_PADDING; }
+  std::size_t usable() const { return in.size() - json::kPadding; }
 };
 
 // Runner holds one run's state. Each request is counted once in issued_ and,
@@ -151,7 +152,7 @@ void Runner::issue(Connection& c, std::uint64_t now) {
 void Runner::open(Connection& c, std::uint64_t now) {
   if (c.ring.empty()) {
     c.ring.resize(pipeline_);
-    c.in.resize(kReadSize + simdjson::SIMDJSON_PADDING);
+    c.in.resize(kReadSize + json::kPadding);
     c.out.reserve(kReadSize);
   }
   issue(c, now);
@@ -226,7 +227,7 @@ void Runner::read_replies(Connection& c, bool peer_closed, std::uint64_t now) {
         c.in_begin = 0;
       } else {
         // One reply larger than the buffer (decode bounds it by kMaxReply).
-        c.in.resize(c.usable() * 2 + simdjson::SIMDJSON_PADDING);
+        c.in.resize(c.usable() * 2 + json::kPadding);
       }
     }
     const std::size_t room = c.usable() - c.in_end;

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "protocol/frame.hpp"
-#include "protocol/json.hpp"
+#include "protocol/json_ondemand.hpp"
 #include "protocol/reply.hpp"
 
 namespace shmkv::workload {
@@ -88,7 +88,7 @@ bool is_valid_object(od::document& doc) {
 
 }  // namespace
 
-Checker::Checker(std::string_view put_value) {
+Checker::Checker(std::string_view put_value) : parser_(json::make_parser()) {
   if (json::check_value(put_value)) put_value_ = put_value;
 }
 
@@ -115,8 +115,8 @@ bool Checker::is_exact_answer(const Request& request, std::string_view body) {
 Verdict Checker::check(const Request& request, std::string_view body, std::string* why) {
   if (is_exact_answer(request, body)) return Verdict::kOk;
   od::document doc;
-  const simdjson::padded_string_view padded(body.data(), body.size(), body.size() + simdjson::SIMDJSON_PADDING);
-  if (parser_.iterate(padded).get(doc) || !is_valid_object(doc))
+  const simdjson::padded_string_view padded(body.data(), body.size(), body.size() + json::kPadding);
+  if (parser_->parser.iterate(padded).get(doc) || !is_valid_object(doc))
     return wrong(why, "reply is not JSON (one valid object)", body);
   doc.rewind();
   std::string_view status;

@@ -4,12 +4,12 @@
 // once per request, so nothing in it allocates in the steady state.
 #pragma once
 
-#include <simdjson.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "protocol/json.hpp"
 
 namespace shmkv::workload {
 
@@ -86,13 +86,13 @@ class Checker {
   // for an INCR an integer.
   // Otherwise *why says what was wrong: the server's error message, or what
   // was missing, with the start of the body.
-  // REQUIRES: simdjson::SIMDJSON_PADDING readable bytes follow body.
+  // REQUIRES: json::kPadding readable bytes follow body.
   Verdict check(const Request& request, std::string_view body, std::string* why);
 
  private:
   bool is_exact_answer(const Request& request, std::string_view body);
 
-  simdjson::ondemand::parser parser_;
+  json::OnDemandParserPtr parser_;
   std::string put_value_;  // valid JSON, or empty
   std::string expected_;   // scratch: the exact reply, framed
 };

@@ -1,11 +1,27 @@
-#include "protocol/json.hpp"
+#include "protocol/json_ondemand.hpp"
 
 #include <iterator>
+#include <tuple>
 
 namespace shmkv::json {
 
 using simdjson::error_code;
 namespace od = simdjson::ondemand;
+
+static_assert(kPadding == simdjson::SIMDJSON_PADDING);
+
+void OnDemandParserDelete::operator()(OnDemandParser* parser) const { delete parser; }
+
+OnDemandParser::OnDemandParser() {
+  // validate lets arrays and objects nest kMaxDepth levels, and the parser
+  // counts the document as a level of its own. A failed allocation is tried
+  // again, and reported, by the first parse.
+  std::ignore = parser.allocate(kPadding, kMaxDepth + 1);
+}
+
+OnDemandParserPtr make_parser() { return OnDemandParserPtr(new OnDemandParser); }
+
+bool is_utf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }
 
 error_code field_name(od::field& field, std::string_view* out) {
   const char* raw = field.key().raw();  // just after the opening quote
@@ -138,9 +154,10 @@ Status check_value(std::string_view text) {
   // Wrapping the text in [ ] lets one code path check scalars and containers
   // alike, and reject "1, 2" (two values) by counting elements.
   std::string wrapped;
-  wrapped.reserve(text.size() + 2 + simdjson::SIMDJSON_PADDING);
+  wrapped.reserve(text.size() + 2 + kPadding);
   wrapped.append("[").append(text).append("]");
-  od::parser parser;
+  OnDemandParser on_demand;
+  od::parser& parser = on_demand.parser;
   od::document doc;
   auto position = [&]() -> long {
     const char* at = nullptr;
@@ -196,10 +213,10 @@ void append_quoted(std::string& out, std::string_view s) {
 Status decode_string(std::string_view text, std::string* out) {
   if (Status s = check_value(text); !s) return s;  // exactly one value, nothing after it
   const simdjson::padded_string padded(text);
-  od::parser parser;
+  OnDemandParser on_demand;
   od::document doc;
   std::string_view s;
-  if (parser.iterate(padded).get(doc) || doc.get_string().get(s)) return Status::invalid("not a JSON string");
+  if (on_demand.parser.iterate(padded).get(doc) || doc.get_string().get(s)) return Status::invalid("not a JSON string");
   out->assign(s);
   return Status::ok();
 }

@@ -1,11 +1,13 @@
-// JSON helpers shared by the request parser and the client: full validation of a
-// value with simdjson On-Demand (which otherwise checks only what it is asked
-// for), the exact source text of a value, and JSON string quoting for replies.
+// JSON helpers shared by the request parser, the replies and the client:
+// checking a text, JSON string quoting, and the handle to simdjson's parser.
+// The parsing helpers are in protocol/json_ondemand.hpp, for the few files
+// that parse JSON: only they include simdjson.h.
 #pragma once
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -16,25 +18,23 @@ namespace shmkv::json {
 // Deepest nesting of arrays and objects accepted, as simdjson's default.
 inline constexpr int kMaxDepth = 1024;
 
-// validate walks v and everything inside it, so that every number, string and
-// literal is parsed and checked, and returns the first error. It recurses at
-// most kMaxDepth levels, so hostile nesting cannot exhaust the stack.
-simdjson::error_code validate(simdjson::ondemand::value v, int depth = 0);
+// kPadding is how many readable bytes simdjson needs after a text it parses
+// in place (simdjson::SIMDJSON_PADDING; json.cpp checks that they agree).
+inline constexpr std::size_t kPadding = 64;
 
-// field_name sets *out to a member's name. A name without a backslash, as
-// clients write the protocol's names, is read in place (stage 1 has checked
-// its UTF-8 and control characters already); only one with escapes is
-// decoded, into the parser's buffer. Decoding every name took a measurable
-// share of a request's parse.
-simdjson::error_code field_name(simdjson::ondemand::field& field, std::string_view* out);
+// OnDemandParser is simdjson's On-Demand parser with the buffers it keeps from
+// one document to the next (defined in protocol/json_ondemand.hpp). Its owners
+// hold it through OnDemandParserPtr, so that their headers need not include
+// simdjson.h, whose templates cost seconds of compile time in every file.
+struct OnDemandParser;
+struct OnDemandParserDelete {
+  void operator()(OnDemandParser* parser) const;
+};
+using OnDemandParserPtr = std::unique_ptr<OnDemandParser, OnDemandParserDelete>;
+OnDemandParserPtr make_parser();
 
-// raw_text sets *out to the source text of v (trailing white space trimmed),
-// consuming v. v must already have been validated.
-simdjson::error_code raw_text(simdjson::ondemand::value v, std::string_view* out);
-
-// describe turns a simdjson error at a byte offset of the text into one line,
-// e.g. "malformed JSON at byte 17: bad number". offset < 0 means unknown.
-std::string describe(simdjson::error_code error, long offset);
+// is_utf8 says whether text is valid UTF-8.
+bool is_utf8(std::string_view text);
 
 // check_value reports whether text is exactly one valid JSON value, with the
 // byte position of the first problem when it is not.

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "protocol/base64.hpp"
-#include "protocol/json.hpp"
+#include "protocol/json_ondemand.hpp"
 
 namespace shmkv::request {
 
@@ -196,7 +196,7 @@ Status put_params(const Members& members, std::string* bytes, Request* out) {
 Status Parser::parse(const char* body, std::size_t length, std::size_t capacity, Request* out) {
   *out = Request{};
   od::document doc;
-  error_code e = parser_.iterate(body, length, capacity).get(doc);
+  error_code e = parser_->parser.iterate(body, length, capacity).get(doc);
   if (e == simdjson::EMPTY) return Status::invalid("empty request body");
   if (e) return Status::invalid(json::describe(e, -1));
 

@@ -3,13 +3,12 @@
 // validated; values are kept as their exact source text.
 #pragma once
 
-#include <simdjson.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "protocol/json.hpp"
 #include "shmkv/status.hpp"
 
 namespace shmkv::request {
@@ -63,15 +62,15 @@ inline constexpr std::uint32_t kDebugMaxHoldMs = 60000;
 class Parser {
  public:
   // debug_commands enables DEBUG; without it DEBUG is an unknown function.
-  explicit Parser(bool debug_commands = false) : debug_commands_(debug_commands) {}
+  explicit Parser(bool debug_commands = false) : parser_(json::make_parser()), debug_commands_(debug_commands) {}
 
-  // parse parses body, which must be followed by simdjson::SIMDJSON_PADDING
+  // parse parses body, which must be followed by json::kPadding
   // readable bytes (capacity counts them). Errors are Status::invalid with the
   // message to send to the client.
   Status parse(const char* body, std::size_t length, std::size_t capacity, Request* out);
 
  private:
-  simdjson::ondemand::parser parser_;
+  json::OnDemandParserPtr parser_;
   std::string bytes_;  // PUT's params.bytes, decoded
   const bool debug_commands_;
 };

@@ -1,8 +1,8 @@
 #include "resp/keyspace.hpp"
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
+#include "protocol/json.hpp"
 #include "resp/commands.hpp"
 #include "resp/value_mapping.hpp"
 
@@ -58,7 +58,7 @@ Status Keyspace::get_many(const std::vector<std::string_view>& keys, std::vector
 Status Keyspace::put(std::string_view key, std::string_view bytes) {
   // Keys are text to JSON clients, whose KEYS lists every key: a key of
   // bytes that are not UTF-8 is refused (shmkv-protocol(7), RESP values).
-  if (!simdjson::validate_utf8(key.data(), key.size()))
+  if (!json::is_utf8(key))
     return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
   store::PutOptions options;
   options.kind = store::Kind::kBytes;
@@ -72,7 +72,7 @@ Status Keyspace::put(std::string_view key, std::string_view bytes) {
 }
 
 Status Keyspace::put_with(std::string_view key, std::string_view bytes, store::PutOptions options, bool* stored) {
-  if (!simdjson::validate_utf8(key.data(), key.size()))
+  if (!json::is_utf8(key))
     return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
   options.kind = store::Kind::kBytes;
   Status s;
@@ -86,7 +86,7 @@ Status Keyspace::put_with(std::string_view key, std::string_view bytes, store::P
 
 Status Keyspace::incr(std::string_view key, std::int64_t by, std::int64_t* result, IncrRefused* refused) {
   *refused = IncrRefused::kNo;
-  if (!simdjson::validate_utf8(key.data(), key.size()))
+  if (!json::is_utf8(key))
     return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
   // Redis's integers are stricter than the store's ("007" and "-0" are not
   // integers to it), and the store's error does not say which of the two

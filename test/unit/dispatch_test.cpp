@@ -37,7 +37,7 @@ struct Harness {
   std::vector<std::string> call_all(std::vector<std::string> bodies) {
     std::vector<dispatch::Message> messages;
     for (std::string& body : bodies) {
-      body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+      body.reserve(body.size() + json::kPadding);
       messages.push_back({2, body.data(), body.size(), body.capacity()});
     }
     std::string out;
@@ -53,7 +53,7 @@ struct Harness {
   }
 
   std::string call(std::string body, std::int32_t version = 2) {
-    body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    body.reserve(body.size() + json::kPadding);
     std::string out;
     dispatcher->handle({version, body.data(), body.size(), body.capacity()}, out);
     const frame::DecodeResult r = frame::decode(out, SIZE_MAX);
@@ -282,7 +282,7 @@ TEST_CASE("dispatch: handle stops at the reply limit, and the rest is answered a
                            : fmt::format(R"({{"func": "GET", "params": {{"obj": "k{}"}}}})", i));
   std::vector<dispatch::Message> messages;
   for (std::string& body : bodies) {
-    body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    body.reserve(body.size() + json::kPadding);
     messages.push_back({2, body.data(), body.size(), body.capacity()});
   }
   std::string all;

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "check_ok.hpp"
+#include "protocol/json.hpp"
 
 #include <string>
 
@@ -20,7 +21,7 @@ struct Parsed {
 
 void parse(Parsed& p, std::string body) {
   p.body = std::move(body);
-  p.body.reserve(p.body.size() + simdjson::SIMDJSON_PADDING);
+  p.body.reserve(p.body.size() + json::kPadding);
   p.status = p.parser.parse(p.body.data(), p.body.size(), p.body.capacity(), &p.req);
 }
 
@@ -153,18 +154,18 @@ TEST_CASE("request: DEBUG exists only with --debug-commands") {
 
   request::Parser debug(true);
   std::string body = R"({"func": "DEBUG", "params": {"crash": "in_store"}})";
-  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  body.reserve(body.size() + json::kPadding);
   request::Request req;
   REQUIRE_OK(debug.parse(body.data(), body.size(), body.capacity(), &req));
   CHECK(req.func == request::Func::kDebug);
   CHECK(req.crash_in_store);
   body = R"({"func": "DEBUG", "params": {"hold_lock_ms": 250}})";
-  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  body.reserve(body.size() + json::kPadding);
   REQUIRE_OK(debug.parse(body.data(), body.size(), body.capacity(), &req));
   CHECK(req.hold_lock_ms == 250);
   CHECK_FALSE(req.crash_in_store);
   body = R"({"func": "DEBUG", "params": {"crash": "elsewhere"}})";
-  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  body.reserve(body.size() + json::kPadding);
   CHECK_FALSE(debug.parse(body.data(), body.size(), body.capacity(), &req).is_ok());
 }
 

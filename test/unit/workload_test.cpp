@@ -6,6 +6,7 @@
 #include <string>
 
 #include "protocol/frame.hpp"
+#include "protocol/json.hpp"
 #include "protocol/reply.hpp"
 
 using namespace shmkv;
@@ -22,14 +23,14 @@ std::string body_of(const std::string& framed, std::int32_t* version = nullptr) 
   REQUIRE(m.consumed == framed.size());
   if (version) *version = m.version;
   std::string body(m.body);
-  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  body.reserve(body.size() + json::kPadding);
   return body;
 }
 
 Verdict check(const workload::Request& r, const std::string& body, std::string* why) {
   workload::Checker checker;
   std::string padded = body;
-  padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  padded.reserve(body.size() + json::kPadding);
   return checker.check(r, std::string_view(padded.data(), body.size()), why);
 }
 
@@ -160,7 +161,7 @@ TEST_CASE("workload: a checker that knows the stored value judges replies as the
   const std::string head = R"({"status": "OK", "response": {"func": "GET", "response": {"obj": ")" + key + R"(", "val": )";
   auto judge = [](workload::Checker& checker, const workload::Request& r, const std::string& body) {
     std::string padded = body;
-    padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    padded.reserve(body.size() + json::kPadding);
     std::string why;
     return checker.check(r, std::string_view(padded.data(), body.size()), &why);
   };
