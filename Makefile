@@ -133,9 +133,13 @@ $(BUILD)/obj/%.o: src/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
+# The unit tests' own code is compiled unoptimised (-O0 comes last, so it
+# wins): it is the library under it, built as everything else, that the
+# tests measure, and doctest's and Boost's templates compile about four times
+# faster (resp_commands_test.cpp: 18 s at -O2, 4.5 s at -O0).
 $(BUILD)/obj/unit/%.o: test/unit/%.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -O0 -c -o $@ $<
 
 $(BUILD)/obj/bench/%.o: bench/%.cpp
 	@mkdir -p $(dir $@)
