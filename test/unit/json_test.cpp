@@ -55,3 +55,13 @@ TEST_CASE("json::decode_string resolves a JSON string literal, and nothing else"
   CHECK(json::decode_string("\"a\" \"b\"", &out).code() == Status::Code::kInvalid);
   CHECK(json::decode_string("\"\\ud800\"", &out).code() == Status::Code::kInvalid);
 }
+
+TEST_CASE("json::is_utf8 accepts ASCII and UTF-8, and refuses broken sequences") {
+  CHECK(json::is_utf8(""));
+  CHECK(json::is_utf8("key:000000000042"));
+  CHECK(json::is_utf8("caf\xc3\xa9 \xe2\x98\x83"));
+  CHECK_FALSE(json::is_utf8("caf\xc3"));           // a sequence cut short at the end
+  CHECK_FALSE(json::is_utf8("\xff"));              // never a UTF-8 byte
+  CHECK_FALSE(json::is_utf8("a\xed\xa0\x80z"));    // a surrogate
+  CHECK_FALSE(json::is_utf8(std::string(100, 'a') + "\x80"));
+}
