@@ -75,6 +75,21 @@ std::multiset<std::string> scan_all(Harness& h, int count, F between) {
 
 }  // namespace
 
+TEST_CASE("command names match in any case, and only whole") {
+  Harness h;
+  CHECK(h.call({"SeT", "k", "v"}) == "+OK\r\n");
+  CHECK(h.call({"gEt", "k"}) == "$1\r\nv\r\n");
+  CHECK(h.call({"UNLINK", "nope"}) == ":0\r\n");  // the table's last name
+  CHECK(h.call({"APPEND", "k", "w"}) == ":2\r\n");  // and its first
+  // A NUL, a prefix, a longer name and one beyond 16 bytes are unknown.
+  CHECK(h.call({std::string("get\0", 4), "k"}) == "-ERR unknown command 'get', with args beginning with: 'k' \r\n");
+  CHECK(h.call({"ge", "k"}) == "-ERR unknown command 'ge', with args beginning with: 'k' \r\n");
+  CHECK(h.call({"gets", "k"}) == "-ERR unknown command 'gets', with args beginning with: 'k' \r\n");
+  CHECK(h.call({"randomkeyrandomkey", "k"}) ==
+        "-ERR unknown command 'randomkeyrandomkey', with args beginning with: 'k' \r\n");
+  CHECK(h.call({"G\xc5T", "k"}).starts_with("-ERR unknown command"));
+}
+
 TEST_CASE("unknown commands and wrong arities answer Redis's exact words") {
   Harness h;
   CHECK(h.call({"FOO", "a", "b"}) == "-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n");
@@ -324,6 +339,9 @@ TEST_CASE("every byte value round-trips, and JSON values read as shmkv-protocol(
   CHECK(h.call({"MSET", "ok", "1", "bad\xff", "2"}) ==
         "-ERR key is not valid UTF-8: shmkv keys are text, shared with JSON clients\r\n");
   CHECK(h.call({"GET", "bad\xffkey"}) == "$-1\r\n");
+  CHECK(h.call({"SET", "caf\xc3\xa9", "v"}) == "+OK\r\n");  // UTF-8 beyond ASCII is text
+  CHECK(h.call({"SET", std::string(40, 'k') + "\xc3", "v"}) ==
+        "-ERR key is not valid UTF-8: shmkv keys are text, shared with JSON clients\r\n");
 }
 
 TEST_CASE("HELLO 3 switches to RESP3: maps and _ nulls; RESET goes back") {
