@@ -7,6 +7,18 @@
 #include "resp/value_mapping.hpp"
 
 namespace shmkv::resp {
+namespace {
+
+// valid_utf8 checks a key first for ASCII, inline (a loop the compiler
+// vectorises), and calls simdjson, through the shared library's dispatch,
+// only for a key with a byte above 0x7f.
+bool valid_utf8(std::string_view key) {
+  unsigned char any = 0;
+  for (const char c : key) any |= static_cast<unsigned char>(c);
+  return any < 0x80 || simdjson::validate_utf8(key.data(), key.size());
+}
+
+}  // namespace
 
 Status Keyspace::available() const {
   switch (board_.health.load()) {
@@ -58,7 +70,7 @@ Status Keyspace::get_many(const std::vector<std::string_view>& keys, std::vector
 Status Keyspace::put(std::string_view key, std::string_view bytes) {
   // Keys are text to JSON clients, whose KEYS lists every key: a key of
   // bytes that are not UTF-8 is refused (shmkv-protocol(7), RESP values).
-  if (!simdjson::validate_utf8(key.data(), key.size()))
+  if (!valid_utf8(key))
     return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
   store::PutOptions options;
   options.kind = store::Kind::kBytes;
@@ -72,7 +84,7 @@ Status Keyspace::put(std::string_view key, std::string_view bytes) {
 }
 
 Status Keyspace::put_with(std::string_view key, std::string_view bytes, store::PutOptions options, bool* stored) {
-  if (!simdjson::validate_utf8(key.data(), key.size()))
+  if (!valid_utf8(key))
     return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
   options.kind = store::Kind::kBytes;
   Status s;
@@ -86,7 +98,7 @@ Status Keyspace::put_with(std::string_view key, std::string_view bytes, store::P
 
 Status Keyspace::incr(std::string_view key, std::int64_t by, std::int64_t* result, IncrRefused* refused) {
   *refused = IncrRefused::kNo;
-  if (!simdjson::validate_utf8(key.data(), key.size()))
+  if (!valid_utf8(key))
     return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
   // Redis's integers are stricter than the store's ("007" and "-0" are not
   // integers to it), and the store's error does not say which of the two
