@@ -195,6 +195,7 @@ Session::Session(Keyspace& keyspace, const Config& config, std::string& out)
 
 void Session::begin() {
   queued_ = 0;
+  queued_sets_ = 0;
   writer_.set_protocol(2);
   name_.clear();
   // Unique in the daemon: this worker's pid and its count of connections.
@@ -204,9 +205,22 @@ void Session::begin() {
 Session::After Session::execute(const Args& args) {
   const Command* c = find(args[0]);
   if (c && c->run == &Session::get && args.size() == 2 && keyspace_.available().is_ok()) {
-    if (queued_ == kMaxQueuedGets) flush();
+    flush_sets();
+    if (queued_ == kMaxQueuedGets) flush_gets();
     if (queued_ == queued_keys_.size()) queued_keys_.emplace_back();
     queued_keys_[queued_++].assign(args[1]);
+    return After::kContinue;
+  }
+  if (c && c->run == &Session::set && args.size() == 3 && args[1].size() + args[2].size() <= kMaxQueuedSetBytes &&
+      keyspace_.available().is_ok()) {
+    flush_gets();
+    if (queued_sets_ == kMaxQueuedSets) flush_sets();
+    if (queued_sets_ == set_keys_.size()) {
+      set_keys_.emplace_back();
+      set_values_.emplace_back();
+    }
+    set_keys_[queued_sets_].assign(args[1]);
+    set_values_[queued_sets_++].assign(args[2]);
     return After::kContinue;
   }
   flush();
@@ -234,6 +248,11 @@ Session::After Session::execute(const Args& args) {
 }
 
 void Session::flush() {
+  flush_gets();
+  flush_sets();
+}
+
+void Session::flush_gets() {
   if (queued_ == 0) return;
   queued_views_.assign(queued_keys_.begin(), queued_keys_.begin() + static_cast<std::ptrdiff_t>(queued_));
   queued_ = 0;
@@ -244,6 +263,22 @@ void Session::flush() {
   for (std::size_t i = 0; i < queued_views_.size(); ++i) {
     if (found_[i]) writer_.bulk(values_[i]);
     else writer_.null();
+  }
+}
+
+// A plain SET's reply, as set gives it: +OK, or the store's error.
+void Session::flush_sets() {
+  if (queued_sets_ == 0) return;
+  writes_.resize(queued_sets_);
+  for (std::size_t i = 0; i < queued_sets_; ++i) writes_[i] = {set_keys_[i], set_values_[i], Status::ok()};
+  queued_sets_ = 0;
+  if (Status s = keyspace_.put_many(&writes_); !s) {
+    for (std::size_t i = 0; i < writes_.size(); ++i) store_error(s);
+    return;
+  }
+  for (const store::Store::Write& w : writes_) {
+    if (w.status) writer_.simple("OK");
+    else store_error(w.status);
   }
 }
 

@@ -301,6 +301,37 @@ Status Store::get_many(Lookup* lookups, std::size_t count) {
   return Status::ok();
 }
 
+namespace {
+
+// put_locked is a put's work: now is the time in ms, or -1 until a key with
+// an expiry needs it (then read with clock).
+// REQUIRES: store lock held.
+template <typename ClockFn>
+Status put_locked(Root& root, IndexView& index, SegmentManager* manager, std::string_view key,
+                  std::string_view value, std::uint32_t hash, const PutOptions& options, std::int64_t& now,
+                  const ClockFn& clock, bool* stored) {
+  Ref* link = nullptr;
+  Node* old = index.find(key, hash, &link);
+  bool old_expired = false;
+  if (old && old->expires()) {
+    if (now < 0) now = clock();
+    old_expired = old->expired(now);
+  }
+  const bool exists = old && !old_expired;
+  if ((options.condition == Condition::kIfAbsent && exists) ||
+      (options.condition == Condition::kIfPresent && !exists))
+    return Status::ok();  // not stored, nothing changed
+  // The new node is allocated before the map changes, so a full segment
+  // leaves the old entry exactly as it was.
+  Node* node = node_make(manager, key, value, hash, options.kind, options.ttl_ms > 0 ? now + options.ttl_ms : 0);
+  if (!node) return Status::full();
+  install(root, index, manager, link, old, old_expired, node);
+  if (stored) *stored = true;
+  return Status::ok();
+}
+
+}  // namespace
+
 Status Store::put(std::string_view key, std::string_view value, const PutOptions& options, bool* stored) {
   Root& root = *segment_->root;
   SegmentManager* manager = segment_->memory.get_segment_manager();
@@ -309,25 +340,32 @@ Status Store::put(std::string_view key, std::string_view value, const PutOptions
   if (stored) *stored = false;
   std::int64_t now = options.ttl_ms > 0 ? now_ms() : -1;
   return locked([&] {
-    Ref* link = nullptr;
-    Node* old = index.find(key, hash, &link);
-    bool old_expired = false;
-    if (old && old->expires()) {
-      if (now < 0) now = now_ms();
-      old_expired = old->expired(now);
-    }
-    const bool exists = old && !old_expired;
-    if ((options.condition == Condition::kIfAbsent && exists) ||
-        (options.condition == Condition::kIfPresent && !exists))
-      return Status::ok();  // not stored, nothing changed
-    // The new node is allocated before the map changes, so a full segment
-    // leaves the old entry exactly as it was.
-    Node* node = node_make(manager, key, value, hash, options.kind, options.ttl_ms > 0 ? now + options.ttl_ms : 0);
-    if (!node) return Status::full();
-    install(root, index, manager, link, old, old_expired, node);
-    if (stored) *stored = true;
-    return Status::ok();
+    return put_locked(root, index, manager, key, value, hash, options, now, [this] { return now_ms(); }, stored);
   });
+}
+
+Status Store::put_many(Write* writes, std::size_t count, Kind kind) {
+  Root& root = *segment_->root;
+  SegmentManager* manager = segment_->memory.get_segment_manager();
+  IndexView index(root.index, manager);
+  PutOptions options;
+  options.kind = kind;
+  for (std::size_t done = 0; done < count;) {
+    const std::size_t n = std::min(count - done, IndexView::kBatch);
+    Write* batch = writes + done;
+    std::uint32_t hashes[IndexView::kBatch];
+    for (std::size_t i = 0; i < n; ++i) hashes[i] = index.hash(batch[i].key);
+    const Status s = locked([&] {
+      std::int64_t now = -1;
+      for (std::size_t i = 0; i < n; ++i)
+        batch[i].status = put_locked(root, index, manager, batch[i].key, batch[i].value, hashes[i], options, now,
+                                     [this] { return now_ms(); }, nullptr);
+      return Status::ok();
+    });
+    if (!s) return s;
+    done += n;
+  }
+  return Status::ok();
 }
 
 Status Store::incr(std::string_view key, std::int64_t by, std::int64_t* result) {

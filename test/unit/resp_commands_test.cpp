@@ -38,10 +38,16 @@ struct Harness {
   }
   ~Harness() { store::Store::remove(name); }
 
-  std::string call(std::vector<std::string> args) {
-    const std::vector<std::string_view> views(args.begin(), args.end());
+  std::string call(std::vector<std::string> args) { return pipeline({std::move(args)}); }
+
+  // pipeline answers commands as one read of a pipelining client's: each
+  // executed in turn, then one flush.
+  std::string pipeline(std::vector<std::vector<std::string>> commands) {
     out.clear();
-    session->execute(views);
+    for (const std::vector<std::string>& args : commands) {
+      const std::vector<std::string_view> views(args.begin(), args.end());
+      session->execute(views);
+    }
     session->flush();
     return out;
   }
@@ -88,6 +94,25 @@ TEST_CASE("command names match in any case, and only whole") {
   CHECK(h.call({"randomkeyrandomkey", "k"}) ==
         "-ERR unknown command 'randomkeyrandomkey', with args beginning with: 'k' \r\n");
   CHECK(h.call({"G\xc5T", "k"}).starts_with("-ERR unknown command"));
+}
+
+TEST_CASE("a pipeline of SETs and GETs answers each in order, errors in their places") {
+  Harness h;
+  const std::string big(5000, 'b');  // over what a SET may be held back with: it goes alone
+  std::vector<std::vector<std::string>> commands = {
+      {"SET", "a", "1"}, {"SET", "bad\xff", "x"}, {"SET", "b", "2"}, {"GET", "a"},  {"SET", "a", "3"},
+      {"GET", "a"},      {"GET", "b"},             {"SET", "c", big}, {"GET", "c"},  {"SET", "a", "4", "GET"},
+      {"PING"},          {"GET", "a"},
+  };
+  for (int i = 0; i < 100; ++i) commands.push_back({"SET", fmt::format("k{}", i), std::to_string(i)});  // > one batch
+  commands.push_back({"GET", "k99"});
+  std::string want = "+OK\r\n-ERR key is not valid UTF-8: shmkv keys are text, shared with JSON clients\r\n+OK\r\n"
+                     "$1\r\n1\r\n+OK\r\n$1\r\n3\r\n$1\r\n2\r\n+OK\r\n$5000\r\n" + big + "\r\n$1\r\n3\r\n+PONG\r\n"
+                     "$1\r\n4\r\n";
+  for (int i = 0; i < 100; ++i) want += "+OK\r\n";
+  want += "$2\r\n99\r\n";
+  CHECK(h.pipeline(commands) == want);
+  CHECK(h.call({"DBSIZE"}) == ":103\r\n");
 }
 
 TEST_CASE("unknown commands and wrong arities answer Redis's exact words") {
