@@ -356,6 +356,7 @@ Status Store::put_many(Write* writes, std::size_t count, Kind kind) {
     std::uint32_t hashes[IndexView::kBatch];
     for (std::size_t i = 0; i < n; ++i) hashes[i] = index.hash(batch[i].key);
     const Status s = locked([&] {
+      index.prefetch(hashes, n);
       std::int64_t now = -1;
       for (std::size_t i = 0; i < n; ++i)
         batch[i].status = put_locked(root, index, manager, batch[i].key, batch[i].value, hashes[i], options, now,
