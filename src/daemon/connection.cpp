@@ -8,11 +8,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "daemon/idle_timer.hpp"
 #include "protocol/frame.hpp"
 #include "common/log.hpp"
 #include "protocol/json.hpp"
@@ -22,20 +22,8 @@
 namespace shmkv::connection {
 namespace {
 
-std::uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::uint64_t(ts.tv_sec) * 1'000'000'000 + std::uint64_t(ts.tv_nsec);
-}
-
-// set_timer arms the timerfd to expire once, ns (> 0) from now, or at ns on
-// the monotonic clock (flags TFD_TIMER_ABSTIME).
-bool set_timer(int timer_fd, std::uint64_t ns, int flags = 0) {
-  itimerspec t{};
-  t.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-  t.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-  return timerfd_settime(timer_fd, flags, &t, nullptr) == 0;
-}
+using idle_timer::now_ns;
+using idle_timer::set_timer;
 
 // reply_limit is how many bytes of replies a connection may owe before the
 // worker stops answering (and so reading) its requests until they are sent:
@@ -54,36 +42,11 @@ Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const Confi
     : config_(config),
       capacity_(frame::kHeaderSize + config.max_message + json::kPadding),
       buffer_(new char[capacity_]),
-      dispatcher_(store, board, {config.max_message, config.debug_commands, slot, reply_limit(config.max_message)}) {}
+      dispatcher_(store, board, {config.max_message, config.debug_commands, slot, reply_limit(config.max_message)}),
+      idle_timer_(config.idle_timeout_ms) {}
 
 Handler::~Handler() {
-  if (timer_fd_ >= 0) close(timer_fd_);
   if (request_timer_fd_ >= 0) close(request_timer_fd_);
-}
-
-// arm_idle_timer starts the connection's idle timer at its first wait. The
-// timer is a timerfd that each wait polls beside the socket, armed once per
-// connection and again only when it expires on a wait that has not lasted
-// the timeout. A ppoll() timeout armed and cancelled a kernel timer on every
-// wait: without it, requests cost 2 to 5% less CPU (shmkv-bench keep, c=1
-// and c=50, daemon and client on one CPU).
-bool Handler::arm_idle_timer() {
-  if (timer_armed_) return true;
-  if (timer_fd_ < 0) timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (timer_fd_ < 0 || !set_timer(timer_fd_, idle_timeout_ns())) return false;
-  timer_armed_ = true;
-  return true;
-}
-
-// idle_expired says whether the wait that began at began_ns has lasted the
-// idle timeout, once the timer has expired; if it has not (the timer was
-// armed at an earlier wait), the timer is armed again for the rest.
-bool Handler::idle_expired(std::uint64_t began_ns) {
-  std::uint64_t expirations = 0;
-  if (read(timer_fd_, &expirations, sizeof expirations) < 0) return false;  // not expired yet
-  const std::uint64_t waited = now_ns() - began_ns;
-  if (waited >= idle_timeout_ns()) return true;
-  return !set_timer(timer_fd_, idle_timeout_ns() - waited);  // a timer that cannot be set ends the wait
 }
 
 // arm_request_timer starts the --request-timeout of the message whose first
@@ -103,11 +66,11 @@ bool Handler::arm_request_timer() {
 // (the parent kills a worker that takes longer than --shutdown-timeout).
 Handler::Wait Handler::wait_readable(int fd, bool mid_message) {
   const bool timed = config_.idle_timeout_ms > 0;
-  if (timed && !arm_idle_timer()) return Wait::kFailed;
+  if (timed && !idle_timer_.arm()) return Wait::kFailed;
   const std::uint64_t began = timed ? now_ns() : 0;
   // A timer not in use has fd -1, which poll ignores.
   const bool deadline = mid_message && request_deadline_ns_ != 0;
-  pollfd p[3] = {{fd, POLLIN, 0}, {timer_fd_, POLLIN, 0}, {request_timer_fd_, POLLIN, 0}};
+  pollfd p[3] = {{fd, POLLIN, 0}, {idle_timer_.fd(), POLLIN, 0}, {request_timer_fd_, POLLIN, 0}};
   for (;;) {
     if (*config_.stop && !mid_message) return Wait::kStop;
     const int ready = ppoll(p, deadline ? 3 : timed ? 2 : 1, nullptr, config_.wait_mask);
@@ -116,7 +79,7 @@ Handler::Wait Handler::wait_readable(int fd, bool mid_message) {
       continue;
     }
     if (p[0].revents) return Wait::kReadable;
-    if (p[1].revents && idle_expired(began)) return Wait::kIdle;
+    if (p[1].revents && idle_timer_.expired(began)) return Wait::kIdle;
     if (deadline && p[2].revents) {
       std::uint64_t expirations = 0;
       (void)!read(request_timer_fd_, &expirations, sizeof expirations);
@@ -146,7 +109,7 @@ void Handler::serve(int fd) {
   const std::size_t usable = capacity_ - json::kPadding;
   std::size_t used = 0;
   out_.clear();
-  timer_armed_ = false;
+  idle_timer_.begin();
   request_deadline_ns_ = 0;
   const std::string peer = log::enabled(log::Level::kDebug) ? net::peer_name(fd) : std::string();
   log::debug("connection from {}", peer);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "daemon/dispatch.hpp"
+#include "daemon/idle_timer.hpp"
 #include "daemon/scoreboard.hpp"
 #include "store/store.hpp"
 
@@ -51,10 +52,7 @@ class Handler {
 
   bool send_replies(int fd, bool keep = false);
   Wait wait_readable(int fd, bool mid_message);
-  bool arm_idle_timer();
   bool arm_request_timer();
-  bool idle_expired(std::uint64_t began_ns);
-  std::uint64_t idle_timeout_ns() const { return std::uint64_t(config_.idle_timeout_ms) * 1'000'000; }
 
   const Config config_;
   const std::size_t capacity_;     // header + max message + simdjson's padding
@@ -62,8 +60,7 @@ class Handler {
   std::string out_;                // replies not yet written
   std::vector<dispatch::Message> messages_;  // the whole messages of one read
   dispatch::Dispatcher dispatcher_;
-  int timer_fd_ = -1;         // the idle timer (a timerfd), made at the first wait
-  bool timer_armed_ = false;  // armed for the connection being served
+  idle_timer::Timer idle_timer_;
   // The request timer (a timerfd), armed when a read leaves a message
   // incomplete; request_deadline_ns_ is 0 while no message is incomplete.
   int request_timer_fd_ = -1;

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 
 #include "common/log.hpp"
 #include "common/net.hpp"
@@ -32,32 +31,26 @@ Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const conne
       limit_(2 * config.max_message + (std::size_t(64) << 20)),
       parser_(config.max_message),
       keyspace_(store, board, slot),
-      session_(keyspace_, session, out_) {}
+      session_(keyspace_, session, out_),
+      idle_timer_(config.idle_timeout_ms) {}
 
+// wait_readable waits for input, at most the idle timeout (idle_timer.hpp:
+// no kernel timer armed and cancelled per wait). A stop ends the wait only
+// between commands.
 Handler::Wait Handler::wait_readable(int fd, bool mid_command) {
   const bool timed = config_.idle_timeout_ms > 0;
-  timespec deadline{};
-  if (timed) clock_gettime(CLOCK_MONOTONIC, &deadline);
-  const std::int64_t timeout_ns = std::int64_t(config_.idle_timeout_ms) * 1'000'000;
-  const std::int64_t began = std::int64_t(deadline.tv_sec) * 1'000'000'000 + deadline.tv_nsec;
-  pollfd p{fd, POLLIN, 0};
+  if (timed && !idle_timer_.arm()) return Wait::kFailed;
+  const std::uint64_t began = timed ? idle_timer::now_ns() : 0;
+  pollfd p[2] = {{fd, POLLIN, 0}, {idle_timer_.fd(), POLLIN, 0}};
   for (;;) {
     if (*config_.stop && !mid_command) return Wait::kStop;
-    timespec left{};
-    if (timed) {
-      timespec now{};
-      clock_gettime(CLOCK_MONOTONIC, &now);
-      const std::int64_t remaining = timeout_ns - (std::int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec - began);
-      if (remaining <= 0) return Wait::kIdle;
-      left.tv_sec = remaining / 1'000'000'000;
-      left.tv_nsec = remaining % 1'000'000'000;
-    }
-    const int ready = ppoll(&p, 1, timed ? &left : nullptr, config_.wait_mask);
+    const int ready = ppoll(p, timed ? 2 : 1, nullptr, config_.wait_mask);
     if (ready < 0) {
       if (errno != EINTR) return Wait::kFailed;
       continue;
     }
-    if (ready > 0) return Wait::kReadable;
+    if (p[0].revents) return Wait::kReadable;
+    if (p[1].revents && idle_timer_.expired(began)) return Wait::kIdle;
   }
 }
 
@@ -82,6 +75,7 @@ void Handler::serve(int fd) {
   if (in_.size() > kKept || in_.empty()) std::vector<char>(kInitialBuffer).swap(in_);
   used_ = 0;
   out_.clear();
+  idle_timer_.begin();
   parser_.reset();
   session_.begin();
   const std::string peer = log::enabled(log::Level::kDebug) ? net::peer_name(fd) : std::string();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "daemon/connection.hpp"
+#include "daemon/idle_timer.hpp"
 #include "daemon/scoreboard.hpp"
 #include "resp/commands.hpp"
 #include "resp/keyspace.hpp"
@@ -54,6 +55,7 @@ class Handler {
   resp::RequestParser parser_;
   resp::Keyspace keyspace_;
   resp::Session session_;
+  idle_timer::Timer idle_timer_;
 };
 
 }  // namespace shmkv::resp_connection

@@ -34,12 +34,14 @@ class Session {
   void begin();
 
   // execute answers one command (args non-empty), appending its reply, or
-  // for a GET holds it back: a run of GETs is looked up in one hold of the
-  // store's lock (Store::get_many), as the JSON dispatcher does for a
-  // pipelining client. Call flush before writing the replies out.
+  // for a GET or a plain SET holds it back: a run of GETs is looked up in
+  // one hold of the store's lock (Store::get_many), as the JSON dispatcher
+  // does for a pipelining client, and a run of SETs stored in one
+  // (Store::put_many). Call flush before writing the replies out: no reply
+  // goes out before its command's change is made and the lock let go.
   After execute(const std::vector<std::string_view>& args);
 
-  // flush answers the GETs held back, in order.
+  // flush answers the commands held back, in order.
   void flush();
 
   int protocol() const { return writer_.protocol(); }
@@ -100,6 +102,11 @@ class Session {
   After bgsave(const Args&);
   After lastsave(const Args&);
 
+  // flush_gets answers the GETs held back; flush_sets the SETs. Only one
+  // of the two holds any at a time, so each command keeps its place.
+  void flush_gets();
+  void flush_sets();
+
   // put_expiring stores a SET with an expiry (ttl_ms > 0), or when
   // ttl_ms <= 0 (an EXAT in the past) stores and at once deletes, as Redis
   // does; *stored as for Keyspace::put_with.
@@ -130,6 +137,14 @@ class Session {
   std::vector<std::string> queued_keys_;
   std::vector<std::string_view> queued_views_;
   std::size_t queued_ = 0;
+  // The SETs held back (copies, as the GETs' keys), of at most
+  // kMaxQueuedSetBytes of key and value each; longer ones go alone.
+  static constexpr std::size_t kMaxQueuedSets = 64;
+  static constexpr std::size_t kMaxQueuedSetBytes = 4096;
+  std::vector<std::string> set_keys_;
+  std::vector<std::string> set_values_;
+  std::size_t queued_sets_ = 0;
+  std::vector<store::Store::Write> writes_;
   // Scratch kept across commands.
   std::string value_;
   std::vector<std::string> values_;

@@ -7,6 +7,11 @@
 #include "resp/value_mapping.hpp"
 
 namespace shmkv::resp {
+namespace {
+
+constexpr char kKeyNotText[] = "key is not valid UTF-8: shmkv keys are text, shared with JSON clients";
+
+}  // namespace
 
 Status Keyspace::available() const {
   switch (board_.health.load()) {
@@ -59,7 +64,7 @@ Status Keyspace::put(std::string_view key, std::string_view bytes) {
   // Keys are text to JSON clients, whose KEYS lists every key: a key of
   // bytes that are not UTF-8 is refused (shmkv-protocol(7), RESP values).
   if (!json::is_utf8(key))
-    return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
+    return Status::invalid(kKeyNotText);
   store::PutOptions options;
   options.kind = store::Kind::kBytes;
   Status s;
@@ -73,7 +78,7 @@ Status Keyspace::put(std::string_view key, std::string_view bytes) {
 
 Status Keyspace::put_with(std::string_view key, std::string_view bytes, store::PutOptions options, bool* stored) {
   if (!json::is_utf8(key))
-    return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
+    return Status::invalid(kKeyNotText);
   options.kind = store::Kind::kBytes;
   Status s;
   {
@@ -84,10 +89,45 @@ Status Keyspace::put_with(std::string_view key, std::string_view bytes, store::P
   return s;
 }
 
+Status Keyspace::put_many(std::vector<store::Store::Write>* writes) {
+  // Usually every key is valid UTF-8 and the writes go to the store as they
+  // are; else the valid ones are gathered in valid_, and their statuses
+  // brought back.
+  bool all_valid = true;
+  for (const store::Store::Write& w : *writes) all_valid = all_valid && json::is_utf8(w.key);
+  std::vector<store::Store::Write>* to_store = writes;
+  if (!all_valid) {
+    valid_.clear();
+    valid_at_.clear();
+    for (std::size_t i = 0; i < writes->size(); ++i) {
+      store::Store::Write& w = (*writes)[i];
+      if (!json::is_utf8(w.key)) {
+        w.status = Status::invalid(kKeyNotText);
+        continue;
+      }
+      valid_.push_back(w);
+      valid_at_.push_back(i);
+    }
+    to_store = &valid_;
+  }
+  if (to_store->empty()) return Status::ok();
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.put_many(to_store->data(), to_store->size(), store::Kind::kBytes);
+  }
+  if (!s) return s;
+  for (const store::Store::Write& w : *to_store)
+    if (w.status) snapshotter::changed(board_);
+  if (!all_valid)
+    for (std::size_t j = 0; j < valid_.size(); ++j) (*writes)[valid_at_[j]].status = std::move(valid_[j].status);
+  return Status::ok();
+}
+
 Status Keyspace::incr(std::string_view key, std::int64_t by, std::int64_t* result, IncrRefused* refused) {
   *refused = IncrRefused::kNo;
   if (!json::is_utf8(key))
-    return Status::invalid("key is not valid UTF-8: shmkv keys are text, shared with JSON clients");
+    return Status::invalid(kKeyNotText);
   // Redis's integers are stricter than the store's ("007" and "-0" are not
   // integers to it), and the store's error does not say which of the two
   // it is: the value is read and judged first. A write in between is then

@@ -41,6 +41,11 @@ class Keyspace {
   // put_with stores bytes under key with options' ttl and condition (its
   // kind is always bytes); *stored says whether the condition held.
   Status put_with(std::string_view key, std::string_view bytes, store::PutOptions options, bool* stored);
+  // put_many stores each write's value under its key as bytes, as put does,
+  // in as few holds of the lock as Store::put_many takes; each write's
+  // status says how it went (a key that is not valid UTF-8 is kInvalid and
+  // not tried). It fails as a whole as Store::put_many does.
+  Status put_many(std::vector<store::Store::Write>* writes);
   // incr adds by to key's integer (shmkv-protocol(7), INCR) and sets
   // *result. A value that is not an integer, or a sum outside signed 64-bit
   // range, is kInvalid with *refused saying which.
@@ -79,6 +84,8 @@ class Keyspace {
   std::string stored_;  // scratch: a value as the store keeps it
   std::string value_;   // scratch: a value as RESP sees it
   std::vector<store::Store::Lookup> lookups_;
+  std::vector<store::Store::Write> valid_;  // scratch: put_many's writes with UTF-8 keys
+  std::vector<std::size_t> valid_at_;       // and where each is in the caller's
 };
 
 }  // namespace shmkv::resp

@@ -301,6 +301,37 @@ Status Store::get_many(Lookup* lookups, std::size_t count) {
   return Status::ok();
 }
 
+namespace {
+
+// put_locked is a put's work: now is the time in ms, or -1 until a key with
+// an expiry needs it (then read with clock).
+// REQUIRES: store lock held.
+template <typename ClockFn>
+Status put_locked(Root& root, IndexView& index, SegmentManager* manager, std::string_view key,
+                  std::string_view value, std::uint32_t hash, const PutOptions& options, std::int64_t& now,
+                  const ClockFn& clock, bool* stored) {
+  Ref* link = nullptr;
+  Node* old = index.find(key, hash, &link);
+  bool old_expired = false;
+  if (old && old->expires()) {
+    if (now < 0) now = clock();
+    old_expired = old->expired(now);
+  }
+  const bool exists = old && !old_expired;
+  if ((options.condition == Condition::kIfAbsent && exists) ||
+      (options.condition == Condition::kIfPresent && !exists))
+    return Status::ok();  // not stored, nothing changed
+  // The new node is allocated before the map changes, so a full segment
+  // leaves the old entry exactly as it was.
+  Node* node = node_make(manager, key, value, hash, options.kind, options.ttl_ms > 0 ? now + options.ttl_ms : 0);
+  if (!node) return Status::full();
+  install(root, index, manager, link, old, old_expired, node);
+  if (stored) *stored = true;
+  return Status::ok();
+}
+
+}  // namespace
+
 Status Store::put(std::string_view key, std::string_view value, const PutOptions& options, bool* stored) {
   Root& root = *segment_->root;
   SegmentManager* manager = segment_->memory.get_segment_manager();
@@ -309,25 +340,33 @@ Status Store::put(std::string_view key, std::string_view value, const PutOptions
   if (stored) *stored = false;
   std::int64_t now = options.ttl_ms > 0 ? now_ms() : -1;
   return locked([&] {
-    Ref* link = nullptr;
-    Node* old = index.find(key, hash, &link);
-    bool old_expired = false;
-    if (old && old->expires()) {
-      if (now < 0) now = now_ms();
-      old_expired = old->expired(now);
-    }
-    const bool exists = old && !old_expired;
-    if ((options.condition == Condition::kIfAbsent && exists) ||
-        (options.condition == Condition::kIfPresent && !exists))
-      return Status::ok();  // not stored, nothing changed
-    // The new node is allocated before the map changes, so a full segment
-    // leaves the old entry exactly as it was.
-    Node* node = node_make(manager, key, value, hash, options.kind, options.ttl_ms > 0 ? now + options.ttl_ms : 0);
-    if (!node) return Status::full();
-    install(root, index, manager, link, old, old_expired, node);
-    if (stored) *stored = true;
-    return Status::ok();
+    return put_locked(root, index, manager, key, value, hash, options, now, [this] { return now_ms(); }, stored);
   });
+}
+
+Status Store::put_many(Write* writes, std::size_t count, Kind kind) {
+  Root& root = *segment_->root;
+  SegmentManager* manager = segment_->memory.get_segment_manager();
+  IndexView index(root.index, manager);
+  PutOptions options;
+  options.kind = kind;
+  for (std::size_t done = 0; done < count;) {
+    const std::size_t n = std::min(count - done, IndexView::kBatch);
+    Write* batch = writes + done;
+    std::uint32_t hashes[IndexView::kBatch];
+    for (std::size_t i = 0; i < n; ++i) hashes[i] = index.hash(batch[i].key);
+    const Status s = locked([&] {
+      index.prefetch(hashes, n);
+      std::int64_t now = -1;
+      for (std::size_t i = 0; i < n; ++i)
+        batch[i].status = put_locked(root, index, manager, batch[i].key, batch[i].value, hashes[i], options, now,
+                                     [this] { return now_ms(); }, nullptr);
+      return Status::ok();
+    });
+    if (!s) return s;
+    done += n;
+  }
+  return Status::ok();
 }
 
 Status Store::incr(std::string_view key, std::int64_t by, std::int64_t* result) {
@@ -507,6 +546,30 @@ std::int64_t monotonic_ms() {
   return std::max<std::int64_t>(1, std::int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1000000);
 }
 
+// cpu_relax tells the CPU that this is a spin loop (x86 pause, Arm yield).
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// try_lock_spinning tries the lock a few times, a pause apart, before the
+// caller sleeps for it: a holder on the other CPU lets go within a few
+// microseconds (one change, or one batch of lookups), where sleeping costs
+// a futex wait, a wake-up and two context switches. The bound (about 5 us)
+// caps what a holder that was descheduled costs its waiters in spinning.
+// (glibc's robust mutexes do not spin by themselves.)
+bool try_lock_spinning(bi::interprocess_mutex& mutex) {
+  constexpr int kTries = 64;
+  for (int i = 0; i < kTries; ++i) {
+    if (mutex.try_lock()) return true;
+    for (int j = 0; j < 4; ++j) cpu_relax();
+  }
+  return false;
+}
+
 }  // namespace
 
 Status Store::lock() {
@@ -521,7 +584,7 @@ Status Store::lock() {
   constexpr int kSliceMs = 10;
   bi::interprocess_mutex& mutex = segment_->root->mutex;
   try {
-    if (!mutex.try_lock()) {
+    if (!try_lock_spinning(mutex)) {
       for (;;) {
         const auto until = boost::posix_time::microsec_clock::universal_time() +
                            boost::posix_time::milliseconds(kSliceMs);

@@ -177,6 +177,21 @@ class Store {
   Status put(std::string_view key, std::string_view value, const PutOptions& options = {},
              bool* stored = nullptr);
 
+  // Write is one key of a put_many, and how its put went.
+  struct Write {
+    std::string_view key;
+    std::string_view value;
+    Status status;  // as put's: ok, or kFull with the earlier value kept
+  };
+
+  // put_many does a put of every write, in order, with kind and no
+  // condition or expiry, up to kBatch writes per hold of the lock: a
+  // pipelining client's writes then take the lock once per batch, and the
+  // lock and the store's busiest cache lines stop passing between CPUs on
+  // every write. It fails as a whole only when the lock cannot be had or a
+  // recovery begins: then some of the writes may have been made.
+  Status put_many(Write* writes, std::size_t count, Kind kind);
+
   // incr adds by to the integer stored under key (0 when absent), stores
   // the sum as a JSON integer, keeping the key's expiry, and sets *result.
   // A value that is not a decimal integer in signed 64-bit range, or a sum

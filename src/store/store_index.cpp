@@ -36,13 +36,17 @@ Node* IndexView::search(Ref* at, std::string_view key, std::uint32_t hash, Ref**
   return nullptr;
 }
 
-void IndexView::find_many(const std::string_view* keys, const std::uint32_t* hashes, std::size_t count,
-                          const Node** found) const {
+void IndexView::prefetch(const std::uint32_t* hashes, std::size_t count) const {
   for (std::size_t i = 0; i < count; ++i) __builtin_prefetch(bucket(hashes[i]));
   for (std::size_t i = 0; i < count; ++i) {
     const Ref first = *bucket(hashes[i]);
     if (first) __builtin_prefetch(node(first));
   }
+}
+
+void IndexView::find_many(const std::string_view* keys, const std::uint32_t* hashes, std::size_t count,
+                          const Node** found) const {
+  prefetch(hashes, count);
   for (std::size_t i = 0; i < count; ++i) found[i] = find(keys[i], hashes[i], nullptr);
 }
 

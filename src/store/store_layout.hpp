@@ -192,9 +192,12 @@ class IndexView {
   // *link (if given) is the Ref that points at it, for unlink and replace.
   Node* find(std::string_view key, std::uint32_t hash, Ref** link) const;
 
-  // find_many does find for count keys (at most kBatch), in three sweeps, so
-  // that the batch's cache misses are waited for together: prefetch every
-  // bucket, then every bucket's first node, then search.
+  // prefetch asks for the buckets of count hashes, then for each bucket's
+  // first node, so that a batch's cache misses are waited for together, not
+  // one after another, by the finds that follow.
+  void prefetch(const std::uint32_t* hashes, std::size_t count) const;
+
+  // find_many does find for count keys (at most kBatch) after a prefetch.
   static constexpr std::size_t kBatch = 32;
   void find_many(const std::string_view* keys, const std::uint32_t* hashes, std::size_t count,
                  const Node** found) const;

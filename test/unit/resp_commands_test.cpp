@@ -38,10 +38,16 @@ struct Harness {
   }
   ~Harness() { store::Store::remove(name); }
 
-  std::string call(std::vector<std::string> args) {
-    const std::vector<std::string_view> views(args.begin(), args.end());
+  std::string call(std::vector<std::string> args) { return pipeline({std::move(args)}); }
+
+  // pipeline answers commands as one read of a pipelining client's: each
+  // executed in turn, then one flush.
+  std::string pipeline(std::vector<std::vector<std::string>> commands) {
     out.clear();
-    session->execute(views);
+    for (const std::vector<std::string>& args : commands) {
+      const std::vector<std::string_view> views(args.begin(), args.end());
+      session->execute(views);
+    }
     session->flush();
     return out;
   }
@@ -74,6 +80,40 @@ std::multiset<std::string> scan_all(Harness& h, int count, F between) {
 }
 
 }  // namespace
+
+TEST_CASE("command names match in any case, and only whole") {
+  Harness h;
+  CHECK(h.call({"SeT", "k", "v"}) == "+OK\r\n");
+  CHECK(h.call({"gEt", "k"}) == "$1\r\nv\r\n");
+  CHECK(h.call({"UNLINK", "nope"}) == ":0\r\n");  // the table's last name
+  CHECK(h.call({"APPEND", "k", "w"}) == ":2\r\n");  // and its first
+  // A NUL, a prefix, a longer name and one beyond 16 bytes are unknown.
+  CHECK(h.call({std::string("get\0", 4), "k"}) == "-ERR unknown command 'get', with args beginning with: 'k' \r\n");
+  CHECK(h.call({"ge", "k"}) == "-ERR unknown command 'ge', with args beginning with: 'k' \r\n");
+  CHECK(h.call({"gets", "k"}) == "-ERR unknown command 'gets', with args beginning with: 'k' \r\n");
+  CHECK(h.call({"randomkeyrandomkey", "k"}) ==
+        "-ERR unknown command 'randomkeyrandomkey', with args beginning with: 'k' \r\n");
+  CHECK(h.call({"G\xc5T", "k"}).starts_with("-ERR unknown command"));
+}
+
+TEST_CASE("a pipeline of SETs and GETs answers each in order, errors in their places") {
+  Harness h;
+  const std::string big(5000, 'b');  // over what a SET may be held back with: it goes alone
+  std::vector<std::vector<std::string>> commands = {
+      {"SET", "a", "1"}, {"SET", "bad\xff", "x"}, {"SET", "b", "2"}, {"GET", "a"},  {"SET", "a", "3"},
+      {"GET", "a"},      {"GET", "b"},             {"SET", "c", big}, {"GET", "c"},  {"SET", "a", "4", "GET"},
+      {"PING"},          {"GET", "a"},
+  };
+  for (int i = 0; i < 100; ++i) commands.push_back({"SET", fmt::format("k{}", i), std::to_string(i)});  // > one batch
+  commands.push_back({"GET", "k99"});
+  std::string want = "+OK\r\n-ERR key is not valid UTF-8: shmkv keys are text, shared with JSON clients\r\n+OK\r\n"
+                     "$1\r\n1\r\n+OK\r\n$1\r\n3\r\n$1\r\n2\r\n+OK\r\n$5000\r\n" + big + "\r\n$1\r\n3\r\n+PONG\r\n"
+                     "$1\r\n4\r\n";
+  for (int i = 0; i < 100; ++i) want += "+OK\r\n";
+  want += "$2\r\n99\r\n";
+  CHECK(h.pipeline(commands) == want);
+  CHECK(h.call({"DBSIZE"}) == ":103\r\n");
+}
 
 TEST_CASE("unknown commands and wrong arities answer Redis's exact words") {
   Harness h;
@@ -324,6 +364,9 @@ TEST_CASE("every byte value round-trips, and JSON values read as shmkv-protocol(
   CHECK(h.call({"MSET", "ok", "1", "bad\xff", "2"}) ==
         "-ERR key is not valid UTF-8: shmkv keys are text, shared with JSON clients\r\n");
   CHECK(h.call({"GET", "bad\xffkey"}) == "$-1\r\n");
+  CHECK(h.call({"SET", "caf\xc3\xa9", "v"}) == "+OK\r\n");  // UTF-8 beyond ASCII is text
+  CHECK(h.call({"SET", std::string(40, 'k') + "\xc3", "v"}) ==
+        "-ERR key is not valid UTF-8: shmkv keys are text, shared with JSON clients\r\n");
 }
 
 TEST_CASE("HELLO 3 switches to RESP3: maps and _ nulls; RESET goes back") {

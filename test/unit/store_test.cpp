@@ -106,6 +106,52 @@ TEST_CASE("store: a full store refuses the put and keeps the old value") {
   CHECK_OK(s->put("again", "1"));
 }
 
+TEST_CASE("store: put_many stores every write in order, over several holds of the lock") {
+  TestSegment seg;
+  auto s = open(seg.name);
+  REQUIRE_OK(s->put("k0", "old", {.ttl_ms = 60'000}));
+  std::vector<std::string> keys, values;
+  for (int i = 0; i < 70; ++i) {  // more than one batch (IndexView::kBatch)
+    keys.push_back(fmt::format("k{}", i % 50));  // the last 20 overwrite writes of this call
+    values.push_back(fmt::format("v{}", i));
+  }
+  std::vector<store::Store::Write> writes;
+  for (int i = 0; i < 70; ++i) writes.push_back({keys[i], values[i], Status::io("unset")});
+  REQUIRE_OK(s->put_many(writes.data(), writes.size(), store::Kind::kBytes));
+  for (const store::Store::Write& w : writes) CHECK_OK(w.status);
+  CHECK(s->counts().keys == 50);
+  std::string value;
+  store::Kind kind = store::Kind::kJson;
+  REQUIRE_OK(s->get("k0", &value, &kind));
+  CHECK(value == "v50");  // the later write wins
+  CHECK(kind == store::Kind::kBytes);
+  std::int64_t left = 0;
+  REQUIRE_OK(s->ttl("k0", &left));
+  CHECK(left == -1);  // a put without expiry drops the old one, as put does
+  REQUIRE_OK(s->get("k49", &value));
+  CHECK(value == "v49");
+}
+
+TEST_CASE("store: put_many on a full store refuses what does not fit and keeps the old values") {
+  TestSegment seg;
+  auto s = open(seg.name, store::kMinimumSize);
+  REQUIRE_OK(s->put("a", "small"));
+  const std::string big(store::kMinimumSize, 'x');
+  std::vector<store::Store::Write> writes = {
+      {"a", big, Status::ok()}, {"b", "1", Status::ok()}, {"c", big, Status::ok()}, {"a", "2", Status::ok()}};
+  REQUIRE_OK(s->put_many(writes.data(), writes.size(), store::Kind::kBytes));
+  CHECK(writes[0].status.code() == Status::Code::kFull);
+  CHECK_OK(writes[1].status);
+  CHECK(writes[2].status.code() == Status::Code::kFull);
+  CHECK_OK(writes[3].status);
+  std::string value;
+  REQUIRE_OK(s->get("a", &value));
+  CHECK(value == "2");
+  REQUIRE_OK(s->get("b", &value));
+  CHECK(value == "1");
+  CHECK(s->get("c", &value).is_not_found());
+}
+
 TEST_CASE("store: reopening a segment keeps its data") {
   TestSegment seg;
   {
