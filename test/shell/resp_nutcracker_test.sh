@@ -20,6 +20,8 @@ PROXY=$(free_port)
 sed -e "s/127.0.0.1:22121/127.0.0.1:$PROXY/" \
     -e "s/192.0.2.1:6379:1/127.0.0.1:$RESP_PORT:1/" -e "s/192.0.2.2:6379:1/127.0.0.1:$RESP_B:1/" \
     "$ROOT/examples/nutcracker.yml" >"$WORK/nutcracker.yml"
+# Only loopback addresses may be left: the example's placeholders are never dialled.
+! grep -v "^ *#" "$WORK/nutcracker.yml" | grep -q "192\.0\.2\." || fail "examples/nutcracker.yml changed: a placeholder address was not replaced"
 nutcracker -t -c "$WORK/nutcracker.yml" >/dev/null 2>&1 || fail "nutcracker rejects examples/nutcracker.yml"
 nutcracker -c "$WORK/nutcracker.yml" -s "$(free_port)" -a 127.0.0.1 -o "$WORK/nutcracker.log" \
     -p "$WORK/nutcracker.pid" &
