@@ -13,6 +13,19 @@
 #include "daemon/snapshotter.hpp"
 
 namespace shmkv::dispatch {
+namespace {
+
+// log_refused logs an operation the store refused. A refusal during a
+// recovery is logged at debug level only: the parent logs the recovery once,
+// where every request that was waiting for the lock would add a line.
+void log_refused(std::string_view operation, const Status& s) {
+  if (store::recovering(s))
+    log::debug("{}: {}", operation, s.message());
+  else
+    log::error("{}: {}", operation, s.message());
+}
+
+}  // namespace
 
 std::size_t Dispatcher::handle(const Message* messages, std::size_t count, std::string& out) {
   for (std::size_t i = 0; i < count; ++i) {
@@ -93,7 +106,7 @@ void Dispatcher::flush_gets(std::string& out) {
   for (std::size_t i = 0; i < queued_; ++i) {
     const store::Store::Lookup& l = lookups_[i];
     if (!s) {
-      log::error("GET: {}", s.message());
+      log_refused("GET", s);
       reply::error(out, queued_versions_[i], s.message());
       continue;
     }
@@ -146,7 +159,7 @@ void Dispatcher::put(std::int32_t version, const request::Request& req, std::str
     if (s.code() == Status::Code::kFull)
       log::warning("PUT {}: store is full", req.key);
     else
-      log::error("PUT: {}", s.message());
+      log_refused("PUT", s);
     reply::error(out, version, s.message());
   }
   log::debug("PUT {} ({} bytes) -> {}", req.key, req.value.size(), s.is_ok() ? "ok" : s.message());
@@ -162,7 +175,7 @@ void Dispatcher::del(std::int32_t version, const request::Request& req, std::str
   if (s.is_ok() || s.is_not_found()) {
     reply::del(out, version, req.key, s.is_ok());
   } else {
-    log::error("DELETE: {}", s.message());
+    log_refused("DELETE", s);
     reply::error(out, version, s.message());
   }
   log::debug("DELETE {} -> {}", req.key, s.is_ok() ? "ok" : s.message());
@@ -184,7 +197,7 @@ void Dispatcher::incr(std::int32_t version, const request::Request& req, std::st
   } else {
     if (s.code() == Status::Code::kInvalid) log::debug("INCR: {}", s.message());
     else if (s.code() == Status::Code::kFull) log::warning("INCR {}: store is full", req.key);
-    else log::error("INCR: {}", s.message());
+    else log_refused("INCR", s);
     reply::error(out, version, s.message());
   }
 }
@@ -200,7 +213,7 @@ void Dispatcher::expire(std::int32_t version, const request::Request& req, std::
     reply::expire(out, version, req.key, s.is_ok());
   } else {
     if (s.code() == Status::Code::kFull) log::warning("EXPIRE {}: store is full", req.key);
-    else log::error("EXPIRE: {}", s.message());
+    else log_refused("EXPIRE", s);
     reply::error(out, version, s.message());
   }
 }
@@ -215,7 +228,7 @@ void Dispatcher::ttl(std::int32_t version, const request::Request& req, std::str
   if (s.is_ok() || s.is_not_found()) {
     reply::ttl(out, version, req.key, s.is_ok() ? ms : -2);
   } else {
-    log::error("TTL: {}", s.message());
+    log_refused("TTL", s);
     reply::error(out, version, s.message());
   }
 }
@@ -303,7 +316,7 @@ void Dispatcher::keys(std::int32_t version, const request::Request& req, std::st
       s = store_.scan(req.prefix, after, limit, config_.max_message, &page_);
     }
     if (!s) {
-      log::error("KEYS: {}", s.message());
+      log_refused("KEYS", s);
       reply::error(out, version, s.message());
       return;
     }

@@ -288,7 +288,11 @@ void Session::store_error(const Status& s) {
     writer_.error("OOM command not allowed when used memory > 'maxmemory'.");
     return;
   }
-  log::error("RESP: {}", s.message());
+  // A refusal during a recovery is the parent's to log, once.
+  if (store::recovering(s))
+    log::debug("RESP: {}", s.message());
+  else
+    log::error("RESP: {}", s.message());
   writer_.error("ERR " + s.message());
 }
 

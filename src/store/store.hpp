@@ -76,6 +76,10 @@ struct SegmentAccess {
 // Errors). It names no library.
 inline constexpr char kRecovering[] = "store unavailable: recovering, retry";
 
+// recovering says whether s is that error: the request may be retried, and
+// the daemon logs the recovery itself, once.
+inline bool recovering(const Status& s) { return s.message() == kRecovering; }
+
 // LockWatch is how a daemon watches the store's lock in one process; both
 // members are optional.
 struct LockWatch {

@@ -108,3 +108,8 @@ check(stats["recoveries"] == 2, f"recoveries: {stats}")
 print(f"{len(acked)} acknowledged PUTs intact after 2 recoveries")
 PY
 if grep -qi "boost" "$DAEMON_LOG"; then fail "the log names Boost's exception rather than what happened"; fi
+# The waiters refused during the recoveries add no error line each: the
+# parent logs a recovery once.
+refusals=$(grep -c "error: PUT: store unavailable: recovering" "$DAEMON_LOG" || true)
+[ "$refusals" -eq 0 ] || fail "$refusals refused requests logged an error line each"
+grep -q "recover" "$DAEMON_LOG" || fail "the recoveries were not logged"
