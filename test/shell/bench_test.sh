@@ -9,7 +9,7 @@ BENCH=$ROOT/$BUILD/shmkv-bench
 FAKE_PID=
 
 # lib.sh's trap stops the daemon; this one stops the fake servers first.
-trap 'rc=$?; for pid in $FAKE_PID; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; for pid in $FAKE_PID; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; (exit $rc); cleanup' EXIT
 
 run() {  # run ARGS...: sets OUT, ERR and RC
   RC=0

@@ -12,7 +12,7 @@ NAME_B=$NAME-b
 PORT_B=$(free_port)
 RESP_B=$(free_port)
 PID_B=
-trap 'rc=$?; [ -z "$PID_B" ] || { kill "$PID_B"; wait "$PID_B"; } 2>/dev/null; rm -f "/dev/shm/$NAME_B"; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; [ -z "$PID_B" ] || { kill "$PID_B"; wait "$PID_B"; } 2>/dev/null; rm -f "/dev/shm/$NAME_B"; (exit $rc); cleanup' EXIT
 "$SHMKVD" --bind 127.0.0.1 --port "$PORT_B" --resp-port "$RESP_B" --name "$NAME_B" 2>>"$WORK/daemon-b.log" &
 PID_B=$!
 
