@@ -1,6 +1,7 @@
 #include "daemon/daemon_config.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "check_ok.hpp"
 
@@ -123,29 +124,31 @@ TEST_CASE("daemon_config: --lock-timeout, and the salvage delay only with --debu
   CHECK(parse({"--lock-timeout", "3601"}, &config, &action).message() ==
         "--lock-timeout takes a whole number from 0 to 3600, not '3601'");
 
-  setenv("SHMKVD_DEBUG_SALVAGE_DELAY_MS", "250", 1);
-  daemon_config::Config plain;
-  REQUIRE_OK(parse({}, &plain, &action));
-  CHECK(plain.debug_salvage_delay_ms == 0);  // a test hook: ignored without --debug-commands
-  daemon_config::Config debug;
-  REQUIRE_OK(parse({"--debug-commands"}, &debug, &action));
-  CHECK(debug.debug_salvage_delay_ms == 250);
-  setenv("SHMKVD_DEBUG_SALVAGE_DELAY_MS", "soon", 1);
-  CHECK(parse({"--debug-commands"}, &debug, &action).message() ==
-        "SHMKVD_DEBUG_SALVAGE_DELAY_MS takes a whole number from 0 to 600000, not 'soon'");
-  unsetenv("SHMKVD_DEBUG_SALVAGE_DELAY_MS");
-
-  setenv("SHMKVD_DEBUG_SNAPSHOT_DELAY_MS", "1500", 1);
-  daemon_config::Config plain_snapshot;
-  REQUIRE_OK(parse({}, &plain_snapshot, &action));
-  CHECK(plain_snapshot.debug_snapshot_delay_ms == 0);
-  daemon_config::Config debug_snapshot;
-  REQUIRE_OK(parse({"--debug-commands"}, &debug_snapshot, &action));
-  CHECK(debug_snapshot.debug_snapshot_delay_ms == 1500);
-  setenv("SHMKVD_DEBUG_SNAPSHOT_DELAY_MS", "-1", 1);
-  CHECK(parse({"--debug-commands"}, &debug_snapshot, &action).message() ==
-        "SHMKVD_DEBUG_SNAPSHOT_DELAY_MS takes a whole number from 0 to 600000, not '-1'");
-  unsetenv("SHMKVD_DEBUG_SNAPSHOT_DELAY_MS");
+  // The test hooks' delays, read from the environment and ignored without
+  // --debug-commands.
+  struct Hook {
+    const char* variable;
+    int daemon_config::Config::*delay_ms;
+    const char* value;
+    const char* bad;
+  };
+  for (const Hook& hook : {Hook{"SHMKVD_DEBUG_SALVAGE_DELAY_MS", &daemon_config::Config::debug_salvage_delay_ms,
+                                "250", "soon"},
+                           Hook{"SHMKVD_DEBUG_SNAPSHOT_DELAY_MS", &daemon_config::Config::debug_snapshot_delay_ms,
+                                "1500", "-1"}}) {
+    CAPTURE(hook.variable);
+    setenv(hook.variable, hook.value, 1);
+    daemon_config::Config plain;
+    REQUIRE_OK(parse({}, &plain, &action));
+    CHECK(plain.*hook.delay_ms == 0);
+    daemon_config::Config debug;
+    REQUIRE_OK(parse({"--debug-commands"}, &debug, &action));
+    CHECK(debug.*hook.delay_ms == std::stoi(hook.value));
+    setenv(hook.variable, hook.bad, 1);
+    CHECK(parse({"--debug-commands"}, &debug, &action).message() ==
+          fmt::format("{} takes a whole number from 0 to 600000, not '{}'", hook.variable, hook.bad));
+    unsetenv(hook.variable);
+  }
 }
 
 TEST_CASE("daemon_config: --resp-port and --resp-socket") {
