@@ -262,7 +262,8 @@ Status send_all(int fd, const char* data, std::size_t length) {
 Status send_waiting(int fd, std::string_view data, int timeout_ms) {
   std::size_t sent = 0;
   while (sent < data.size()) {
-    const ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    // MSG_DONTWAIT: the socket may block for reads (daemon/blocking_read).
+    const ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       sent += static_cast<std::size_t>(n);
       continue;
@@ -270,7 +271,10 @@ Status send_waiting(int fd, std::string_view data, int timeout_ms) {
     if (errno == EINTR) continue;
     if (errno != EAGAIN) return Status::io(errno_text("write", errno));
     pollfd p{fd, POLLOUT, 0};
-    if (poll(&p, 1, timeout_ms > 0 ? timeout_ms : -1) <= 0)
+    int ready;
+    while ((ready = poll(&p, 1, timeout_ms > 0 ? timeout_ms : -1)) < 0 && errno == EINTR) {
+    }
+    if (ready <= 0)
       return Status::timeout(fmt::format("the client read no reply for {} ms", timeout_ms));
   }
   return Status::ok();

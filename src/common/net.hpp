@@ -57,7 +57,8 @@ Status connect_start(const Address& address, int* fd, bool* in_progress);
 // send_all writes all of data, looping over partial writes, without SIGPIPE.
 Status send_all(int fd, const char* data, std::size_t length);
 
-// send_waiting writes all of data to a non-blocking socket, waiting while
+// send_waiting writes all of data to a socket without blocking in send
+// (MSG_DONTWAIT, so the socket may block for reads), waiting in poll while
 // the peer's receive window is full, at most timeout_ms (0: without end)
 // each time; kTimeout when the peer read nothing for that long.
 Status send_waiting(int fd, std::string_view data, int timeout_ms);

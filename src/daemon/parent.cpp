@@ -16,8 +16,9 @@
 #include <ctime>
 #include <unordered_map>
 
-#include "daemon/daemonize.hpp"
 #include "common/log.hpp"
+#include "daemon/blocking_read.hpp"
+#include "daemon/daemonize.hpp"
 #include "daemon/recovery.hpp"
 #include "daemon/snapshotter.hpp"
 #include "daemon/worker.hpp"
@@ -225,6 +226,7 @@ void Parent::run_worker(int slot, int conn, listeners::Protocol protocol) {
   // then exit, rather than serve on unsupervised (and hold the store's claim).
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent_pid_) g_stop = 1;  // it died before prctl
+  blocking_read::install_stop_handler(&g_stop);
   worker::Config worker;
   worker.connection.max_message = config_.max_message;
   worker.connection.idle_timeout_ms = config_.idle_timeout_s * 1000;

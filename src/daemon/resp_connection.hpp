@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "daemon/connection.hpp"
-#include "daemon/idle_timer.hpp"
 #include "daemon/scoreboard.hpp"
 #include "resp/commands.hpp"
 #include "resp/keyspace.hpp"
@@ -37,8 +36,6 @@ class Handler {
   void serve(int fd);
 
  private:
-  enum class Wait { kReadable, kStop, kIdle, kFailed };
-  Wait wait_readable(int fd, bool mid_command);
   bool send_replies(int fd);
   // room makes space to read into, growing the buffer up to limit_; false
   // when a command would be larger than that.
@@ -55,7 +52,6 @@ class Handler {
   resp::RequestParser parser_;
   resp::Keyspace keyspace_;
   resp::Session session_;
-  idle_timer::Timer idle_timer_;
 };
 
 }  // namespace shmkv::resp_connection

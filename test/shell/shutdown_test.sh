@@ -57,3 +57,42 @@ expect_eq "$children" "" "children left"
 # The PUT answered during shutdown is in the store.
 start_daemon
 expect_eq "$("$SHMKV" -p "$PORT" get mid)" '"answered"' "the PUT answered during shutdown"
+
+stop_daemon
+
+# RESP connections wait for their next command in a blocking read, which the
+# stop ends (daemon/blocking_read; with no idle timeout the read would
+# otherwise be restarted after the signal): SIGTERM closes idle ones at once,
+# well before --shutdown-timeout would kill their workers, and a command
+# begun before the signal is still answered.
+RESP=1 start_daemon --shutdown-timeout 30 --idle-timeout 0
+python3 - "$RESP_PORT" "$DAEMON_PID" <<'PY'
+import os, signal, sys, time
+from resp_wire import command, connect
+from wire import check, closed_by_peer
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+idle = [connect(port) for _ in range(20)]
+for i, s in enumerate(idle):
+    s.sendall(command(b"SET", b"r%d" % i, b"v"))
+    check(s.recv(100) == b"+OK\r\n", "SET before shutdown")
+mid = connect(port)
+request = command(b"SET", b"mid", b"answered")
+mid.sendall(request[:12])
+time.sleep(0.2)  # the worker has read the first part
+began = time.monotonic()
+os.kill(pid, signal.SIGTERM)
+for s in idle:
+    check(closed_by_peer(s), "an idle RESP connection stayed open after SIGTERM")
+took = time.monotonic() - began
+check(took < 3, f"idle RESP connections closed {took:.1f} s after SIGTERM")
+mid.sendall(request[12:])
+check(mid.recv(100) == b"+OK\r\n", "the command begun before SIGTERM")
+check(closed_by_peer(mid), "connection open after the command in hand was answered")
+PY
+for i in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$DAEMON_PID" 2>/dev/null && fail "shmkvd still running 5 s after SIGTERM with RESP connections"
+rc=0; wait "$DAEMON_PID" || rc=$?
+DAEMON_PID=
+expect_eq "$rc" 0 "exit status after SIGTERM with RESP connections"
+grep -q 'killing' "$DAEMON_LOG" && fail "workers killed at shutdown: $(grep killing "$DAEMON_LOG")"
+true
