@@ -9,9 +9,11 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "daemon/blocking_read.hpp"
 #include "daemon/idle_timer.hpp"
 #include "protocol/frame.hpp"
 #include "common/log.hpp"
@@ -60,19 +62,18 @@ bool Handler::arm_request_timer() {
   return request_timer_fd_ >= 0 && set_timer(request_timer_fd_, request_deadline_ns_, TFD_TIMER_ABSTIME);
 }
 
-// wait_readable waits for input, at most the idle timeout, and in a message,
-// until its request timeout. A stop ends the wait only between messages: a
-// message already begun is the request in hand, to be read and answered
-// (the parent kills a worker that takes longer than --shutdown-timeout).
-Handler::Wait Handler::wait_readable(int fd, bool mid_message) {
+// wait_readable waits for the rest of a message, at most the idle timeout
+// and until its request timeout. A stop does not end it: a message already
+// begun is the request in hand, to be read and answered (the parent kills a
+// worker that takes longer than --shutdown-timeout).
+Handler::Wait Handler::wait_readable(int fd) {
   const bool timed = config_.idle_timeout_ms > 0;
   if (timed && !idle_timer_.arm()) return Wait::kFailed;
   const std::uint64_t began = timed ? now_ns() : 0;
   // A timer not in use has fd -1, which poll ignores.
-  const bool deadline = mid_message && request_deadline_ns_ != 0;
+  const bool deadline = request_deadline_ns_ != 0;
   pollfd p[3] = {{fd, POLLIN, 0}, {idle_timer_.fd(), POLLIN, 0}, {request_timer_fd_, POLLIN, 0}};
   for (;;) {
-    if (*config_.stop && !mid_message) return Wait::kStop;
     const int ready = ppoll(p, deadline ? 3 : timed ? 2 : 1, nullptr, config_.wait_mask);
     if (ready < 0) {
       if (errno != EINTR) return Wait::kFailed;
@@ -117,12 +118,35 @@ void Handler::serve(int fd) {
   // A new connection's first request is usually there already: read at
   // once. After a reply the client usually waits for it before it sends
   // more: wait before reading again, rather than spend a read on EAGAIN.
+  // Between messages that wait is a blocking read (blocking_read.hpp: one
+  // system call where ppoll() and read() were two), readied at the first
+  // such wait, so that a connection of one request pays nothing for it;
+  // inside a message, where the request timeout applies, it is ppoll().
   bool wait_first = false;
+  std::optional<blocking_read::Scope> blocking;
   for (;;) {
-    if (wait_first) {
-      switch (wait_readable(fd, used > 0)) {
+    ssize_t n = 0;
+    if (wait_first && used == 0) {
+      if (!blocking && !blocking.emplace(fd, config_.idle_timeout_ms, config_.wait_mask).ok()) {
+        log::error("{}", errno_text("readying a connection for blocking reads", errno));
+        return;
+      }
+      std::size_t got = 0;
+      switch (blocking_read::read(fd, buffer, usable, true, config_.stop, &got)) {
+        case blocking_read::Read::kData: break;
+        case blocking_read::Read::kStop:
+        case blocking_read::Read::kClosed: return;
+        case blocking_read::Read::kIdle:
+          log::debug("{}: idle, closing", peer);
+          return;
+        case blocking_read::Read::kFailed:
+          log::debug("{}", errno_text(peer + ": read", errno));
+          return;
+      }
+      n = static_cast<ssize_t>(got);
+    } else if (wait_first) {
+      switch (wait_readable(fd)) {
         case Wait::kReadable: break;
-        case Wait::kStop: return;
         case Wait::kIdle:
           log::debug("{}: idle, closing", peer);
           return;
@@ -142,7 +166,8 @@ void Handler::serve(int fd) {
           return;
       }
     }
-    const ssize_t n = read(fd, buffer + used, usable - used);
+    // MSG_DONTWAIT: the socket blocks once readied for blocking reads.
+    if (n == 0) n = recv(fd, buffer + used, usable - used, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN) {

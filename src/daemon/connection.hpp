@@ -48,10 +48,10 @@ class Handler {
   void serve(int fd);
 
  private:
-  enum class Wait { kReadable, kStop, kIdle, kRequestTimeout, kFailed };
+  enum class Wait { kReadable, kIdle, kRequestTimeout, kFailed };
 
   bool send_replies(int fd, bool keep = false);
-  Wait wait_readable(int fd, bool mid_message);
+  Wait wait_readable(int fd);
   bool arm_request_timer();
 
   const Config config_;

@@ -1,7 +1,7 @@
-// idle_timer: a JSON connection's --idle-timeout as a timerfd that each wait
-// for input polls beside the socket (RESP connections block in recv instead:
-// blocking_read.hpp), and the monotonic clock and timerfd helpers the
-// connection's timers share.
+// idle_timer: a JSON connection's --idle-timeout while it waits for the rest
+// of a message, as a timerfd polled beside the socket (waits between
+// requests block in recv instead: blocking_read.hpp), and the monotonic
+// clock and timerfd helpers the connection's timers share.
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SIGTERM: shmkvd stops accepting, closes idle connections after the requests
-# already read are answered, and exits 0 with no worker left behind.
+# already read are answered, and exits 0 with no worker left behind. Without
+# an idle timeout, an idle connection's blocking read would be restarted
+# after the signal: what ends it is the stop handler (daemon/blocking_read).
 . "$(dirname "$0")/lib.sh"
-start_daemon
+start_daemon --idle-timeout 0
 cd "$ROOT/test/shell"
 python3 - "$PORT" "$DAEMON_PID" <<'PY'
 import json, os, signal, sys, time
