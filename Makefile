@@ -86,7 +86,8 @@ UNITS   := shmkvd.service shmkvd.socket
 BENCH_PACKAGES := redis-server redis-tools linux-perf
 
 .PHONY: all examples run test deps bench-deps bench bench-store lint clean install uninstall fuzz fuzz-build
-all: $(PROGRAMS) $(BUILD)/unit_tests $(EXAMPLES) $(HELPERS) $(BUILD)/store_microbench $(BUILD)/libshmkv.so
+all: $(PROGRAMS) $(BUILD)/unit_tests $(EXAMPLES) $(HELPERS) $(BUILD)/store_microbench $(BUILD)/fork-floor \
+     $(BUILD)/libshmkv.so
 
 examples: $(EXAMPLES)
 
@@ -121,6 +122,10 @@ $(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libshmkv.a
 $(BUILD)/store_microbench: $(BUILD)/obj/bench/store_microbench.o $(BUILD)/libshmkv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The floor of the process-per-connection model, for make bench (bench/fork_floor.cpp).
+$(BUILD)/fork-floor: $(BUILD)/obj/bench/fork_floor.o
+	$(CXX) $(LDFLAGS) -o $@ $^
+
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(BUILD)/libshmkv.a
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -154,7 +159,7 @@ $(BUILD)/obj/test/%.o: test/shell/%.cpp
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 -include $(LIB_OBJS:.o=.d) $(SO_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MAIN_SRCS:src/%.cpp=$(BUILD)/obj/%.d)
--include $(BUILD)/obj/bench/store_microbench.d
+-include $(BUILD)/obj/bench/store_microbench.d $(BUILD)/obj/bench/fork_floor.d
 # Objects of the examples and helpers are intermediate files of a chain of
 # pattern rules; keeping them means a second make has nothing to do.
 .SECONDARY:
@@ -235,7 +240,7 @@ test-build-sanitized:
 # BENCH_FLAGS passes options on: BENCH_FLAGS="--baseline DIR" runs the
 # shmkvd built in DIR beside this one.
 bench: deps bench-deps
-	@$(MAKE) --no-print-directory $(PROGRAMS)
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/fork-floor
 	BUILD=$(BUILD) bench/compare-servers $(BENCH_FLAGS)
 
 # bench-store measures the store in-process (bench/store_microbench.cpp): a
