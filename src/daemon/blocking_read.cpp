@@ -4,6 +4,10 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <string>
+
+#include "common/log.hpp"
+#include "shmkv/status.hpp"
 
 namespace shmkv::blocking_read {
 namespace {
@@ -47,23 +51,21 @@ Scope::~Scope() {
   if (ok_) pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
 }
 
-Read read(int fd, char* buf, std::size_t len, bool between, const volatile sig_atomic_t* stop, std::size_t* n) {
+std::size_t read(int fd, char* buf, std::size_t len, bool between, const volatile sig_atomic_t* stop,
+                 std::string_view peer) {
   for (;;) {
     if (between) g_waiting_fd = fd;
     const ssize_t got = (between && *stop) ? -1 : recv(fd, buf, len, 0);
     const int err = errno;
     g_waiting_fd = -1;
-    if (got > 0) {  // answered even if a stop came meanwhile
-      *n = static_cast<std::size_t>(got);
-      return Read::kData;
-    }
+    if (got > 0) return static_cast<std::size_t>(got);  // answered even if a stop came meanwhile
     // A stop before the read, or during it: then the handler's shutdown
     // looks like the client's close.
-    if (between && *stop) return Read::kStop;
-    if (got == 0) return Read::kClosed;
+    if (got == 0 || (between && *stop)) return 0;
     if (err == EINTR) continue;
-    errno = err;
-    return err == EAGAIN ? Read::kIdle : Read::kFailed;
+    if (err == EAGAIN) log::debug("{}: idle, closing", peer);
+    else log::debug("{}", errno_text(std::string(peer) + ": read", err));
+    return 0;
   }
 }
 

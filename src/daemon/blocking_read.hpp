@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <string_view>
 
 namespace shmkv::blocking_read {
 
@@ -37,12 +38,12 @@ class Scope {
   bool ok_ = false;
 };
 
-enum class Read { kData, kClosed, kIdle, kStop, kFailed };
-
 // read reads what has arrived on fd into buf, waiting for it up to the idle
-// timeout; *n is the bytes read (kData). between says that no request is
-// begun: only then does a stop end the wait (kStop). kClosed: the client
-// closed; kFailed: errno says why.
-Read read(int fd, char* buf, std::size_t len, bool between, const volatile sig_atomic_t* stop, std::size_t* n);
+// timeout, and returns the bytes read; 0 when the connection is done: the
+// client closed, it idled out or a read failed (logged at debug level,
+// naming peer), or a stop came while between was true, that is while no
+// request was begun (a stop does not end the wait for the rest of one).
+std::size_t read(int fd, char* buf, std::size_t len, bool between, const volatile sig_atomic_t* stop,
+                 std::string_view peer);
 
 }  // namespace shmkv::blocking_read

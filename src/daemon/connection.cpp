@@ -131,19 +131,8 @@ void Handler::serve(int fd) {
         log::error("{}", errno_text("readying a connection for blocking reads", errno));
         return;
       }
-      std::size_t got = 0;
-      switch (blocking_read::read(fd, buffer, usable, true, config_.stop, &got)) {
-        case blocking_read::Read::kData: break;
-        case blocking_read::Read::kStop:
-        case blocking_read::Read::kClosed: return;
-        case blocking_read::Read::kIdle:
-          log::debug("{}: idle, closing", peer);
-          return;
-        case blocking_read::Read::kFailed:
-          log::debug("{}", errno_text(peer + ": read", errno));
-          return;
-      }
-      n = static_cast<ssize_t>(got);
+      n = static_cast<ssize_t>(blocking_read::read(fd, buffer, usable, true, config_.stop, peer));
+      if (n == 0) return;
     } else if (wait_first) {
       switch (wait_readable(fd)) {
         case Wait::kReadable: break;

@@ -75,18 +75,10 @@ void Handler::serve(int fd) {
       send_replies(fd);
       return;
     }
-    std::size_t n = 0;
-    switch (blocking_read::read(fd, in_.data() + used_, in_.size() - used_, used_ == 0, config_.stop, &n)) {
-      case blocking_read::Read::kData: break;
-      case blocking_read::Read::kStop:
-      case blocking_read::Read::kClosed: return;  // a command begun is dropped, as Redis does
-      case blocking_read::Read::kIdle:
-        log::debug("{}: idle, closing", peer);
-        return;
-      case blocking_read::Read::kFailed:
-        log::debug("{}", errno_text(peer + ": read", errno));
-        return;
-    }
+    // At the end, a command begun is dropped, as Redis does.
+    const std::size_t n =
+        blocking_read::read(fd, in_.data() + used_, in_.size() - used_, used_ == 0, config_.stop, peer);
+    if (n == 0) return;
     used_ += n;
 
     // Answer every whole command read so far; send the replies together.

@@ -4,6 +4,21 @@
 # an idle timeout, an idle connection's blocking read would be restarted
 # after the signal: what ends it is the stop handler (daemon/blocking_read).
 . "$(dirname "$0")/lib.sh"
+
+# expect_clean_exit WHAT: after its SIGTERM the daemon exits within 5 s,
+# with status 0, and leaves no worker behind (a worker, forked without exec,
+# has the daemon's command line, and so the test's --name).
+expect_clean_exit() {
+  local i rc=0 left
+  for i in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
+  kill -0 "$DAEMON_PID" 2>/dev/null && fail "shmkvd still running 5 s after SIGTERM $1"
+  wait "$DAEMON_PID" || rc=$?
+  DAEMON_PID=
+  expect_eq "$rc" 0 "exit status after SIGTERM $1"
+  left=$(pgrep -f -- "--name $NAME( |\$)" || true)
+  expect_eq "$left" "" "processes left after SIGTERM $1"
+}
+
 start_daemon --idle-timeout 0
 cd "$ROOT/test/shell"
 python3 - "$PORT" "$DAEMON_PID" <<'PY'
@@ -24,11 +39,7 @@ for s in idle + [busy]:
     s.settimeout(5)
     check(closed_by_peer(s), "a connection stayed open after SIGTERM")
 PY
-for i in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
-kill -0 "$DAEMON_PID" 2>/dev/null && fail "shmkvd still running 5 s after SIGTERM"
-rc=0; wait "$DAEMON_PID" || rc=$?
-DAEMON_PID=
-expect_eq "$rc" 0 "exit status after SIGTERM"
+expect_clean_exit "with idle connections"
 grep -q 'stopping: [0-9]* workers to finish' "$DAEMON_LOG" || fail "no stopping line"
 
 # SIGTERM while a client is mid-request: the request is answered, then the
@@ -49,13 +60,7 @@ reply = json.loads(recv_frame(s)[1])
 check(reply["status"] == "OK" and reply["response"]["func"] == "PUT", f"mid-request reply {reply}")
 check(closed_by_peer(s), "connection open after the request in hand was answered")
 PY
-for i in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
-children=$(ps -o pid= --ppid "$DAEMON_PID" || true)
-kill -0 "$DAEMON_PID" 2>/dev/null && fail "shmkvd still running 5 s after SIGTERM"
-rc=0; wait "$DAEMON_PID" || rc=$?
-DAEMON_PID=
-expect_eq "$rc" 0 "exit status after SIGTERM mid-request"
-expect_eq "$children" "" "children left"
+expect_clean_exit "mid-request"
 # The PUT answered during shutdown is in the store.
 start_daemon
 expect_eq "$("$SHMKV" -p "$PORT" get mid)" '"answered"' "the PUT answered during shutdown"
@@ -91,10 +96,6 @@ mid.sendall(request[12:])
 check(mid.recv(100) == b"+OK\r\n", "the command begun before SIGTERM")
 check(closed_by_peer(mid), "connection open after the command in hand was answered")
 PY
-for i in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
-kill -0 "$DAEMON_PID" 2>/dev/null && fail "shmkvd still running 5 s after SIGTERM with RESP connections"
-rc=0; wait "$DAEMON_PID" || rc=$?
-DAEMON_PID=
-expect_eq "$rc" 0 "exit status after SIGTERM with RESP connections"
+expect_clean_exit "with RESP connections"
 grep -q 'killing' "$DAEMON_LOG" && fail "workers killed at shutdown: $(grep killing "$DAEMON_LOG")"
 true
