@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "daemon/dispatch.hpp"
-#include "daemon/idle_timer.hpp"
+#include "daemon/blocking_read.hpp"
 #include "daemon/scoreboard.hpp"
 #include "store/store.hpp"
 
@@ -26,8 +26,9 @@ struct Config {
   // A request must arrive whole within this long of its first byte; 0: no limit.
   int request_timeout_ms = 0;
   bool debug_commands = false;  // answer DEBUG
-  // The signal mask to wait with (ppoll), so that a stop signal blocked the
-  // rest of the time wakes the wait without a lost wake-up.
+  // The signal mask inside waits (a worker's epoll_pwait, and its reads
+  // once a connection is readied for blocking reads): the stop signals,
+  // blocked the rest of the time, open.
   const sigset_t* wait_mask = nullptr;
   // Set by the stop signal's handler: answer what has been read, then close.
   const volatile sig_atomic_t* stop = nullptr;
@@ -37,7 +38,6 @@ class Handler {
  public:
   // slot is the worker's scoreboard slot (null in tests).
   Handler(store::Store& store, scoreboard::Scoreboard& board, const Config& config, scoreboard::Slot* slot);
-  ~Handler();
 
   Handler(const Handler&) = delete;
   Handler& operator=(const Handler&) = delete;
@@ -48,11 +48,7 @@ class Handler {
   void serve(int fd);
 
  private:
-  enum class Wait { kReadable, kIdle, kRequestTimeout, kFailed };
-
   bool send_replies(int fd, bool keep = false);
-  Wait wait_readable(int fd);
-  bool arm_request_timer();
 
   const Config config_;
   const std::size_t capacity_;     // header + max message + simdjson's padding
@@ -60,11 +56,9 @@ class Handler {
   std::string out_;                // replies not yet written
   std::vector<dispatch::Message> messages_;  // the whole messages of one read
   dispatch::Dispatcher dispatcher_;
-  idle_timer::Timer idle_timer_;
-  // The request timer (a timerfd), armed when a read leaves a message
-  // incomplete; request_deadline_ns_ is 0 while no message is incomplete.
-  int request_timer_fd_ = -1;
-  std::uint64_t request_deadline_ns_ = 0;
+  // The deadline of the message a read left incomplete (--request-timeout);
+  // none (the epoch) while no message is incomplete, or without the timeout.
+  blocking_read::Clock::time_point deadline_{};
 };
 
 }  // namespace shmkv::connection
