@@ -274,6 +274,14 @@ class Store {
   // the process while holding it.
   Status debug_hold_lock(std::uint32_t ms);
   [[noreturn]] void debug_crash_in_store();
+  // For the unit tests: abort holding the lock halfway through a change,
+  // as a writer killed there leaves the store. kTree: two pointer writes
+  // into a rotation at the root, which cut the root's right child and its
+  // right subtree off the tree; kIndex: the rest of a chain cut off after
+  // its first node, as a growth step of the index does. The store must
+  // hold at least a few hundred keys.
+  enum class Torn { kTree, kIndex };
+  [[noreturn]] void debug_crash_mid_change(Torn torn);
 
  private:
   Store() = default;

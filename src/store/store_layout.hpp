@@ -148,9 +148,9 @@ inline void node_free(SegmentManager* manager, Node* node) {
 
 // The hash index beside the tree. GET, PUT and DELETE find a key through it:
 // a bucket and a node or two, where the tree's search misses the cache some
-// twenty times at a million keys. The tree keeps the keys' order for KEYS
-// and stays the map of record: salvage walks the tree and builds a fresh
-// index, so an index left half-changed by a dying writer is never read.
+// twenty times at a million keys. The tree keeps the keys' order for KEYS.
+// Both hold every entry, which lets a salvage recover a store whose writer
+// died with one of them half changed (store_recovery.cpp).
 //
 // Buckets and chain links are Refs, 32-bit offsets from the segment
 // manager in units of a node's alignment, which address 32 GiB (hence
@@ -216,9 +216,12 @@ class IndexView {
     *link = ref(new_node);
   }
 
+  // node is the node a non-zero Ref names. A salvage checks that it lies
+  // inside the segment before it reads it.
+  Node* node(Ref r) const { return reinterpret_cast<Node*>(base_ + std::size_t(r) * kRefUnit); }
+
  private:
   Ref ref(const Node* node) const { return static_cast<Ref>((reinterpret_cast<const char*>(node) - base_) / kRefUnit); }
-  Node* node(Ref r) const { return reinterpret_cast<Node*>(base_ + std::size_t(r) * kRefUnit); }
   Ref* bucket(std::uint32_t hash) const { return index_.buckets.get() + (hash & (index_.bucket_count - 1)); }
   Ref* old_bucket(std::uint32_t hash) const { return index_.old_buckets.get() + (hash & (index_.old_count - 1)); }
   Node* search(Ref* at, std::string_view key, std::uint32_t hash, Ref** link) const;

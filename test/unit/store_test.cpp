@@ -18,6 +18,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <random>
 #include <set>
 #include <thread>
@@ -629,4 +630,87 @@ TEST_CASE("store: an existing segment that another user may read or write is ref
   std::string value;
   REQUIRE_OK(s->get("k", &value));
   CHECK(value == "1");
+}
+
+TEST_CASE("store: salvage recovers every entry when a death cut a change in half") {
+  // A writer killed in the middle of a rebalance leaves part of the tree
+  // reachable from nowhere; one killed in a growth step of the index leaves
+  // part of a chain so. The other of the two is whole, and must serve.
+  for (const auto torn : {store::Store::Torn::kTree, store::Store::Torn::kIndex}) {
+    CAPTURE(int(torn));
+    TestSegment seg;
+    TestSegment fresh;
+    auto s = open(seg.name, 8 << 20);
+    std::mt19937 rng(5);
+    std::vector<int> order(3000);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int i : order) REQUIRE_OK(s->put(fmt::format("k{:04}", i), fmt::format("[{}]", i)));
+    const pid_t child = fork();
+    if (child == 0) {
+      signal(SIGABRT, SIG_DFL);  // doctest's crash handler would report a failure
+      s->debug_crash_mid_change(torn);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+    std::size_t copied = 0, bytes = 0;
+    REQUIRE_OK(s->salvage_into(fresh.name, &copied, &bytes));
+    CHECK(copied == 3000);
+    auto copy = open(fresh.name);
+    std::vector<std::string> keys;
+    for (int i = 0; i < 3000; ++i) {
+      keys.push_back(fmt::format("k{:04}", i));
+      std::string value;
+      REQUIRE_OK(copy->get(keys.back(), &value));
+      CHECK(value == fmt::format("[{}]", i));
+    }
+    CHECK(scan_all(*copy, "", 500) == keys);
+  }
+}
+
+TEST_CASE("store: writers killed at random moments lose no acknowledged entry") {
+  // Real kills, wherever they land: in a rebalance, a growth step of the
+  // index, the allocator, or outside the store. Each round salvages the
+  // store and goes on in the fresh one, as shmkvd does.
+  TestSegment seg;
+  TestSegment fresh;
+  auto s = open(seg.name, 8 << 20);
+  for (int i = 0; i < 500; ++i) REQUIRE_OK(s->put(fmt::format("k{:04}", i), fmt::format("[{}]", i)));
+  std::mt19937 rng(7);
+  // Before salvage read the index as well, 1.5% of these rounds ended in
+  // "keys out of order": 300 rounds catch that 99 times in 100.
+  for (int round = 0; round < 300; ++round) {
+    CAPTURE(round);
+    const pid_t writer = fork();
+    if (writer == 0) {
+      // Other keys only: puts, puts with an expiry of 1 ms, deletes and
+      // sweeps, which rebalance both trees.
+      std::mt19937 r(getpid());
+      for (;;) {
+        const std::string key = fmt::format("t{:04}", r() % 1000);
+        std::size_t removed = 0;
+        bool more = false;
+        switch (r() % 4) {
+          case 0: (void)s->del(key); break;
+          case 1: (void)s->put(key, "1", {.ttl_ms = 1}); break;
+          case 2: (void)s->sweep(64, &removed, &more); break;
+          default: (void)s->put(key, "[2]");
+        }
+      }
+    }
+    usleep(500 + rng() % 3000);
+    kill(writer, SIGKILL);
+    waitpid(writer, nullptr, 0);
+    std::size_t copied = 0, bytes = 0;
+    REQUIRE_OK(s->salvage_into(fresh.name, &copied, &bytes));
+    REQUIRE_OK(store::Store::replace(fresh.name, seg.name));
+    s = open(seg.name);
+    int lost = 0;
+    for (int i = 0; i < 500; ++i) {
+      std::string value;
+      if (!s->get(fmt::format("k{:04}", i), &value) || value != fmt::format("[{}]", i)) ++lost;
+    }
+    REQUIRE(lost == 0);
+  }
 }
