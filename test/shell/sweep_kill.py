@@ -30,16 +30,18 @@ def ask(s, body):
 
 
 def stats():
+    last = None
     for _ in range(100):  # the store may be recovering from a kill: retry
         try:
             with connect(PORT) as s:
                 r = ask(s, {"func": "STATS", "params": {}})["response"]["response"]
                 if r["store_status"] == "ok":
                     return r
-        except (OSError, EOFError):
-            pass
+                last = f"store_status {r['store_status']!r}"
+        except (OSError, EOFError) as e:
+            last = repr(e)
         time.sleep(0.1)
-    raise AssertionError("the store was not served again within 10 s")
+    raise AssertionError(f"the store was not served again within 10 s; last: {last}")
 
 
 def put_all(bodies):
