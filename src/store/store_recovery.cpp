@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <new>
 #include <vector>
 
 #include "store/store.hpp"
@@ -200,7 +201,13 @@ Status Store::salvage_into(const std::string& new_name, std::size_t* copied, std
   if (expected > old_size / sizeof(Node))
     return Status::corrupt(fmt::format("the map counts {} entries, more than the segment can hold", expected));
   std::vector<const Node*> found;
-  if (Status s = gather_entries(old, segment_->memory.get_segment_manager(), bounds, &found); !s) return s;
+  try {
+    if (Status s = gather_entries(old, segment_->memory.get_segment_manager(), bounds, &found); !s) return s;
+  } catch (const std::bad_alloc&) {
+    // The lists take 8 bytes per key and a 64th of the segment: a salvage
+    // short of memory may succeed when tried again, a damaged map never.
+    return Status::io(fmt::format("no memory to list the {} entries of a {}-byte store", expected, old_size));
+  }
   // The old size first. A store that filled up may not fit it again: its
   // index could not grow while it filled, and a fresh index is sized for
   // every key; then the segment grows until the entries fit.
