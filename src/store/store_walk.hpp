@@ -1,6 +1,7 @@
-// A checked walk of the store's tree, for walks that no lock protects or
-// that read a copy of the segment: salvage (store_recovery.cpp) and
-// snapshots (store_snapshot.cpp). Internal to src/store/.
+// Checked reading of a segment that no lock protects, or of a copy of one:
+// Bounds and the tree's node traits for the salvage (store_recovery.cpp),
+// and TreeWalk, an in-order walk of the tree, for snapshots
+// (store_snapshot.cpp). Internal to src/store/.
 #pragma once
 
 #include "store/store_layout.hpp"
