@@ -1,6 +1,7 @@
 #include "store/store_layout.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <new>
 
 namespace shmkv::store {
@@ -61,15 +62,24 @@ void IndexView::link(Node* n, std::size_t keys) {
 }
 
 // start_growth doubles the buckets; the nodes move over in move_some.
+//
+// A salvage reads the index of a writer killed at any instruction
+// (store_recovery.cpp), so the fields change in an order whose every
+// prefix it can read: the signal fences keep the compiler from reordering
+// these stores, as it did (buckets before old_buckets). A bucket count is
+// never larger than its array.
 void IndexView::start_growth() {
   const std::uint32_t count = index_.bucket_count * 2;
   void* memory = manager_->allocate(std::size_t(count) * sizeof(Ref), std::nothrow);
   if (!memory) return;
   std::memset(memory, 0, std::size_t(count) * sizeof(Ref));
   index_.old_buckets = index_.buckets;
-  index_.old_count = index_.bucket_count;
   index_.moved = 0;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  index_.old_count = index_.bucket_count;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   index_.buckets = static_cast<Ref*>(memory);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   index_.bucket_count = count;
 }
 
@@ -93,9 +103,12 @@ void IndexView::move_some() {
     old[index_.moved] = 0;
   }
   if (index_.moved == index_.old_count) {
+    // old_count first, and for the compiler too: a salvage never reads an
+    // old array that the allocator may have written over.
+    index_.old_count = 0;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     manager_->deallocate(old);
     index_.old_buckets = nullptr;
-    index_.old_count = 0;
     index_.moved = 0;
   }
 }

@@ -114,6 +114,9 @@ Status walk_tree(NodePtr header, Entries* entries) {
 }
 
 // walk_chains lists the nodes of buckets[from, count) not seen before.
+// Every node a chain reaches, even halfway through a growth step, has a
+// key that hashes to the chain's bucket: one that does not is damage, not
+// an entry to copy.
 Status walk_chains(const IndexView& index, const Bounds& bounds, const Ref* buckets, std::uint32_t from,
                    std::uint32_t count, Entries* entries) {
   if (!bounds.holds(buckets, std::size_t(count) * sizeof(Ref)))
@@ -124,6 +127,8 @@ Status walk_chains(const IndexView& index, const Bounds& bounds, const Ref* buck
       const Node* n = index.node(r);
       bool fresh = false;
       if (Status s = entries->enter(n, &fresh); !s) return s;
+      if ((index.hash(n->key()) & (count - 1)) != i)
+        return Status::corrupt(fmt::format("index chain {} holds a key of another bucket", i));
       if (fresh) entries->list(n);
       if (++steps > entries->limit()) return Status::corrupt(fmt::format("index chain {} loops", i));
     }
