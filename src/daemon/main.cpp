@@ -155,25 +155,63 @@ Status check_health(std::unique_ptr<store::Store>& store, const daemon_config::C
   return Status::ok();
 }
 
-// restore_snapshot loads the snapshot into a store just created (after a
-// reboot); an existing segment is newer than any snapshot and is kept. A
-// store that could not be loaded is removed, so that the next start tries
-// again rather than serve it half-filled. The load is the parent's one use of
-// the store lock, before any worker exists: part of creating the store.
-Status restore_snapshot(const daemon_config::Config& config, std::unique_ptr<store::Store>& store,
-                        scoreboard::Scoreboard& board) {
-  if (Status s = snapshotter::init(board, config.snapshot_path, config.debug_snapshot_delay_ms); !s) return s;
-  if (config.snapshot_path.empty()) return Status::ok();
-  if (!store->created()) {
-    log::info("store {} exists: kept, as it is newer than snapshot {}", config.name, config.snapshot_path);
-  }
-  std::size_t loaded = 0;
-  Status s = snapshotter::load_at_start(*store, config.snapshot_path, &loaded);
-  if (!s && store->created()) {
+// make_store makes the store, absent until now: empty, or from the
+// snapshot when snapshots are on (after a reboot; empty too when there is
+// no snapshot file yet). It is made in a scratch segment, which takes the
+// store's name only once it is whole: a start killed while it sets up the
+// segment or loads the snapshot (SIGKILL, the OOM killer) leaves no
+// half-made store, which the next start could not open, or would keep as
+// newer than the snapshot; the next start removes the scratch and begins
+// again. The load is the parent's one use of the store lock, before any
+// worker exists.
+Status make_store(const daemon_config::Config& config, std::unique_ptr<store::Store>* out) {
+  const std::string scratch = config.name + ".load";
+  std::unique_ptr<store::Store> store;
+  for (int attempt = 1;; ++attempt) {
+    Status s = store::Store::open(scratch, config.memory, &store, config.segment);
+    if (s) {
+      if (Status c = store->claim(); !c) return c;  // another shmkvd is making this store
+      if (store->created()) break;
+    } else if (attempt > 1 || s.code() == Status::Code::kInvalid) {
+      return s;  // kInvalid: another user's segment, or one open to others (Planted segment)
+    }
+    // Ours, left by a start killed while it made the store: perhaps before
+    // the segment was set up, which open then finds unreadable.
+    log::warning("removing {}, left by an earlier start that did not finish making the store", scratch);
     store.reset();
-    store::Store::remove(config.name);
+    if (Status r = store::Store::remove(scratch); !r) return r;
   }
-  return s;
+  if (!config.snapshot_path.empty()) {
+    std::size_t loaded = 0;
+    if (Status s = snapshotter::load_at_start(*store, config.snapshot_path, &loaded); !s) {
+      store.reset();
+      store::Store::remove(scratch);
+      return s;
+    }
+  }
+  store.reset();  // its claim goes; the store takes one under its own name
+  if (Status s = store::Store::publish(scratch, config.name); !s) {
+    store::Store::remove(scratch);
+    return s;
+  }
+  if (Status s = store::Store::open(config.name, config.memory, out, config.segment); !s) return s;
+  return (*out)->claim();
+}
+
+// open_store opens the store, or makes it (*made). An existing store is
+// newer than any snapshot and is kept; a daemon killed while a worker held
+// its lock left it unusable, and check_health rebuilds it first.
+Status open_store(const daemon_config::Config& config, std::unique_ptr<store::Store>* store, bool* made) {
+  *made = !store::Store::exists(config.name);
+  if (*made) return make_store(config, store);
+  if (Status s = store::Store::open(config.name, config.memory, store, config.segment); !s) return s;
+  if (Status s = (*store)->claim(); !s) return s;
+  if (!config.snapshot_path.empty()) {
+    log::info("store {} exists: kept, as it is newer than snapshot {}", config.name, config.snapshot_path);
+    std::size_t loaded = 0;  // none: this removes what a crashed save left beside the snapshot
+    if (Status s = snapshotter::load_at_start(**store, config.snapshot_path, &loaded); !s) return s;
+  }
+  return check_health(*store, config);
 }
 
 int serve(const daemon_config::Config& config) {
@@ -181,23 +219,20 @@ int serve(const daemon_config::Config& config) {
   if (!config.pidfile.empty())
     if (Status s = pidfile.lock(config.pidfile); !s) return fail(s);
 
-  std::unique_ptr<store::Store> store;
-  if (Status s = store::Store::open(config.name, config.memory, &store, config.segment); !s) return fail(s);
-  if (Status s = store->claim(); !s) return fail(s);
-  if (!store->created())
-    if (Status s = check_health(store, config); !s) return fail(s);
-
   // One slot beyond --max-children for a snapshot child (parent.cpp).
   scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(static_cast<std::size_t>(config.max_children) + 1);
   if (!board) return fail(Status::io(errno_text("mmap of the scoreboard", errno)));
-  if (Status s = restore_snapshot(config, store, *board); !s) return fail(s);
+  if (Status s = snapshotter::init(*board, config.snapshot_path, config.debug_snapshot_delay_ms); !s) return fail(s);
+  std::unique_ptr<store::Store> store;
+  bool made = false;
+  if (Status s = open_store(config, &store, &made); !s) return fail(s);
 
   std::vector<listeners::Listener> listening;
   bool activated = false;
   const listeners::Config listen{config.bind,    config.port,      config.socket_path,     config.socket_mode,
                                  config.backlog, config.resp_port, config.resp_socket_path};
   if (Status s = listeners::open_all(listen, &listening, &activated); !s) {
-    if (store->created()) {  // leave nothing behind from a start that failed
+    if (made) {  // leave nothing behind from a start that failed
       store.reset();
       store::Store::remove(config.name);
     }
@@ -214,9 +249,9 @@ int serve(const daemon_config::Config& config) {
     if (Status s = pidfile.write(); !s) return fail(s);
 
   log::info("shmkvd {} serving store {} ({}, {} keys, {} bytes){}", kVersion, config.name,
-            store->created() ? "created" : "attached", store->key_count(), store->counts().store_bytes,
+            made ? "created" : "attached", store->key_count(), store->counts().store_bytes,
             activated ? " on sockets from systemd" : "");
-  if (!store->created() && store->counts().store_bytes != config.memory)
+  if (!made && store->counts().store_bytes != config.memory)
     log::info("store {} keeps its size of {} bytes; --memory applies to a new store", config.name,
               store->counts().store_bytes);
 

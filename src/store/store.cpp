@@ -36,13 +36,18 @@ namespace {
 // The map, the index and the expiry tree change together: these three keep
 // them in step, each in one Change for local readers (store_layout.hpp). A
 // node unlinked is freed after its change: no reader reaches it then, and
-// the change, which readers wait for, stays short. REQUIRES: store lock held.
+// the change, which readers wait for, stays short. The tree and the index
+// change one after the other, and the signal fence between keeps the
+// compiler from interleaving their stores: a writer killed in the middle
+// then leaves one of them whole for the salvage (store_recovery.cpp).
+// REQUIRES: store lock held.
 
 // link_node adds a node whose key is absent.
 void link_node(Root& root, IndexView& index, Node* node) {
   Change change(root);
   root.map.insert(*node);
   root.key_count.store(root.map.size(), std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   index.link(node, root.map.size());
   if (ExpiryHead* head = node->expiry()) root.expiries.insert(*head);
 }
@@ -52,6 +57,7 @@ void replace_node(Root& root, IndexView& index, SegmentManager* manager, Ref* li
   {
     Change change(root);
     root.map.replace_node(Map::s_iterator_to(*old), *node);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     index.replace(link, old, node);
     if (ExpiryHead* head = old->expiry()) root.expiries.erase(ExpiryMap::s_iterator_to(*head));
     if (ExpiryHead* head = node->expiry()) root.expiries.insert(*head);
@@ -73,6 +79,7 @@ void unlink_node(Root& root, IndexView& index, SegmentManager* manager, Ref* lin
   {
     Change change(root);
     index.unlink(link, node);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     root.map.erase(Map::s_iterator_to(*node));
     if (ExpiryHead* head = node->expiry()) root.expiries.erase(ExpiryMap::s_iterator_to(*head));
     root.key_count.store(root.map.size(), std::memory_order_relaxed);

@@ -253,6 +253,10 @@ class Store {
   // replace renames segment `from` to `to`, replacing it atomically.
   static Status replace(const std::string& from, const std::string& to);
 
+  // publish renames segment `from` to `to`, which must not exist: kBusy
+  // when it does (another process made it meanwhile), and nothing changes.
+  static Status publish(const std::string& from, const std::string& to);
+
   // retire marks this segment replaced (after replace put a fresh one under
   // its name) or about to be removed, so that local readers still mapping it
   // open the name again (shmkv-protocol(7), Local readers). It takes no lock

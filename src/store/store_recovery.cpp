@@ -1,6 +1,8 @@
 #include "store/store_layout.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <stdio.h>
 
 #include <algorithm>
 #include <chrono>
@@ -244,6 +246,14 @@ Status Store::replace(const std::string& from, const std::string& to) {
   const std::string dst = "/dev/shm/" + to;
   if (std::rename(src.c_str(), dst.c_str()) < 0) return Status::io(errno_text("rename " + src + " to " + dst, errno));
   return Status::ok();
+}
+
+Status Store::publish(const std::string& from, const std::string& to) {
+  const std::string src = "/dev/shm/" + from;
+  const std::string dst = "/dev/shm/" + to;
+  if (renameat2(AT_FDCWD, src.c_str(), AT_FDCWD, dst.c_str(), RENAME_NOREPLACE) == 0) return Status::ok();
+  if (errno == EEXIST) return Status::busy(fmt::format("shared memory segment {} appeared meanwhile", to));
+  return Status::io(errno_text("rename " + src + " to " + dst, errno));
 }
 
 void Store::retire() { segment_->root->retired.store(1, std::memory_order_release); }

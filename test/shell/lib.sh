@@ -28,7 +28,7 @@ cleanup() {
     grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$DAEMON_LOG" | head -40 >&2
     [ "$rc" -ne 0 ] || rc=1
   fi
-  rm -f "/dev/shm/$NAME"
+  rm -f "/dev/shm/$NAME" "/dev/shm/$NAME".*  # and a salvage's or a load's scratch segment
   if [ "$rc" -ne 0 ] && [ -f "$DAEMON_LOG" ]; then
     mkdir -p "$ROOT/$BUILD/test-logs"
     cp "$DAEMON_LOG" "$ROOT/$BUILD/test-logs/$TEST_NAME.daemon.log"
