@@ -670,6 +670,21 @@ TEST_CASE("store: salvage recovers every entry when a death cut a change in half
   }
 }
 
+namespace {
+
+// lost_keys counts the keys k0000 to k(count - 1), written with the values
+// [0] to [count - 1], that s no longer holds so.
+int lost_keys(store::Store& s, int count) {
+  int lost = 0;
+  for (int i = 0; i < count; ++i) {
+    std::string value;
+    if (!s.get(fmt::format("k{:04}", i), &value) || value != fmt::format("[{}]", i)) ++lost;
+  }
+  return lost;
+}
+
+}  // namespace
+
 TEST_CASE("store: writers killed at random moments lose no acknowledged entry") {
   // Real kills, wherever they land: in a rebalance, a growth step of the
   // index, the allocator, or outside the store. Each round salvages the
@@ -707,12 +722,7 @@ TEST_CASE("store: writers killed at random moments lose no acknowledged entry") 
     REQUIRE_OK(s->salvage_into(fresh.name, &copied, &bytes));
     REQUIRE_OK(store::Store::replace(fresh.name, seg.name));
     s = open(seg.name);
-    int lost = 0;
-    for (int i = 0; i < 500; ++i) {
-      std::string value;
-      if (!s->get(fmt::format("k{:04}", i), &value) || value != fmt::format("[{}]", i)) ++lost;
-    }
-    REQUIRE(lost == 0);
+    REQUIRE(lost_keys(*s, 500) == 0);
   }
 }
 
@@ -746,12 +756,7 @@ TEST_CASE("store: writers killed while the index grows lose no acknowledged entr
     std::size_t copied = 0, bytes = 0;
     REQUIRE_OK(s->salvage_into(fresh.name, &copied, &bytes));
     auto copy = open(fresh.name);
-    int lost = 0;
-    for (int i = 0; i < 2000; ++i) {
-      std::string value;
-      if (!copy->get(fmt::format("k{:04}", i), &value) || value != fmt::format("[{}]", i)) ++lost;
-    }
-    REQUIRE(lost == 0);
+    REQUIRE(lost_keys(*copy, 2000) == 0);
   }
 }
 
