@@ -413,8 +413,8 @@ const timespec* Parent::wake_after(timespec* t) const {
   std::chrono::milliseconds wait = std::chrono::milliseconds::max();
   if (notify_) wait = std::chrono::seconds(1);
   if (config_.lock_timeout_s > 0)
-    wait = std::min(wait, std::clamp<std::chrono::milliseconds>(std::chrono::seconds(config_.lock_timeout_s) / 10,
-                                                                std::chrono::milliseconds(50), std::chrono::seconds(1)));
+    wait = std::min(wait, std::clamp(std::chrono::milliseconds(config_.lock_timeout_s * 1000) / 10,
+                                     std::chrono::milliseconds(50), std::chrono::milliseconds(1000)));
   if (salvage_pending_)
     wait = std::min(wait, std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
                                                                       salvage_retry_ - std::chrono::steady_clock::now())));
