@@ -259,7 +259,7 @@ Status send_all(int fd, const char* data, std::size_t length) {
   return Status::ok();
 }
 
-Status send_waiting(int fd, std::string_view data, int timeout_ms) {
+Status send_waiting(int fd, std::string_view data, int timeout_ms, const std::function<void()>& before_wait) {
   std::size_t sent = 0;
   while (sent < data.size()) {
     // MSG_DONTWAIT: the socket may block for reads (daemon/blocking_read).
@@ -270,6 +270,7 @@ Status send_waiting(int fd, std::string_view data, int timeout_ms) {
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN) return Status::io(errno_text("write", errno));
+    if (before_wait) before_wait();
     pollfd p{fd, POLLOUT, 0};
     int ready;
     while ((ready = poll(&p, 1, timeout_ms > 0 ? timeout_ms : -1)) < 0 && errno == EINTR) {

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -60,8 +61,9 @@ Status send_all(int fd, const char* data, std::size_t length);
 // send_waiting writes all of data to a socket without blocking in send
 // (MSG_DONTWAIT, so the socket may block for reads), waiting in poll while
 // the peer's receive window is full, at most timeout_ms (0: without end)
-// each time; kTimeout when the peer read nothing for that long.
-Status send_waiting(int fd, std::string_view data, int timeout_ms);
+// each time; kTimeout when the peer read nothing for that long. before_wait,
+// if set, is called before each such wait.
+Status send_waiting(int fd, std::string_view data, int timeout_ms, const std::function<void()>& before_wait = {});
 
 // set_nodelay turns off Nagle's algorithm: replies are whole messages.
 void set_nodelay(int fd);

@@ -44,7 +44,7 @@ Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const Confi
 // client's receive window is full. False when the connection is gone. With
 // keep, out_ keeps its room for the next round of replies.
 bool Handler::send_replies(int fd, bool keep) {
-  if (Status s = net::send_waiting(fd, out_, config_.idle_timeout_ms); !s) {
+  if (Status s = net::send_waiting(fd, out_, config_.idle_timeout_ms, config_.before_wait); !s) {
     log::debug("{}: closing", s.message());
     return false;
   }
@@ -80,6 +80,7 @@ void Handler::serve(int fd) {
         log::error("{}", errno_text("readying a connection for blocking reads", errno));
         return;
       }
+      if (config_.before_wait) config_.before_wait();
       n = static_cast<ssize_t>(reader->read(buffer + used, usable - used, used == 0, peer, deadline_));
       if (n == 0 && reader->end() == blocking_read::End::kLate) {
         // Framing that never completes is broken framing: one reply, a

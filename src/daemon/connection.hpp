@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct Config {
   const sigset_t* wait_mask = nullptr;
   // Set by the stop signal's handler: answer what has been read, then close.
   const volatile sig_atomic_t* stop = nullptr;
+  // Called before the worker sleeps on its client, in a read or a write
+  // (Scoreboard::keep_leader); may be empty.
+  std::function<void()> before_wait;
 };
 
 class Handler {

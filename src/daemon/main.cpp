@@ -21,18 +21,19 @@
 // machines we measure on, which caps a fork-per-connection server near 7,000
 // one-request connections a second, a third of the Python server it
 // replaces. So a worker whose connection has ended stays, while fewer than
-// --spare-workers are idle, and idle workers wait in accept() on the
-// inherited listening sockets themselves (Apache's prefork), each in its own
-// epoll set with EPOLLEXCLUSIVE so that a connection wakes one of them. The
-// worker that takes the last idle slot tells the parent (SIGUSR1), which forks
-// a spare; the parent accepts and forks for a connection itself only when no
-// worker is idle and no spare could be had. A worker that has just closed a
-// connection first takes one already waiting in a listen queue (accept4 on
-// the non-blocking listener), and sleeps in epoll only when there is none
-// (with 16 one-request clients, one time in two to six in seven, from run
-// to run). JSON TCP listeners defer accept until a connection's first bytes
-// are in (TCP_DEFER_ACCEPT; a RESP client may connect and wait), so the worker that takes a connection reads its
-// request at once instead of sleeping in poll until it comes. Each sleep
+// --spare-workers are idle, and takes the next connection from the
+// inherited listening sockets itself (Apache's prefork): first one already
+// waiting in a listen queue (accept4 on the non-blocking listener), without
+// sleeping; when there is none, it sleeps, either as the one idle worker
+// waiting on the listeners or as one of the others, which wait their turn
+// (a leader and its followers: acceptor.hpp). So a new connection wakes a
+// worker only when the listen queues had emptied, not each time. The
+// worker that takes the last idle slot tells the parent (SIGUSR1), which
+// forks a spare; the parent accepts and forks for a connection itself only
+// when no worker is idle and no spare could be had. JSON TCP listeners
+// defer accept until a connection's first bytes are in (TCP_DEFER_ACCEPT; a
+// RESP client may connect and wait), so the worker that takes a connection
+// reads its request at once instead of sleeping until it comes. Each sleep
 // costs a pair of context switches, dear on the paravirtualised machines we
 // measure on.
 //
@@ -221,7 +222,7 @@ int serve(const daemon_config::Config& config) {
 
   // One slot beyond --max-children for a snapshot child (parent.cpp).
   scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(static_cast<std::size_t>(config.max_children) + 1);
-  if (!board) return fail(Status::io(errno_text("mmap of the scoreboard", errno)));
+  if (!board) return fail(Status::io(errno_text("making the scoreboard", errno)));
   if (Status s = snapshotter::init(*board, config.snapshot_path, config.debug_snapshot_delay_ms); !s) return fail(s);
   std::unique_ptr<store::Store> store;
   bool made = false;

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "common/log.hpp"
+#include "daemon/acceptor.hpp"
 #include "daemon/blocking_read.hpp"
 #include "daemon/daemonize.hpp"
 #include "daemon/recovery.hpp"
@@ -61,6 +62,7 @@ class Parent {
   void spawn(int conn, listeners::Protocol protocol = listeners::Protocol::kJson);
   [[noreturn]] void run_worker(int slot, int conn, listeners::Protocol protocol);
   void reap();
+  void worker_stopped(pid_t pid);
   void recover();
   void salvage();
   void kill_lock_holders();
@@ -256,13 +258,18 @@ void Parent::reap() {
   int status = 0;
   pid_t pid;
   bool killed = false;
-  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+  while ((pid = waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
+    if (WIFSTOPPED(status)) {
+      worker_stopped(pid);
+      continue;
+    }
     auto it = workers_.find(pid);
     if (it == workers_.end()) {
       snapshot_reaped(pid, status);
       continue;
     }
     const State state = board_.slot(it->second).state.load();
+    acceptor::worker_died(board_, it->second);
     board_.release(it->second);
     workers_.erase(it);
     const bool normal = WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -282,6 +289,24 @@ void Parent::reap() {
     }
   }
   if (killed && !g_stop && !store_crashed_ && !stopping_workers_ && !listeners_.empty()) rescue_stranded();
+}
+
+// worker_stopped acts on a child stopped by a signal (SIGSTOP, SIGTSTP). An
+// idle worker stopped is killed: it holds nothing, but as the one waiting
+// on the listeners, or the follower that a hand-off wakes, it would hold up
+// new connections (acceptor.hpp); the pool replaces it. A busy one keeps
+// its client waiting, and the store's lock if it holds it (--lock-timeout);
+// a follower is woken to lead in its place, as it may have been the only
+// worker taking connections.
+void Parent::worker_stopped(pid_t pid) {
+  const auto it = workers_.find(pid);
+  if (it == workers_.end()) return;  // the snapshot child: it holds up nobody
+  if (board_.slot(it->second).state.load() == State::kIdle) {
+    log::warning("worker {} stopped while waiting for connections: killed, as it would hold up new ones", pid);
+    kill(pid, SIGKILL);
+    return;
+  }
+  board_.keep_leader();
 }
 
 // stop_workers stops every worker: SIGTERM (an idle one exits, a busy one

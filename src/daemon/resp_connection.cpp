@@ -34,7 +34,7 @@ Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const conne
       session_(keyspace_, session, out_) {}
 
 bool Handler::send_replies(int fd) {
-  if (Status s = net::send_waiting(fd, out_, config_.idle_timeout_ms); !s) {
+  if (Status s = net::send_waiting(fd, out_, config_.idle_timeout_ms, config_.before_wait); !s) {
     log::debug("RESP: {}: closing", s.message());
     return false;
   }
@@ -72,6 +72,7 @@ void Handler::serve(int fd) {
   // byte, as a JSON request must (shmkvd(8), Slow clients): the deadline of
   // the command begun, if any.
   blocking_read::Clock::time_point deadline{};
+  bool first = true;
   for (;;) {
     if (!room()) {
       log::warning("closing RESP connection from {}: a command over {} bytes", net::peer_name(fd), limit_);
@@ -79,7 +80,20 @@ void Handler::serve(int fd) {
       send_replies(fd);
       return;
     }
-    const std::size_t n = reader.read(in_.data() + used_, in_.size() - used_, used_ == 0, peer, deadline);
+    // A new connection's first command is often there already: a read that
+    // cannot block looks first, so that a worker sleeps (and wakes another
+    // to wait for connections: acceptor.hpp) only when it must.
+    std::size_t n = 0;
+    if (first) {
+      first = false;
+      const ssize_t got = recv(fd, in_.data(), in_.size(), MSG_DONTWAIT);
+      if (got == 0) return;
+      if (got > 0) n = static_cast<std::size_t>(got);
+    }
+    if (n == 0) {
+      if (config_.before_wait) config_.before_wait();
+      n = reader.read(in_.data() + used_, in_.size() - used_, used_ == 0, peer, deadline);
+    }
     if (n == 0) {
       if (reader.end() == blocking_read::End::kLate) {
         const std::string error = fmt::format("command not complete within {} s", config_.request_timeout_ms / 1000);

@@ -1,5 +1,6 @@
 #include "daemon/scoreboard.hpp"
 
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@ Scoreboard* Scoreboard::create(std::size_t slots) {
   board->slot_count_ = slots;
   board->daemon_pid = getpid();
   board->started = std::time(nullptr);
+  board->handoff_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (board->handoff_fd < 0) return nullptr;
   return board;
 }
 
@@ -37,7 +40,15 @@ void Scoreboard::release(int slot) {
   requests_total.fetch_add(slots_[slot].requests.exchange(0));
   slots_[slot].pid.store(0);
   slots_[slot].lock_held_since.store(0);
+  slots_[slot].following.store(false);
   slots_[slot].state.store(State::kFree);
+}
+
+void Scoreboard::keep_leader() {
+  if (leader.load() != kNoLeader || followers.load() <= 0) return;
+  const std::uint64_t one = 1;
+  // Fails only when the counter is near overflow: it is readable already.
+  [[maybe_unused]] const ssize_t n = write(handoff_fd, &one, sizeof one);
 }
 
 void Scoreboard::set_health(Health h, const char* detail) {

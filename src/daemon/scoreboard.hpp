@@ -64,6 +64,9 @@ struct alignas(64) Slot {
   // while it does not hold it (the store writes it: store::LockWatch); the
   // parent kills a worker that holds it longer than --lock-timeout.
   std::atomic<std::int64_t> lock_held_since{0};
+  // Set while the worker sleeps as a follower (acceptor.hpp), so that the
+  // parent can take a dead one off the count.
+  std::atomic<bool> following{false};
 };
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<State>::is_always_lock_free,
@@ -72,7 +75,7 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<Sta
 class Scoreboard {
  public:
   // create maps a scoreboard with `slots` slots, shared with every process
-  // forked afterwards; nullptr if mmap fails.
+  // forked afterwards; nullptr (errno set) if mmap or eventfd fails.
   static Scoreboard* create(std::size_t slots);
 
   // Slots are reserved and released by the parent only, before fork and at
@@ -101,6 +104,19 @@ class Scoreboard {
   // When the next expiry sweep is due (CLOCK_MONOTONIC milliseconds): the
   // idle worker that claims it moves it on (sweeper.hpp).
   std::atomic<std::int64_t> sweep_due_ms{0};
+  // Who waits for connections (acceptor.hpp): the slot of the idle worker
+  // sleeping on the listeners, -1 while none does; how many idle workers
+  // sleep on handoff_fd, an eventfd that wakes one of them to lead, made
+  // here before the first fork.
+  static constexpr int kNoLeader = -1;
+  std::atomic<int> leader{kNoLeader};
+  std::atomic<int> followers{0};
+  int handoff_fd = -1;
+  // keep_leader wakes a follower to lead when no idle worker does: for a
+  // worker about to sleep on its client, wait for a snapshot save, or exit,
+  // and for the parent when a worker dies or stops. One atomic load while
+  // one leads.
+  void keep_leader();
 
   // set_health records the store's health and a line that says more (why
   // it failed; how a recovery goes), or none; health_detail reads that line

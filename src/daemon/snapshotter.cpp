@@ -220,6 +220,9 @@ Status save(store::Store& store, scoreboard::Scoreboard& board, scoreboard::Slot
   scoreboard::SnapshotBoard& b = board.snapshot;
   if (!enabled(board)) return Status::invalid("snapshots are off: start shmkvd with --snapshot PATH");
   const std::string path = b.path;
+  // A save waits for another's end, and for the disk: a worker that does it
+  // first leaves another waiting for new connections (acceptor.hpp).
+  board.keep_leader();
   SaveLock lock(&b.save_mutex);
   if (!lock.held()) return Status::io("the snapshot save lock is unusable");
   b.saver.store(getpid());

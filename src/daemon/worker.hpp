@@ -1,6 +1,6 @@
 // A worker process's life: serve the connection it was forked for, if any,
-// then, while the pool is short of idle workers, wait in accept() on the
-// listening sockets for the next one. One connection at a time, always.
+// then, while the pool is short of idle workers, wait for the next one
+// (acceptor.hpp). One connection at a time, always.
 #pragma once
 
 #include <sys/types.h>
