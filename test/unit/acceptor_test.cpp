@@ -21,6 +21,23 @@ std::uint64_t hand_offs(const scoreboard::Scoreboard& board) {
   return count;
 }
 
+// Pool is a scoreboard with a leader and one other worker in the state
+// given, counted as a follower when it is idle, as the workers would leave it.
+struct Pool {
+  scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(4);
+  int leader = -1;
+  int other = -1;
+
+  explicit Pool(scoreboard::State other_state) {
+    REQUIRE(board != nullptr);
+    leader = board->reserve(scoreboard::State::kIdle);
+    other = board->reserve(other_state);
+    board->leader.store(leader);
+    board->followers.store(1);  // the other worker, or one not in this scoreboard
+    board->slot(other).following.store(other_state == scoreboard::State::kIdle);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a worker about to wait wakes a follower only when nobody leads") {
@@ -44,35 +61,26 @@ TEST_CASE("a worker about to wait wakes a follower only when nobody leads") {
 }
 
 TEST_CASE("a dead leader's lead is passed on, and a dead follower is no longer counted") {
-  scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(4);
-  REQUIRE(board != nullptr);
-  const int leader = board->reserve(scoreboard::State::kIdle);
-  const int follower = board->reserve(scoreboard::State::kIdle);
-  board->leader.store(leader);
-  board->followers.store(1);
-  board->slot(follower).following.store(true);
+  Pool pool(scoreboard::State::kIdle);
+  scoreboard::Scoreboard* board = pool.board;
 
-  acceptor::worker_died(*board, leader);
+  acceptor::worker_died(*board, pool.leader);
   CHECK(board->leader.load() == scoreboard::Scoreboard::kNoLeader);
   CHECK(board->followers.load() == 1);
   CHECK(hand_offs(*board) == 1);  // the follower is woken to lead
 
-  acceptor::worker_died(*board, follower);
+  acceptor::worker_died(*board, pool.other);
   CHECK(board->followers.load() == 0);
   CHECK(board->leader.load() == scoreboard::Scoreboard::kNoLeader);
   CHECK(hand_offs(*board) == 0);  // nobody left to wake
 }
 
 TEST_CASE("a dead busy worker leaves the lead where it is") {
-  scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(4);
-  REQUIRE(board != nullptr);
-  const int leader = board->reserve(scoreboard::State::kIdle);
-  const int busy = board->reserve(scoreboard::State::kBusy);
-  board->leader.store(leader);
-  board->followers.store(1);
+  Pool pool(scoreboard::State::kBusy);
+  scoreboard::Scoreboard* board = pool.board;
 
-  acceptor::worker_died(*board, busy);
-  CHECK(board->leader.load() == leader);
+  acceptor::worker_died(*board, pool.other);
+  CHECK(board->leader.load() == pool.leader);
   CHECK(board->followers.load() == 1);
   CHECK(hand_offs(*board) == 0);
 }
