@@ -71,6 +71,7 @@ std::string usage() {
          "              [--name NAME] [--memory SIZE] [--max-message SIZE]\n"
          "              [--segment-mode MODE] [--segment-group GROUP]\n"
          "              [--max-children N] [--spare-workers N] [--worker-max-connections N]\n"
+         "              [--worker-scheduling batch|other]\n"
          "              [--idle-timeout SECONDS] [--request-timeout SECONDS]\n"
          "              [--lock-timeout SECONDS] [--backlog N]\n"
          "              [--shutdown-timeout SECONDS] [--daemonize] [--pidfile PATH]\n"
@@ -98,6 +99,9 @@ std::string usage() {
          "      --spare-workers N       idle workers kept for new connections, 0 for a fork\n"
          "                              per connection (default 16)\n"
          "      --worker-max-connections N  retire a worker after N connections (default 10000)\n"
+         "      --worker-scheduling batch|other  run the workers under SCHED_BATCH, so that a\n"
+         "                              request does not preempt its sender, or keep the\n"
+         "                              policy shmkvd runs under (default batch)\n"
          "      --idle-timeout SECONDS  close connections idle this long, 0 never (default 60)\n"
          "      --request-timeout SECONDS  close a connection whose request has not arrived whole\n"
          "                              this long after its first byte, 0 never (default 10)\n"
@@ -124,7 +128,8 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
   enum {
     kMaxMessage = 256, kIdleTimeout, kBacklog, kLogLevel, kSocketMode, kMaxChildren, kShutdownTimeout,
     kPidfile, kRemoveStore, kSpareWorkers, kWorkerMaxConnections, kDebugCommands, kRequestTimeout,
-    kLockTimeout, kSnapshot, kSnapshotInterval, kRespPort, kRespSocket, kSegmentMode, kSegmentGroup
+    kLockTimeout, kSnapshot, kSnapshotInterval, kRespPort, kRespSocket, kSegmentMode, kSegmentGroup,
+    kWorkerScheduling
   };
   static const option kOptions[] = {
       {"bind", required_argument, nullptr, 'b'},
@@ -141,6 +146,7 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       {"max-children", required_argument, nullptr, kMaxChildren},
       {"spare-workers", required_argument, nullptr, kSpareWorkers},
       {"worker-max-connections", required_argument, nullptr, kWorkerMaxConnections},
+      {"worker-scheduling", required_argument, nullptr, kWorkerScheduling},
       {"idle-timeout", required_argument, nullptr, kIdleTimeout},
       {"request-timeout", required_argument, nullptr, kRequestTimeout},
       {"lock-timeout", required_argument, nullptr, kLockTimeout},
@@ -235,6 +241,11 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
       case kWorkerMaxConnections:
         if (Status s = parse_int("worker-max-connections", arg, 1, 1000000000000LL, &n); !s) return s;
         config->worker_max_connections = static_cast<std::uint64_t>(n);
+        break;
+      case kWorkerScheduling:
+        if (arg != "batch" && arg != "other")
+          return Status::invalid(fmt::format("--worker-scheduling takes batch or other, not '{}'", arg));
+        config->batch_scheduling = arg == "batch";
         break;
       case kIdleTimeout:
         if (Status s = parse_int("idle-timeout", arg, 0, 86400 * 365, &n); !s) return s;

@@ -32,6 +32,7 @@ struct Config {
   int max_children = 512;
   int spare_workers = 16;                   // idle workers kept; 0: a fork per connection
   std::uint64_t worker_max_connections = 10000;  // then a worker retires
+  bool batch_scheduling = true;  // --worker-scheduling batch: workers under SCHED_BATCH
   int shutdown_timeout_s = 10;
   bool daemonize = false;
   bool debug_commands = false;  // answer DEBUG, a test hook

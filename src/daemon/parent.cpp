@@ -89,6 +89,7 @@ class Parent {
   std::chrono::steady_clock::time_point limit_logged_{};
   bool limit_ever_logged_ = false;
   bool notify_ = false;      // systemd listens on NOTIFY_SOCKET
+  bool batch_scheduling_ = false;  // --worker-scheduling batch, and it can be done
   bool store_crashed_ = false;  // a worker died in the store: recover()
   bool stopping_workers_ = false;  // in stop_workers: reap forks no new ones
   std::string crash_;           // which worker, and how
@@ -124,6 +125,7 @@ int Parent::run() {
   set_handler(SIGUSR1, on_pool_short);
 
   notify_ = std::getenv("NOTIFY_SOCKET") != nullptr;
+  batch_scheduling_ = config_.batch_scheduling && worker::batch_scheduling_allowed();
   for (const listeners::Listener& l : listeners_) log::info("listening on {}", l.name);
   sd_notify(0, "READY=1");
   daemonize::ready();
@@ -244,6 +246,7 @@ void Parent::run_worker(int slot, int conn, listeners::Protocol protocol) {
   worker.slot = slot;
   worker.spare_workers = static_cast<std::size_t>(config_.spare_workers);
   worker.max_connections = config_.worker_max_connections;
+  worker.batch_scheduling = batch_scheduling_;
   worker.parent_pid = parent_pid_;
   worker::run(conn, protocol, *store_, worker);
   _exit(0);

@@ -25,7 +25,19 @@ struct Config {
   std::size_t spare_workers = 0;         // stay idle only while fewer are idle
   std::uint64_t max_connections = 0;     // then retire
   pid_t parent_pid = 0;                  // told (SIGUSR1) when no worker is idle
+  bool batch_scheduling = false;         // use_batch_scheduling first
 };
+
+// use_batch_scheduling moves the calling process from SCHED_OTHER to
+// SCHED_BATCH (shmkvd(8), --worker-scheduling), and keeps any other policy
+// the daemon was started under. It logs why it could not.
+void use_batch_scheduling();
+
+// batch_scheduling_allowed tells the parent, before it forks workers,
+// whether use_batch_scheduling would move them: whether it runs under
+// SCHED_OTHER and may change its policy (a seccomp filter may forbid it,
+// which it logs, once, rather than every worker).
+bool batch_scheduling_allowed();
 
 // run serves first_conn (when >= 0), which speaks first_protocol, then
 // pooled connections, and returns when the worker should exit: on stop,

@@ -114,6 +114,19 @@ TEST_CASE("daemon_config: sockets, limits, daemon mode and store removal") {
   CHECK(remove.name == "old");
 }
 
+TEST_CASE("daemon_config: --worker-scheduling is batch unless told other") {
+  daemon_config::Config config;
+  daemon_config::Action action;
+  REQUIRE_OK(parse({}, &config, &action));
+  CHECK(config.batch_scheduling);
+  REQUIRE_OK(parse({"--worker-scheduling", "other"}, &config, &action));
+  CHECK_FALSE(config.batch_scheduling);
+  REQUIRE_OK(parse({"--worker-scheduling", "batch"}, &config, &action));
+  CHECK(config.batch_scheduling);
+  CHECK(parse({"--worker-scheduling", "fifo"}, &config, &action).message() ==
+        "--worker-scheduling takes batch or other, not 'fifo'");
+}
+
 TEST_CASE("daemon_config: --lock-timeout, and the salvage delay only with --debug-commands") {
   daemon_config::Config config;
   daemon_config::Action action;
