@@ -5,12 +5,14 @@
 // give on this machine: the wake-up and switch per request, and nothing else.
 //
 // A command is found by the '*' that begins it; that is enough for
-// redis-benchmark's commands, not for RESP at large.
+// redis-benchmark's commands, not for RESP at large. The processes run under
+// SCHED_BATCH, as shmkvd's workers do by default (--worker-scheduling).
 //
 // usage: fork-floor PORT [PROCESSES]   (127.0.0.1; PROCESSES defaults to 64)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
     if (fork() != 0) continue;
     prctl(PR_SET_PDEATHSIG, SIGTERM);  // stopping the parent stops them all
     if (getppid() != parent) _exit(0);
+    const sched_param param{};
+    if (sched_setscheduler(0, SCHED_BATCH, &param) != 0) std::perror("fork-floor: SCHED_BATCH");
     for (;;) {
       const int conn = accept(listener, nullptr, nullptr);
       if (conn < 0) continue;
