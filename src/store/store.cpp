@@ -70,8 +70,10 @@ void replace_node(Root& root, IndexView& index, SegmentManager* manager, Ref* li
 void install(Root& root, IndexView& index, SegmentManager* manager, Ref* link, Node* old, bool old_expired,
              Node* node) {
   if (!old) return link_node(root, index, node);
-  if (old_expired) ++root.expired_total;
   replace_node(root, index, manager, link, old, node);
+  // Counted after the removal, as everywhere: a death in between leaves
+  // the count one short, never one over (shmkv-protocol(7), STATS).
+  if (old_expired) ++root.expired_total;
 }
 
 // unlink_node removes node, which link points to, and frees it.
