@@ -5,13 +5,16 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <ctime>
 #include <random>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
 #include "common/log.hpp"
 #include "resp/glob.hpp"
+#include "resp/parser.hpp"
 #include "shmkv/version.hpp"
 
 namespace shmkv::resp {
@@ -85,6 +88,26 @@ long long last_save_time(const scoreboard::Scoreboard& board) {
   return last ? last : static_cast<long long>(board.started);
 }
 
+// valid_client_name says whether name may be a client's name: Redis's
+// rule, printable ASCII without spaces.
+bool valid_client_name(std::string_view name) {
+  return std::all_of(name.begin(), name.end(), [](char c) { return c >= '!' && c <= '~'; });
+}
+constexpr char kBadClientName[] = "ERR Client names cannot contain spaces, newlines or special characters.";
+
+// bytes_to_human writes a byte count as Redis's INFO does (used_memory_human).
+std::string bytes_to_human(std::size_t n) {
+  constexpr const char* kUnits[] = {"K", "M", "G", "T", "P"};
+  if (n < 1024) return fmt::format("{}B", n);
+  double v = n / 1024.0;
+  std::size_t unit = 0;
+  while (v >= 1024.0 && unit + 1 < std::size(kUnits)) {
+    v /= 1024.0;
+    ++unit;
+  }
+  return fmt::format("{:.2f}{}", v, kUnits[unit]);
+}
+
 // invalid_expire is Redis's error for an expiry out of range in command
 // name; shmkv also refuses one beyond store::kMaxTtlMs (10 years from now).
 std::string invalid_expire(std::string_view name) {
@@ -92,35 +115,6 @@ std::string invalid_expire(std::string_view name) {
 }
 
 }  // namespace
-
-bool parse_integer(std::string_view text, long long* out) {
-  if (text.empty() || text.size() > 20) return false;
-  std::size_t i = 0;
-  const bool negative = text[0] == '-';
-  if (negative) i = 1;
-  if (i == text.size()) return false;
-  if (text[i] == '0') {
-    if (text.size() != 1) return false;  // "0" alone; no "-0", no leading zeros
-    *out = 0;
-    return true;
-  }
-  unsigned long long v = 0;
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c < '0' || c > '9') return false;
-    const unsigned d = static_cast<unsigned>(c - '0');
-    if (v > (ULLONG_MAX - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  if (negative) {
-    if (v > static_cast<unsigned long long>(LLONG_MAX) + 1) return false;
-    *out = static_cast<long long>(0 - v);
-  } else {
-    if (v > static_cast<unsigned long long>(LLONG_MAX)) return false;
-    *out = static_cast<long long>(v);
-  }
-  return true;
-}
 
 std::uint64_t scan_group(std::string_view key) {
   std::uint64_t g = 0;
@@ -300,6 +294,16 @@ void Session::unknown_subcommand(std::string_view sub, std::string_view command)
   writer_.error(fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", quoted128(sub), command));
 }
 
+// help answers a HELP subcommand as Redis does: one status line each, the
+// usage line first and HELP's own description last.
+void Session::help(std::string_view usage, std::initializer_list<std::string_view> lines) {
+  writer_.array(lines.size() + 3);
+  writer_.simple(usage);
+  for (std::string_view line : lines) writer_.simple(line);
+  writer_.simple("HELP");
+  writer_.simple("    Print this help.");
+}
+
 // Connection commands.
 
 Session::After Session::ping(const Args& a) {
@@ -345,6 +349,10 @@ Session::After Session::hello(const Args& a) {
   for (; i < a.size(); ++i) {
     if (equals_nocase(a[i], "setname") && i + 1 < a.size()) {
       name = a[++i];
+      if (!valid_client_name(name)) {  // refused whole: protocol and name stay
+        writer_.error(kBadClientName);
+        return After::kContinue;
+      }
     } else if (equals_nocase(a[i], "auth") && i + 2 < a.size()) {
       writer_.error("ERR AUTH is not supported: access to shmkvd is its bind address and its socket's mode");
       return After::kContinue;
@@ -384,11 +392,9 @@ Session::After Session::select(const Args& a) {
 Session::After Session::client(const Args& a) {
   const std::string sub = lower(a[1]);
   if (sub == "setname" && a.size() == 3) {
-    for (char c : a[2]) {
-      if (c < '!' || c > '~') {
-        writer_.error("ERR Client names cannot contain spaces, newlines or special characters.");
-        return After::kContinue;
-      }
+    if (!valid_client_name(a[2])) {
+      writer_.error(kBadClientName);
+      return After::kContinue;
     }
     name_ = a[2];
     writer_.simple("OK");
@@ -400,7 +406,13 @@ Session::After Session::client(const Args& a) {
   } else if (sub == "setinfo" && a.size() == 4) {
     if (equals_nocase(a[2], "lib-name") || equals_nocase(a[2], "lib-ver")) writer_.simple("OK");
     else writer_.error(fmt::format("ERR Unrecognized option '{}'", quoted128(a[2])));
-  } else if (sub == "setname" || sub == "getname" || sub == "id" || sub == "setinfo") {
+  } else if (sub == "help" && a.size() == 2) {
+    help("CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+         {"GETNAME", "    Return the name of the current connection.", "ID",
+          "    Return the ID of the current connection.", "SETINFO <option> <value>",
+          "    Set client meta attr. Options are: LIB-NAME, LIB-VER (accepted, not kept).", "SETNAME <name>",
+          "    Assign the name <name> to the current connection."});
+  } else if (sub == "setname" || sub == "getname" || sub == "id" || sub == "setinfo" || sub == "help") {
     writer_.error(fmt::format("ERR wrong number of arguments for 'client|{}' command", sub));
   } else {
     unknown_subcommand(a[1], "CLIENT");
@@ -419,6 +431,13 @@ Session::After Session::command(const Args& a) {
   const std::string sub = lower(a[1]);
   if (sub == "count" && a.size() == 2) writer_.integer(static_cast<long long>(kCommandCount));
   else if (sub == "docs") writer_.map(0);
+  else if (sub == "help" && a.size() == 2)
+    help("COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+         {"(no subcommand)", "    Return an empty list: shmkvd describes no commands.", "COUNT",
+          "    Return the total number of commands in this server.", "DOCS [<command-name> ...]",
+          "    Return an empty map: shmkvd documents its commands in shmkv-protocol(7)."});
+  else if (sub == "count" || sub == "help")
+    writer_.error(fmt::format("ERR wrong number of arguments for 'command|{}' command", sub));
   else unknown_subcommand(a[1], "COMMAND");
   return After::kContinue;
 }
@@ -502,13 +521,10 @@ Session::After Session::set(const Args& a) {
     }
   }
   if (flags & kKeepTtl) {
-    bool found = false;
-    std::int64_t left = -1;
-    if (Status s = keyspace_.ttl(a[1], &left, &found); !s) {
+    if (Status s = expiry_left(a[1], &ttl_ms); !s) {
       store_error(s);
       return After::kContinue;
     }
-    if (found && left >= 0) ttl_ms = std::max<std::int64_t>(left, 1);
   }
   const store::Condition condition = (flags & kNx)   ? store::Condition::kIfAbsent
                                      : (flags & kXx) ? store::Condition::kIfPresent
@@ -527,6 +543,14 @@ Session::After Session::set(const Args& a) {
     writer_.null();
   }
   return After::kContinue;
+}
+
+Status Session::expiry_left(std::string_view key, std::int64_t* ttl_ms) {
+  bool found = false;
+  std::int64_t left = -1;
+  if (Status s = keyspace_.ttl(key, &left, &found); !s) return s;
+  *ttl_ms = found && left >= 0 ? std::max<std::int64_t>(left, 1) : 0;
+  return Status::ok();
 }
 
 Status Session::put_expiring(std::string_view key, std::string_view value, std::int64_t ttl_ms,
@@ -599,7 +623,18 @@ Session::After Session::msetnx(const Args& a) {
   store::PutOptions options;
   options.condition = store::Condition::kIfAbsent;
   bool all = true;
+  // A key given twice gets its last value, as in Redis: only its last pair
+  // is stored.
+  std::vector<bool> last(a.size(), false);
+  {
+    std::unordered_set<std::string_view> seen;
+    for (std::size_t i = a.size(); i > 1;) {
+      i -= 2;
+      last[i] = seen.insert(a[i]).second;
+    }
+  }
   for (std::size_t i = 1; i < a.size(); i += 2) {
+    if (!last[i]) continue;
     bool stored = false;
     if (Status s = keyspace_.put_with(a[i], a[i + 1], options, &stored); !s) {
       store_error(s);
@@ -809,8 +844,9 @@ Session::After Session::strlen(const Args& a) {
   return After::kContinue;
 }
 
-// append reads, appends and stores: not atomic against another client's
-// write of the same key between the two.
+// append reads the value and its expiry, appends and stores with the same
+// expiry: not atomic against another client's write of the same key
+// between the two.
 Session::After Session::append(const Args& a) {
   bool found = false;
   if (Status s = keyspace_.get(a[1], &value_, &found); !s) {
@@ -819,7 +855,13 @@ Session::After Session::append(const Args& a) {
   }
   if (!found) value_.clear();
   value_.append(a[2]);
-  if (Status s = keyspace_.put(a[1], value_); !s) store_error(s);
+  store::PutOptions options;
+  if (Status s = expiry_left(a[1], &options.ttl_ms); !s) {
+    store_error(s);
+    return After::kContinue;
+  }
+  bool stored = false;
+  if (Status s = keyspace_.put_with(a[1], value_, options, &stored); !s) store_error(s);
   else writer_.integer(static_cast<long long>(value_.size()));
   return After::kContinue;
 }
@@ -1059,14 +1101,15 @@ Session::After Session::flushdb(const Args& a) {
 
 // Server commands.
 
-std::string Session::info_text(std::string_view wanted) {
-  const bool all = wanted.empty() || wanted == "all" || wanted == "default" || wanted == "everything";
+std::string Session::info_text(const std::vector<std::string>& wanted) {
+  bool all = wanted.empty();
+  for (const std::string& w : wanted) all = all || w == "all" || w == "default" || w == "everything";
   const scoreboard::Scoreboard& board = keyspace_.board();
   const store::Counts counts = keyspace_.counts();
   const std::int64_t uptime = std::time(nullptr) - board.started;
   std::string text;
   auto section = [&](std::string_view name, std::string_view title, const std::string& body) {
-    if (!all && wanted != name) return;
+    if (!all && std::find(wanted.begin(), wanted.end(), name) == wanted.end()) return;
     if (!text.empty()) text += "\r\n";
     text += fmt::format("# {}\r\n{}", title, body);
   };
@@ -1081,9 +1124,9 @@ std::string Session::info_text(std::string_view wanted) {
                       config_.max_clients));
   const std::size_t used = counts.store_bytes - counts.free_bytes;
   section("memory", "Memory",
-          fmt::format("used_memory:{}\r\nused_memory_human:{:.2f}M\r\nmaxmemory:{}\r\nmaxmemory_human:{:.2f}M\r\n"
+          fmt::format("used_memory:{}\r\nused_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\n"
                       "maxmemory_policy:noeviction\r\n",
-                      used, used / 1048576.0, counts.store_bytes, counts.store_bytes / 1048576.0));
+                      used, bytes_to_human(used), counts.store_bytes, bytes_to_human(counts.store_bytes)));
   // The snapshot is Redis's RDB here (shmkv-protocol(7), RESP commands):
   // its last save, of any kind, is the "bgsave" Redis reports.
   const bool saving = snapshotter::saving(board);
@@ -1105,12 +1148,12 @@ std::string Session::info_text(std::string_view wanted) {
   return text;
 }
 
+// info answers the sections named, in Redis's order, whatever theirs; a
+// name it does not know adds nothing.
 Session::After Session::info(const Args& a) {
-  if (a.size() > 2) {
-    writer_.error(kSyntax);
-    return After::kContinue;
-  }
-  writer_.bulk(info_text(a.size() == 2 ? lower(a[1]) : std::string()));
+  std::vector<std::string> wanted;
+  for (std::size_t i = 1; i < a.size(); ++i) wanted.push_back(lower(a[i]));
+  writer_.verbatim(info_text(wanted));
   return After::kContinue;
 }
 
@@ -1118,6 +1161,12 @@ Session::After Session::info(const Args& a) {
 // the rest are not supported.
 Session::After Session::config(const Args& a) {
   const std::string sub = lower(a[1]);
+  if (sub == "help" && a.size() == 2) {
+    help("CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+         {"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values:",
+          "    maxmemory, save, appendonly and databases."});
+    return After::kContinue;
+  }
   if (sub != "get") {
     unknown_subcommand(a[1], "CONFIG");
     return After::kContinue;
@@ -1135,19 +1184,22 @@ Session::After Session::config(const Args& a) {
       {"appendonly", "no"},
       {"databases", "1"},
   };
-  std::vector<const std::pair<std::string_view, std::string>*> hits;
+  // A name without a glob character is answered under the name as given,
+  // as Redis does; one a pattern matches, under its own.
+  std::vector<std::pair<std::string_view, const std::string*>> hits;
   for (const auto& p : params) {
     for (std::size_t i = 2; i < a.size(); ++i) {
-      if (glob::match(lower(a[i]), p.first)) {
-        hits.push_back(&p);
+      const bool pattern = a[i].find_first_of("[*?") != std::string_view::npos;
+      if (pattern ? glob::match(lower(a[i]), p.first) : equals_nocase(a[i], p.first)) {
+        hits.emplace_back(pattern ? p.first : a[i], &p.second);
         break;
       }
     }
   }
   writer_.map(hits.size());
-  for (const auto* p : hits) {
-    writer_.bulk(p->first);
-    writer_.bulk(p->second);
+  for (const auto& [name, value] : hits) {
+    writer_.bulk(name);
+    writer_.bulk(*value);
   }
   return After::kContinue;
 }

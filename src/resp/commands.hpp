@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -110,6 +111,9 @@ class Session {
   // put_expiring stores a SET with an expiry (ttl_ms > 0), or when
   // ttl_ms <= 0 (an EXAT in the past) stores and at once deletes, as Redis
   // does; *stored as for Keyspace::put_with.
+  // expiry_left sets *ttl_ms to key's time left (at least 1), or 0 when it
+  // has no expiry or is absent: what a write that keeps the expiry passes on.
+  Status expiry_left(std::string_view key, std::int64_t* ttl_ms);
   Status put_expiring(std::string_view key, std::string_view value, std::int64_t ttl_ms,
                       store::Condition condition, bool* stored);
   void setex_generic(const Args& a, std::int64_t unit_ms, std::string_view name);
@@ -123,7 +127,9 @@ class Session {
   // store_error answers a failed store call: a full store as Redis's OOM.
   void store_error(const Status& s);
   void unknown_subcommand(std::string_view sub, std::string_view command);
-  std::string info_text(std::string_view section);
+  void help(std::string_view usage, std::initializer_list<std::string_view> lines);
+  // info_text is INFO's text of the sections wanted (lower case; none: all).
+  std::string info_text(const std::vector<std::string>& wanted);
 
   Keyspace& keyspace_;
   const Config config_;
@@ -151,10 +157,6 @@ class Session {
   std::vector<bool> found_;
   store::Page page_;
 };
-
-// parse_integer reads a signed 64-bit decimal as Redis's string2ll does:
-// digits with an optional minus, no blanks, no "+", no leading zeros.
-bool parse_integer(std::string_view text, long long* out);
 
 // Scan cursors (shmkv-protocol(7), RESP cursors): a cursor names a position in
 // the ordered key space by the first 8 bytes of a key, so every key present

@@ -20,7 +20,8 @@ bool match_class(std::string_view pattern, std::size_t* p, unsigned char c) {
     if (pattern[i] == '\\' && i + 1 < pattern.size()) {
       if (static_cast<unsigned char>(pattern[i + 1]) == c) matched = true;
       i += 2;
-    } else if (i + 2 < pattern.size() && pattern[i + 1] == '-' && pattern[i + 2] != ']') {
+    } else if (i + 2 < pattern.size() && pattern[i + 1] == '-') {
+      // A range as Redis reads one: "[a-]x]" is a to ']', then "x".
       unsigned char lo = static_cast<unsigned char>(pattern[i]);
       unsigned char hi = static_cast<unsigned char>(pattern[i + 2]);
       if (lo > hi) {

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "protocol/json.hpp"
-#include "resp/commands.hpp"
+#include "resp/parser.hpp"
 #include "resp/value_mapping.hpp"
 
 namespace shmkv::resp {

@@ -1,21 +1,12 @@
 #include "resp/parser.hpp"
 
-#include <charconv>
+#include <climits>
 #include <cstring>
 
 #include <fmt/format.h>
 
 namespace shmkv::resp {
 namespace {
-
-// parse_length reads a decimal length as Redis's string2ll does: an
-// optional minus sign and digits, nothing else, within 64 bits.
-bool parse_length(std::string_view text, long long* out) {
-  if (text.empty() || text.size() > 20) return false;
-  if (text[0] == '+') return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -27,6 +18,35 @@ int hex_digit(char c) {
 bool is_blank(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0'; }
 
 }  // namespace
+
+bool parse_integer(std::string_view text, long long* out) {
+  if (text.empty() || text.size() > 20) return false;
+  std::size_t i = 0;
+  const bool negative = text[0] == '-';
+  if (negative) i = 1;
+  if (i == text.size()) return false;
+  if (text[i] == '0') {
+    if (text.size() != 1) return false;  // "0" alone; no "-0", no leading zeros
+    *out = 0;
+    return true;
+  }
+  unsigned long long v = 0;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c < '0' || c > '9') return false;
+    const unsigned d = static_cast<unsigned>(c - '0');
+    if (v > (ULLONG_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  if (negative) {
+    if (v > static_cast<unsigned long long>(LLONG_MAX) + 1) return false;
+    *out = static_cast<long long>(0 - v);
+  } else {
+    if (v > static_cast<unsigned long long>(LLONG_MAX)) return false;
+    *out = static_cast<long long>(v);
+  }
+  return true;
+}
 
 bool split_inline(std::string_view line, std::vector<std::string>* out) {
   out->clear();
@@ -118,11 +138,11 @@ Parsed RequestParser::parse(std::string_view input, std::vector<std::string_view
     if (input[0] != '*') return parse_inline(input, args, consumed, error);
     const std::size_t cr = input.find('\r');
     if (cr == std::string_view::npos || cr + 1 >= input.size()) {
-      if (input.size() > kMaxInline) return fail("too big mult bulk count string", error);
+      if (input.size() > kMaxInline) return fail("too big mbulk count string", error);
       return Parsed::kNeedMore;
     }
     long long count = 0;
-    if (!parse_length(input.substr(1, cr - 1), &count) || count > static_cast<long long>(kMaxArguments))
+    if (!parse_integer(input.substr(1, cr - 1), &count) || count > static_cast<long long>(kMaxArguments))
       return fail("invalid multibulk length", error);
     if (count <= 0) {  // "*0" and "*-1": nothing to do, as Redis
       *consumed = cr + 2;
@@ -146,7 +166,7 @@ Parsed RequestParser::parse(std::string_view input, std::vector<std::string_view
       return Parsed::kNeedMore;
     }
     long long length = 0;
-    if (!parse_length(rest.substr(1, cr - 1), &length) || length < 0 ||
+    if (!parse_integer(rest.substr(1, cr - 1), &length) || length < 0 ||
         static_cast<unsigned long long>(length) > max_bulk_)
       return fail("invalid bulk length", error);
     // Like Redis, the two bytes after the data are taken as "\r\n" unseen.

@@ -17,6 +17,11 @@ namespace shmkv::resp {
 inline constexpr std::size_t kMaxArguments = 1024 * 1024;
 inline constexpr std::size_t kMaxInline = 64 * 1024;
 
+// parse_integer reads a signed 64-bit decimal as Redis's string2ll does:
+// digits with an optional minus, no blanks, no "+", no leading zeros, no
+// "-0". Lengths in the framing and integer arguments are read alike.
+bool parse_integer(std::string_view text, long long* out);
+
 enum class Parsed {
   kCommand,   // *args holds a whole command
   kNeedMore,  // the command is not whole yet: read more, call again

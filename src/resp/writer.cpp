@@ -32,6 +32,14 @@ void Writer::bulk(std::string_view bytes) {
   out_.append("\r\n", 2);
 }
 
+void Writer::verbatim(std::string_view text) {
+  if (protocol_ < 3) return bulk(text);
+  header('=', static_cast<long long>(text.size() + 4));
+  out_.append("txt:", 4);
+  out_.append(text);
+  out_.append("\r\n", 2);
+}
+
 void Writer::null() {
   if (protocol_ >= 3) out_.append("_\r\n", 3);
   else out_.append("$-1\r\n", 5);

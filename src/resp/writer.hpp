@@ -1,6 +1,7 @@
 // RESP reply writing (shmkv-protocol(7), RESP): the reply types of RESP2,
-// and after HELLO 3 the RESP3 forms of maps and nulls. Replies are appended
-// to the connection's output buffer; nothing here does I/O.
+// and after HELLO 3 the RESP3 forms of maps, nulls and verbatim text.
+// Replies are appended to the connection's output buffer; nothing here does
+// I/O.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,9 @@ class Writer {
   void error(std::string_view text);
   void integer(long long n);
   void bulk(std::string_view bytes);
+  // verbatim writes text for a person to read (INFO): a bulk string in
+  // RESP2, a verbatim string of format "txt" in RESP3, as Redis sends it.
+  void verbatim(std::string_view text);
   // null is $-1 in RESP2 and _ in RESP3.
   void null();
   // null_array is *-1 in RESP2 and _ in RESP3.

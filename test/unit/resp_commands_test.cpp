@@ -12,6 +12,7 @@
 
 #include "check_ok.hpp"
 #include "resp/glob.hpp"
+#include "resp/parser.hpp"
 #include "resp/value_mapping.hpp"
 
 using namespace shmkv;
@@ -226,6 +227,9 @@ TEST_CASE("SETNX, SETEX, PSETEX and MSETNX") {
   CHECK(h.call({"MSETNX", "c", "3", "a", "9"}) == ":0\r\n");
   CHECK(h.call({"MGET", "a", "c"}) == "*2\r\n$1\r\n1\r\n$-1\r\n");
   CHECK(h.call({"MSETNX", "c", "3", "d"}) == "-ERR wrong number of arguments for 'msetnx' command\r\n");
+  // A key given twice is stored once, with its last value.
+  CHECK(h.call({"MSETNX", "z", "1", "y", "5", "z", "2"}) == ":1\r\n");
+  CHECK(h.call({"MGET", "z", "y"}) == "*2\r\n$1\r\n2\r\n$1\r\n5\r\n");
 }
 
 TEST_CASE("INCR, INCRBY, DECR and DECRBY, with Redis's errors, keeping the expiry") {
@@ -334,6 +338,18 @@ TEST_CASE("strings: SET, GET, MGET, MSET, APPEND, STRLEN, GETSET, GETDEL, DEL, E
   CHECK(h.call({"DBSIZE"}) == ":0\r\n");
 }
 
+TEST_CASE("APPEND keeps the key's expiry, as Redis does") {
+  Harness h;
+  CHECK(h.call({"SET", "k", "v", "EX", "100"}) == "+OK\r\n");
+  h.now += 10'000;
+  CHECK(h.call({"APPEND", "k", "x"}) == ":2\r\n");
+  CHECK(h.call({"TTL", "k"}) == ":90\r\n");
+  CHECK(h.call({"APPEND", "fresh", "x"}) == ":1\r\n");
+  CHECK(h.call({"TTL", "fresh"}) == ":-1\r\n");
+  h.now += 90'000;
+  CHECK(h.call({"GET", "k"}) == "$-1\r\n");
+}
+
 TEST_CASE("every byte value round-trips, and JSON values read as shmkv-protocol(7) RESP says") {
   Harness h;
   std::string all;
@@ -379,6 +395,14 @@ TEST_CASE("HELLO 3 switches to RESP3: maps and _ nulls; RESET goes back") {
   CHECK(h.call({"RESET"}) == "+RESET\r\n");
   CHECK(h.call({"GET", "nope"}) == "$-1\r\n");
   CHECK(h.call({"HELLO"}).rfind("*14\r\n", 0) == 0);
+  // A name CLIENT SETNAME refuses is refused whole: still RESP2, no name.
+  CHECK(h.call({"HELLO", "3", "SETNAME", "a b"}) ==
+        "-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+  CHECK(h.call({"CLIENT", "GETNAME"}) == "$-1\r\n");
+  CHECK(h.call({"HELLO", "3", "SETNAME", "me"}).rfind("%7\r\n", 0) == 0);
+  CHECK(h.call({"CLIENT", "GETNAME"}) == "$2\r\nme\r\n");
+  // INFO's text is a verbatim string in RESP3.
+  CHECK(h.call({"INFO", "keyspace"}) == "=16\r\ntxt:# Keyspace\r\n\r\n");
 }
 
 TEST_CASE("a pipelined run of GETs is answered in order with the other replies") {
@@ -412,6 +436,16 @@ TEST_CASE("connection commands") {
   CHECK(h.call({"CLIENT", "ID"}).rfind(":", 0) == 0);
   CHECK(h.call({"COMMAND", "DOCS"}) == "*0\r\n");
   CHECK(h.call({"COMMAND", "COUNT"}) == ":47\r\n");
+  CHECK(h.call({"COMMAND", "COUNT", "x"}) == "-ERR wrong number of arguments for 'command|count' command\r\n");
+  CHECK(h.call({"COMMAND", "NOPE"}) == "-ERR unknown subcommand 'NOPE'. Try COMMAND HELP.\r\n");
+  for (const char* command : {"CLIENT", "COMMAND", "CONFIG"}) {
+    CAPTURE(command);
+    const std::string help = h.call({command, "help"});
+    CHECK(help.rfind("*", 0) == 0);
+    CHECK(help.find(fmt::format("+{} <subcommand>", command)) != std::string::npos);
+    CHECK(help.find("+HELP\r\n+    Print this help.\r\n") != std::string::npos);
+  }
+  CHECK(h.call({"CLIENT", "HELP"}).find("+SETNAME <name>\r\n") != std::string::npos);
   const std::string t = h.call({"TIME"});
   CHECK(t.rfind("*2\r\n$10\r\n", 0) == 0);
   resp::Session::After after = resp::Session::After::kContinue;
@@ -432,6 +466,16 @@ TEST_CASE("KEYS matches Redis globs; INFO keyspace in Redis's format; FLUSHDB em
   CHECK(h.call({"FLUSHDB"}) == "+OK\r\n");
   CHECK(h.call({"DBSIZE"}) == ":0\r\n");
   CHECK(h.call({"INFO", "keyspace"}) == "$12\r\n# Keyspace\r\n\r\n");
+  // Several sections come in Redis's order; unknown ones add nothing.
+  const std::string two = h.call({"INFO", "keyspace", "CLIENTS", "nope"});
+  CHECK(two.find("# Clients\r\n") < two.find("# Keyspace\r\n"));
+  CHECK(two.find("# Server") == std::string::npos);
+  CHECK(h.call({"INFO", "keyspace", "keyspace"}) == "$12\r\n# Keyspace\r\n\r\n");
+  CHECK(h.call({"INFO", "a", "b"}) == "$0\r\n\r\n");
+  CHECK(h.call({"INFO", "memory"}).find("\r\nmaxmemory_human:4.00M\r\n") != std::string::npos);
+  // CONFIG GET answers a plain name as given, a pattern's match as its own.
+  CHECK(h.call({"CONFIG", "GET", "Databases"}) == "*2\r\n$9\r\nDatabases\r\n$1\r\n1\r\n");
+  CHECK(h.call({"CONFIG", "GET", "DATA*"}) == "*2\r\n$9\r\ndatabases\r\n$1\r\n1\r\n");
   CHECK(h.call({"RANDOMKEY"}) == "$-1\r\n");
   h.call({"SET", "only", "v"});
   CHECK(h.call({"RANDOMKEY"}) == "$4\r\nonly\r\n");
@@ -480,6 +524,14 @@ TEST_CASE("glob matching as Redis's stringmatchlen") {
   CHECK_FALSE(match("h[^e]llo", "hello"));
   CHECK(match("h[a-b]llo", "hbllo"));
   CHECK(match("h[b-a]llo", "hallo"));
+  // Redis reads "[a-]" as the range ']' to a, the class going on to the
+  // next ']' (or the pattern's end).
+  CHECK_FALSE(match("h[a-]llo", "hallo"));
+  CHECK_FALSE(match("h[a-]llo", "h-llo"));
+  CHECK(match("h[a-]llo", "h]"));
+  CHECK(match("h[a-]x]o", "hxo"));
+  CHECK(match("h[a-]x]o", "h_o"));
+  CHECK_FALSE(match("h[a-]x]o", "hbo"));
   CHECK(match("a\\*b", "a*b"));
   CHECK_FALSE(match("a\\*b", "axb"));
   CHECK(match("*a*b*c*", "xxaxxbxxc"));

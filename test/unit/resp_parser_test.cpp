@@ -92,6 +92,11 @@ TEST_CASE("broken framing is a protocol error in Redis's words") {
       {"*2\r\n$+3\r\n", "ERR Protocol error: invalid bulk length"},
       {"*2\r\n$3 \r\n", "ERR Protocol error: invalid bulk length"},
       {"*2\r\n$-\r\n", "ERR Protocol error: invalid bulk length"},
+      // Leading zeros and "-0" are not numbers to Redis's string2ll.
+      {"*01\r\n$4\r\nPING\r\n", "ERR Protocol error: invalid multibulk length"},
+      {"*-0\r\n", "ERR Protocol error: invalid multibulk length"},
+      {"*1\r\n$04\r\nPING\r\n", "ERR Protocol error: invalid bulk length"},
+      {"*1\r\n$-0\r\n\r\n", "ERR Protocol error: invalid bulk length"},
       {"*2\r\n$\r\n", "ERR Protocol error: invalid bulk length"},
       {"*2\r\n$99999999999999999999\r\n", "ERR Protocol error: invalid bulk length"},
       {"*9223372036854775808\r\n", "ERR Protocol error: invalid multibulk length"},
@@ -99,7 +104,7 @@ TEST_CASE("broken framing is a protocol error in Redis's words") {
       {"*1\r\n$1025\r\n", "ERR Protocol error: invalid bulk length"},
       {"ECHO \"abc\r\n", "ERR Protocol error: unbalanced quotes in request"},
       {std::string(70000, 'a'), "ERR Protocol error: too big inline request"},
-      {"*" + std::string(70000, '1'), "ERR Protocol error: too big mult bulk count string"},
+      {"*" + std::string(70000, '1'), "ERR Protocol error: too big mbulk count string"},
       {"*1\r\n$" + std::string(70000, '1'), "ERR Protocol error: too big bulk count string"},
   };
   for (const Case& c : cases) {
