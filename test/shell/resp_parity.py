@@ -54,7 +54,6 @@ ALLOWED = {
     "expireat": "shmkv-protocol(7) RESP commands: expiries are at most 10 years (4000000000 is 2096)",
     "expireat exact": "shmkv-protocol(7) RESP commands: expiries are at most 10 years (4000000000 is 2096)",
     "scan errors": "shmkv-protocol(7) RESP cursors: a cursor is a decimal position, SCAN -1 is an invalid cursor",
-    "scan count 1 loop": "shmkv-protocol(7) RESP cursors: 0 ends a scan, no empty last call",
     "info all": "shmkv-protocol(7) RESP commands: INFO, sections server, clients, memory, persistence, stats, keyspace",
     "info default": "shmkv-protocol(7) RESP commands: INFO, sections server, clients, memory, persistence, stats, keyspace",
     "info everything": "shmkv-protocol(7) RESP commands: INFO, sections server, clients, memory, persistence, stats, keyspace",
@@ -378,7 +377,9 @@ case("ping resp3", commands("HELLO 3", "PING", "PING x"), shape=True)
 case("echo arity", commands("ECHO", "ECHO a b c"))
 case("flushall resp", commands("FLUSHALL", "FLUSHDB"))
 case("randomkey with expired", [b"", commands("RANDOMKEY")], setup=["SET a 1 PX 30"], pause=0.3)
-case("scan count 1 loop", commands("SCAN 0 COUNT 1"), setup=["SET a 1"], normalize="scan")
+# Whether Redis's first call ends the scan depends on its random hash seed;
+# shmkvd's cursor is its own (shmkv-protocol(7) RESP cursors): keys only.
+case("scan count 1 loop", commands("SCAN 0 COUNT 1"), setup=["SET a 1"], normalize="scan keys")
 case("lastsave/time args", commands("TIME a b", "DBSIZE a", "RANDOMKEY a b"))
 case("mget wrongs", commands(["MGET", b"\xff"]))
 case("del binary key", commands(["DEL", b"\xff"], ["EXISTS", b"\xff"], ["TTL", b"\xff"], ["EXPIRE", b"\xff", "10"], ["APPEND", b"\xff", "x"], ["INCR", b"\xff"]))
@@ -525,8 +526,9 @@ def mask_hello(v):
 def normalized(how, reply):
     """REPLY rewritten for comparison: sort (the order of KEYS), pairs (CONFIG
     GET's pairs, in no order in Redis 7.0 either), ttl (seconds or milliseconds
-    left), scan (a cursor other than 0, and the order of keys), info (the
-    section headers only: the fields are figures of each server's own)."""
+    left), scan (a cursor other than 0, and the order of keys), scan keys (the
+    keys only, in any order), info (the section headers only: the fields are
+    figures of each server's own)."""
     try:
         values = parse_all(reply)
     except (ValueError, IndexError):
@@ -539,9 +541,11 @@ def normalized(how, reply):
             v = (v[0], sorted(zip(v[1][::2], v[1][1::2])))
         elif how == "ttl" and v[0] == ":" and v[1] not in (b"-1", b"-2", b"0", b"1"):
             v = (":", "ttl-ish")
-        elif how == "scan" and v[0] == "*" and isinstance(v[1], list) and len(v[1]) == 2 and v[1][0][0] == "$":
+        elif how in ("scan", "scan keys") and v[0] == "*" and isinstance(v[1], list) and len(v[1]) == 2 and v[1][0][0] == "$":
             cursor = v[1][0][1]
             v = ("*", [("$", b"0" if cursor == b"0" else b"<nonzero>"), ("*", sorted(v[1][1][1], key=lambda x: x[1]))])
+            if how == "scan keys":
+                v = v[1][1]
         elif how == "info" and v[0] == "$" and v[1]:
             v = ("$info-sections", [line for line in v[1].split(b"\r\n") if line.startswith(b"#")])
         out.append(v)
