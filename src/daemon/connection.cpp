@@ -19,20 +19,6 @@
 #include "protocol/reply.hpp"
 
 namespace shmkv::connection {
-namespace {
-
-// reply_limit is how many bytes of replies a connection may owe before the
-// worker stops answering (and so reading) its requests until they are sent:
-// a few of the largest replies, so that a client that pipelines requests
-// and reads no replies costs a bounded amount of memory (shmkvd(8), Failure
-// modes), and at least 8 MiB, so that small ones still go out in big writes.
-std::size_t reply_limit(std::size_t max_message) {
-  constexpr std::size_t kFloor = std::size_t(8) << 20;
-  return std::max(4 * max_message, kFloor);
-}
-
-}  // namespace
-
 Handler::Handler(store::Store& store, scoreboard::Scoreboard& board, const Config& config,
                  scoreboard::Slot* slot)
     : config_(config),

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -37,6 +38,16 @@ struct Config {
   // (Scoreboard::keep_leader); may be empty.
   std::function<void()> before_wait;
 };
+
+// reply_limit is how many bytes of replies a connection may owe before the
+// worker stops answering (and so reading) its requests until they are sent:
+// a few of the largest replies, so that a client that pipelines requests
+// and reads no replies costs a bounded amount of memory (shmkvd(8), Greedy
+// clients), and at least 8 MiB, so that small ones still go out in big writes.
+inline std::size_t reply_limit(std::size_t max_message) {
+  constexpr std::size_t kFloor = std::size_t(8) << 20;
+  return std::max(4 * max_message, kFloor);
+}
 
 class Handler {
  public:

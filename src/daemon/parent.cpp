@@ -241,6 +241,8 @@ void Parent::run_worker(int slot, int conn, listeners::Protocol protocol) {
   worker.resp.port = config_.resp_port;
   worker.resp.max_clients = config_.max_children;
   worker.resp.snapshot_interval_s = config_.snapshot_interval_s;
+  worker.resp.max_value = config_.max_message;
+  worker.resp.reply_limit = connection::reply_limit(config_.max_message);
   worker.listeners = &listeners_;
   worker.board = &board_;
   worker.slot = slot;

@@ -53,9 +53,10 @@ bool Handler::room() {
 void Handler::serve(int fd) {
   if (in_.size() > kKept || in_.empty()) std::vector<char>(kInitialBuffer).swap(in_);
   used_ = 0;
-  out_.clear();
+  if (out_.capacity() > kKept) std::string().swap(out_);
+  else out_.clear();
   parser_.reset();
-  session_.begin();
+  session_.begin([this, fd] { return send_replies(fd); });
   const std::string peer = log::enabled(log::Level::kDebug) ? net::peer_name(fd) : std::string();
   log::debug("RESP connection from {}", peer);
 
@@ -129,11 +130,12 @@ void Handler::serve(int fd) {
       if (args_.empty()) continue;
       (slot_ ? slot_->requests : board_.requests_total).fetch_add(1, std::memory_order_relaxed);
       closing = session_.execute(args_) == resp::Session::After::kClose;
+      if (session_.lost()) return;
       // A long pipeline's replies go out as they grow, not all at the end.
       if (out_.size() > kKept && !send_replies(fd)) return;
     }
     session_.flush();
-    if (!out_.empty() && !send_replies(fd)) return;
+    if (session_.lost() || (!out_.empty() && !send_replies(fd))) return;
     if (closing) return;
     std::memmove(in_.data(), in_.data() + start, used_ - start);
     used_ -= start;

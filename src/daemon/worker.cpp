@@ -6,10 +6,12 @@
 
 #include <cerrno>
 #include <memory>
+#include <new>
 
 #include "daemon/acceptor.hpp"
 #include "daemon/resp_connection.hpp"
 #include "common/log.hpp"
+#include "common/net.hpp"
 
 namespace shmkv::worker {
 
@@ -74,12 +76,20 @@ void run(int first_conn, listeners::Protocol first_protocol, store::Store& store
       // The last idle worker just went busy: ask the parent for a spare, so
       // that the next client finds somebody waiting in accept().
       if (config.spare_workers > 0 && board.count(State::kIdle) == 0) kill(config.parent_pid, SIGUSR1);
-      if (protocol == listeners::Protocol::kResp) {
-        if (!resp_handler)
-          resp_handler = std::make_unique<resp_connection::Handler>(store, board, connection, config.resp, &slot);
-        resp_handler->serve(conn);
-      } else {
-        handler.serve(conn);
+      // A connection whose command the heap cannot answer is given up
+      // rather than the worker. Unwinding leaves the store whole: under its
+      // lock the store takes heap memory only to copy out what it read or to
+      // word an error, before it changes anything.
+      try {
+        if (protocol == listeners::Protocol::kResp) {
+          if (!resp_handler)
+            resp_handler = std::make_unique<resp_connection::Handler>(store, board, connection, config.resp, &slot);
+          resp_handler->serve(conn);
+        } else {
+          handler.serve(conn);
+        }
+      } catch (const std::bad_alloc&) {
+        log::warning("closing connection from {}: out of memory", net::peer_name(conn));
       }
       close(conn);
       ++served;

@@ -8,6 +8,7 @@
 #include <climits>
 #include <ctime>
 #include <random>
+#include <span>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -187,7 +188,9 @@ const Session::Command* Session::find(std::string_view name) {
 Session::Session(Keyspace& keyspace, const Config& config, std::string& out)
     : keyspace_(keyspace), config_(config), writer_(out) {}
 
-void Session::begin() {
+void Session::begin(Drain drain) {
+  drain_ = std::move(drain);
+  lost_ = false;
   queued_ = 0;
   queued_sets_ = 0;
   writer_.set_protocol(2);
@@ -246,18 +249,41 @@ void Session::flush() {
   flush_sets();
 }
 
+// The GETs are looked up a reply budget at a time (a quarter of the reply
+// limit), each part's replies sent before the next is read once they reach
+// the limit: 64 GETs of a 1 MiB value take a few MiB, not 64.
 void Session::flush_gets() {
   if (queued_ == 0) return;
   queued_views_.assign(queued_keys_.begin(), queued_keys_.begin() + static_cast<std::ptrdiff_t>(queued_));
   queued_ = 0;
-  if (Status s = keyspace_.get_many(queued_views_, &values_, &found_); !s) {
-    for (std::size_t i = 0; i < queued_views_.size(); ++i) store_error(s);
-    return;
+  const std::span<const std::string_view> keys(queued_views_);
+  std::size_t done = 0;
+  for (std::size_t from = 0; from < keys.size(); from += done) {
+    if (Status s = keyspace_.get_many(keys.subspan(from), config_.reply_limit / 4, &values_, &found_, &done); !s) {
+      for (std::size_t i = from; i < keys.size(); ++i) store_error(s);
+      break;
+    }
+    for (std::size_t i = 0; i < done; ++i) {
+      if (found_[i]) writer_.bulk(values_[i]);
+      else writer_.null();
+    }
+    if (!drain()) return;
   }
-  for (std::size_t i = 0; i < queued_views_.size(); ++i) {
-    if (found_[i]) writer_.bulk(values_[i]);
-    else writer_.null();
-  }
+  release_values();
+}
+
+bool Session::drain() {
+  if (lost_) return false;
+  if (!drain_ || writer_.buffer().size() < config_.reply_limit) return true;
+  lost_ = !drain_();
+  return !lost_;
+}
+
+void Session::release_values() {
+  constexpr std::size_t kKeptBytes = std::size_t(1) << 20;
+  std::size_t bytes = 0;
+  for (const std::string& v : values_) bytes += v.capacity();
+  if (bytes > kKeptBytes) std::vector<std::string>().swap(values_);
 }
 
 // A plain SET's reply, as set gives it: +OK, or the store's error.
@@ -612,11 +638,12 @@ Session::After Session::msetnx(const Args& a) {
   }
   Args keys;
   for (std::size_t i = 1; i < a.size(); i += 2) keys.push_back(a[i]);
-  if (Status s = keyspace_.get_many(keys, &values_, &found_); !s) {
+  std::size_t present = 0;
+  if (Status s = keyspace_.count_present(keys, &present); !s) {
     store_error(s);
     return After::kContinue;
   }
-  if (std::find(found_.begin(), found_.end(), true) != found_.end()) {
+  if (present > 0) {
     writer_.integer(0);
     return After::kContinue;
   }
@@ -806,17 +833,33 @@ Session::After Session::persist(const Args& a) {
   return After::kContinue;
 }
 
+// mget looks its keys up as flush_gets does, a reply budget at a time, so
+// that naming one big key many times costs the worker a few times the reply
+// limit, not the whole reply; like Redis's, it is atomic only while its
+// keys fit one lock hold (32 keys, and the budget).
 Session::After Session::mget(const Args& a) {
-  const Args keys(a.begin() + 1, a.end());
-  if (Status s = keyspace_.get_many(keys, &values_, &found_); !s) {
-    store_error(s);
-    return After::kContinue;
+  const std::span<const std::string_view> keys(a.begin() + 1, a.end());
+  std::size_t done = 0;
+  for (std::size_t from = 0; from < keys.size(); from += done) {
+    if (Status s = keyspace_.get_many(keys.subspan(from), config_.reply_limit / 4, &values_, &found_, &done); !s) {
+      if (from == 0) {
+        store_error(s);
+        return After::kContinue;
+      }
+      // The array begun cannot be finished: the client learns from the
+      // connection's end rather than from a reply of the wrong length.
+      log::warning("RESP: MGET cut short, closing the connection: {}", s.message());
+      lost_ = true;
+      return After::kClose;
+    }
+    if (from == 0) writer_.array(keys.size());
+    for (std::size_t i = 0; i < done; ++i) {
+      if (found_[i]) writer_.bulk(values_[i]);
+      else writer_.null();
+    }
+    if (!drain()) return After::kClose;
   }
-  writer_.array(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (found_[i]) writer_.bulk(values_[i]);
-    else writer_.null();
-  }
+  release_values();
   return After::kContinue;
 }
 
@@ -854,6 +897,13 @@ Session::After Session::append(const Args& a) {
     return After::kContinue;
   }
   if (!found) value_.clear();
+  // No value grows past what a SET may store (--max-message), as Redis
+  // bounds APPEND by proto-max-bulk-len: else GETs of it could not be
+  // bounded either.
+  if (value_.size() + a[2].size() > config_.max_value) {
+    writer_.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    return After::kContinue;
+  }
   value_.append(a[2]);
   store::PutOptions options;
   if (Status s = expiry_left(a[1], &options.ttl_ms); !s) {
@@ -914,12 +964,12 @@ Session::After Session::del(const Args& a) {
 }
 
 Session::After Session::exists(const Args& a) {
-  const Args keys(a.begin() + 1, a.end());
-  if (Status s = keyspace_.get_many(keys, &values_, &found_); !s) {
+  std::size_t present = 0;
+  if (Status s = keyspace_.count_present(std::span<const std::string_view>(a.begin() + 1, a.end()), &present); !s) {
     store_error(s);
     return After::kContinue;
   }
-  writer_.integer(std::count(found_.begin(), found_.end(), true));
+  writer_.integer(static_cast<long long>(present));
   return After::kContinue;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -24,15 +25,26 @@ class Session {
     std::uint16_t port = 0;  // the RESP TCP port (0: none)
     int max_clients = 0;     // --max-children
     int snapshot_interval_s = 0;  // --snapshot-interval, for CONFIG GET save
+    std::size_t max_value = SIZE_MAX;    // --max-message: the longest value APPEND makes
+    std::size_t reply_limit = SIZE_MAX;  // connection::reply_limit: replies owed before a drain
   };
+
+  // Drain sends the replies written so far and empties the output; false
+  // when the connection is gone.
+  using Drain = std::function<bool()>;
 
   // What the connection does after a command's reply.
   enum class After { kContinue, kClose };
 
   Session(Keyspace& keyspace, const Config& config, std::string& out);
 
-  // begin starts a connection: RESP2, no name, a new client id.
-  void begin();
+  // begin starts a connection: RESP2, no name, a new client id. A command
+  // whose reply outgrows config's reply_limit (an MGET naming a big key many
+  // times, a run of GETs of big values) is looked up in parts, and drain
+  // sends each part before the next is read, so that its worker's memory
+  // stays within a few times that bound (shmkvd(8), Greedy clients). Without
+  // drain (tests) the output just grows.
+  void begin(Drain drain = {});
 
   // execute answers one command (args non-empty), appending its reply, or
   // for a GET or a plain SET holds it back: a run of GETs is looked up in
@@ -46,6 +58,9 @@ class Session {
   void flush();
 
   int protocol() const { return writer_.protocol(); }
+  // lost says a drain failed: the connection is gone, or left with a reply
+  // cut short, and must be closed.
+  bool lost() const { return lost_; }
 
  private:
   using Args = std::vector<std::string_view>;
@@ -124,6 +139,11 @@ class Session {
   void expire_generic(const Args& a, bool seconds, bool absolute, std::string_view name);
   // ttl_generic answers TTL (seconds) and PTTL.
   void ttl_generic(std::string_view key, bool seconds);
+  // drain sends the output once it holds reply_limit bytes or more; false
+  // (and lost()) when that fails.
+  bool drain();
+  // release_values lets go of values_ after a command read big values.
+  void release_values();
   // store_error answers a failed store call: a full store as Redis's OOM.
   void store_error(const Status& s);
   void unknown_subcommand(std::string_view sub, std::string_view command);
@@ -137,6 +157,8 @@ class Session {
   std::string name_;       // CLIENT SETNAME
   std::uint64_t id_ = 0;   // CLIENT ID
   std::uint64_t served_ = 0;  // connections begun in this worker
+  Drain drain_;
+  bool lost_ = false;
   // The GETs held back (copies of their keys: the input they came from may
   // be reused before the flush).
   static constexpr std::size_t kMaxQueuedGets = 64;

@@ -1,5 +1,7 @@
 #include "resp/keyspace.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "protocol/json.hpp"
@@ -37,27 +39,60 @@ Status Keyspace::get(std::string_view key, std::string* bytes, bool* found) {
   return Status::ok();
 }
 
-Status Keyspace::get_many(const std::vector<std::string_view>& keys, std::vector<std::string>* bytes,
-                          std::vector<bool>* found) {
-  lookups_.resize(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    lookups_[i].key = keys[i];
-    lookups_[i].found = false;
+Status Keyspace::get_many(std::span<const std::string_view> keys, std::size_t max_bytes,
+                          std::vector<std::string>* bytes, std::vector<bool>* found, std::size_t* done) {
+  // At most kMaxKeys a call, so that a caller that takes a long list a few
+  // big values at a time does not prepare the whole rest of it every time.
+  constexpr std::size_t kMaxKeys = 1024;
+  keys = keys.first(std::min(keys.size(), kMaxKeys));
+  prepare_lookups(keys, true);
+  Status s;
+  {
+    InStore in_store(slot_);
+    s = store_.get_some(lookups_.data(), lookups_.size(), max_bytes, done);
   }
+  if (!s) return s;
+  bytes->resize(*done);
+  found->assign(*done, false);
+  std::size_t value_bytes = 0;
+  for (std::size_t i = 0; i < *done; ++i) {
+    (*found)[i] = lookups_[i].found;
+    if (!lookups_[i].found) continue;
+    value_mapping::to_bytes(lookups_[i].value, lookups_[i].kind, &(*bytes)[i]);
+    value_bytes += lookups_[i].value.size();
+  }
+  release_lookups(value_bytes);
+  return Status::ok();
+}
+
+Status Keyspace::count_present(std::span<const std::string_view> keys, std::size_t* present) {
+  prepare_lookups(keys, false);
   Status s;
   {
     InStore in_store(slot_);
     s = store_.get_many(lookups_.data(), lookups_.size());
   }
   if (!s) return s;
-  bytes->resize(keys.size());
-  found->assign(keys.size(), false);
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    (*found)[i] = lookups_[i].found;
-    if (lookups_[i].found) value_mapping::to_bytes(lookups_[i].value, lookups_[i].kind, &(*bytes)[i]);
-  }
-  if (lookups_.size() > 1024) std::vector<store::Store::Lookup>().swap(lookups_);
+  *present = static_cast<std::size_t>(
+      std::count_if(lookups_.begin(), lookups_.end(), [](const store::Store::Lookup& l) { return l.found; }));
+  release_lookups(0);
   return Status::ok();
+}
+
+// prepare_lookups keeps each lookup's value buffer, for the next value read
+// into it: a run of GETs then allocates nothing.
+void Keyspace::prepare_lookups(std::span<const std::string_view> keys, bool values_wanted) {
+  lookups_.resize(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    lookups_[i].key = keys[i];
+    lookups_[i].found = false;
+    lookups_[i].value_wanted = values_wanted;
+  }
+}
+
+void Keyspace::release_lookups(std::size_t value_bytes) {
+  constexpr std::size_t kKeptLookups = 1024, kKeptBytes = std::size_t(1) << 20;
+  if (lookups_.size() > kKeptLookups || value_bytes > kKeptBytes) std::vector<store::Store::Lookup>().swap(lookups_);
 }
 
 Status Keyspace::put(std::string_view key, std::string_view bytes) {

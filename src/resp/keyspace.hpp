@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,10 +32,16 @@ class Keyspace {
 
   // get sets *bytes and *found; a missing key is found = false, not an error.
   Status get(std::string_view key, std::string* bytes, bool* found);
-  // get_many looks up every key in one hold of the lock; (*bytes)[i] and
-  // (*found)[i] answer keys[i].
-  Status get_many(const std::vector<std::string_view>& keys, std::vector<std::string>* bytes,
-                  std::vector<bool>* found);
+  // get_many looks up keys in order, up to 32 per hold of the lock, and
+  // stops after the key whose value brings the bytes read to max_bytes or
+  // more (Store::get_some), or after 1024 keys; *done says how many it
+  // looked up, at least one.
+  // (*bytes)[i] and (*found)[i] answer keys[i], for i < *done.
+  Status get_many(std::span<const std::string_view> keys, std::size_t max_bytes, std::vector<std::string>* bytes,
+                  std::vector<bool>* found, std::size_t* done);
+  // count_present sets *present to how many of keys exist (a key named
+  // twice counts twice), reading no value.
+  Status count_present(std::span<const std::string_view> keys, std::size_t* present);
   // put stores bytes under key; a key that is not valid UTF-8 is refused
   // with kInvalid.
   Status put(std::string_view key, std::string_view bytes);
@@ -76,6 +83,12 @@ class Keyspace {
 
  private:
   using InStore = scoreboard::InStore;
+
+  void prepare_lookups(std::span<const std::string_view> keys, bool values_wanted);
+  // release_lookups lets go of lookups_ after a long command or big values
+  // (value_bytes, their total), so that one MGET of a million keys, or of
+  // big values, does not stay with the worker for good.
+  void release_lookups(std::size_t value_bytes);
 
   store::Store& store_;
   scoreboard::Scoreboard& board_;

@@ -275,37 +275,41 @@ Status Store::get(std::string_view key, std::string* value, Kind* kind) {
   return Status::ok();
 }
 
-Status Store::get_many(Lookup* lookups, std::size_t count) {
+Status Store::get_some(Lookup* lookups, std::size_t count, std::size_t max_bytes, std::size_t* done) {
   Root& root = *segment_->root;
   IndexView index(root.index, segment_->memory.get_segment_manager());
-  for (std::size_t done = 0; done < count;) {
-    const std::size_t n = std::min(count - done, IndexView::kBatch);
-    Lookup* batch = lookups + done;
+  max_bytes = std::max<std::size_t>(max_bytes, 1);  // at least one lookup
+  std::size_t copied = 0;
+  for (*done = 0; *done < count && copied < max_bytes;) {
+    const std::size_t n = std::min(count - *done, IndexView::kBatch);
+    Lookup* batch = lookups + *done;
     std::string_view keys[IndexView::kBatch];
     std::uint32_t hashes[IndexView::kBatch];
     for (std::size_t i = 0; i < n; ++i) {
       keys[i] = batch[i].key;
       hashes[i] = index.hash(keys[i]);
     }
+    std::size_t made = 0;
     const Status s = locked([&] {
       const Node* found[IndexView::kBatch];
       index.find_many(keys, hashes, n, found);
       std::int64_t now = -1;  // read once, and only when a key found has an expiry
-      for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t i = 0; i < n && copied < max_bytes; ++i, ++made) {
         if (found[i] && found[i]->expires()) {
           if (now < 0) now = now_ms();
           if (found[i]->expired(now)) found[i] = nullptr;  // the sweep removes it
         }
         batch[i].found = found[i] != nullptr;
-        if (found[i]) {
-          batch[i].value.assign(found[i]->value());
-          batch[i].kind = found[i]->kind();
-        }
+        if (!found[i]) continue;
+        batch[i].kind = found[i]->kind();
+        if (!batch[i].value_wanted) continue;
+        batch[i].value.assign(found[i]->value());
+        copied += batch[i].value.size();
       }
       return Status::ok();
     });
     if (!s) return s;
-    done += n;
+    *done += made;
   }
   return Status::ok();
 }

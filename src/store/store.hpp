@@ -163,16 +163,26 @@ class Store {
   // Lookup is one key of a get_many, and what was found for it.
   struct Lookup {
     std::string_view key;
-    std::string value;  // the value, when found
+    std::string value;  // the value, when found and wanted
     bool found = false;
     Kind kind = Kind::kJson;
+    bool value_wanted = true;  // false: only found and kind are set (EXISTS)
   };
 
   // get_many does a get for every lookup in one hold of the lock, with
   // their cache misses overlapped rather than taken one after another: in a
   // store of a million keys a pipelined batch of GETs costs little more than
   // one.
-  Status get_many(Lookup* lookups, std::size_t count);
+  Status get_many(Lookup* lookups, std::size_t count) {
+    std::size_t done = 0;
+    return get_some(lookups, count, SIZE_MAX, &done);
+  }
+  // get_some is get_many that stops after the lookup whose value brings the
+  // bytes copied to max_bytes or more, so that one command naming a big key
+  // many times cannot make the caller hold all of their copies at once. It
+  // sets *done to how many lookups, from the first, it made: at least one
+  // when count > 0 and it succeeds.
+  Status get_some(Lookup* lookups, std::size_t count, std::size_t max_bytes, std::size_t* done);
 
   // put stores value under key, replacing any earlier value and its
   // expiry, with options' kind and ttl. When options' condition does not hold

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -230,6 +231,82 @@ TEST_CASE("SETNX, SETEX, PSETEX and MSETNX") {
   // A key given twice is stored once, with its last value.
   CHECK(h.call({"MSETNX", "z", "1", "y", "5", "z", "2"}) == ":1\r\n");
   CHECK(h.call({"MGET", "z", "y"}) == "*2\r\n$1\r\n2\r\n$1\r\n5\r\n");
+}
+
+// A session with small bounds, whose drain moves the output to sent.
+struct DrainedSession {
+  Harness h;
+  std::string sent;
+  std::size_t drains = 0, largest_output = 0;
+  bool connected = true;
+  resp::Session session{*h.keyspace, resp::Session::Config{6379, 16, 0, 1000, 16 << 10}, h.out};
+
+  DrainedSession() {
+    session.begin([this] {
+      ++drains;
+      largest_output = std::max(largest_output, h.out.size());
+      sent += h.out;
+      h.out.clear();
+      return connected;
+    });
+  }
+  // run executes commands and flushes, and returns all that was written.
+  std::string run(const std::vector<std::vector<std::string>>& commands) {
+    for (const std::vector<std::string>& args : commands) {
+      const std::vector<std::string_view> views(args.begin(), args.end());
+      session.execute(views);
+    }
+    session.flush();
+    largest_output = std::max(largest_output, h.out.size());
+    std::string all = sent + h.out;
+    sent.clear();
+    h.out.clear();
+    return all;
+  }
+};
+
+TEST_CASE("an MGET or a run of GETs of big values is answered in parts, each sent before the next is read") {
+  DrainedSession d;
+  const std::string big(1000, 'v');
+  REQUIRE(d.run({{"SET", "big", big}}) == "+OK\r\n");
+  const std::string bulk = "$1000\r\n" + big + "\r\n";
+  std::vector<std::string> mget{"MGET"};
+  std::string expected = "*201\r\n";
+  for (int i = 0; i < 200; ++i) {
+    mget.push_back(i == 7 ? "absent" : "big");
+    expected += i == 7 ? "$-1\r\n" : bulk;
+  }
+  mget.push_back("big");
+  expected += bulk;
+  CHECK(d.run({mget}) == expected);
+  // 201 KB of replies went out in parts: the output never held much more
+  // than the limit (16 KiB) and a quarter of it.
+  CHECK(d.drains >= 10);
+  CHECK(d.largest_output < (16 << 10) + (4 << 10) + 2 * bulk.size());
+
+  d.drains = d.largest_output = 0;
+  std::vector<std::vector<std::string>> gets(64, {"GET", "big"});
+  std::string replies;
+  for (int i = 0; i < 64; ++i) replies += bulk;
+  CHECK(d.run(gets) == replies);
+  CHECK(d.drains >= 3);
+  CHECK(d.largest_output < (16 << 10) + (4 << 10) + 2 * bulk.size());
+  CHECK_FALSE(d.session.lost());
+
+  // A client gone mid-reply: the MGET stops, and the session says so.
+  d.connected = false;
+  CHECK(d.session.execute(std::vector<std::string_view>(mget.begin(), mget.end())) == resp::Session::After::kClose);
+  CHECK(d.session.lost());
+}
+
+TEST_CASE("APPEND makes no value longer than --max-message, as Redis bounds it by proto-max-bulk-len") {
+  DrainedSession d;
+  CHECK(d.run({{"APPEND", "k", std::string(600, 'a')}}) == ":600\r\n");
+  CHECK(d.run({{"APPEND", "k", std::string(400, 'b')}}) == ":1000\r\n");
+  CHECK(d.run({{"APPEND", "k", "c"}}) == "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n");
+  CHECK(d.run({{"STRLEN", "k"}}) == ":1000\r\n");
+  // EXISTS counts a key named twice twice, as Redis does.
+  CHECK(d.run({{"EXISTS", "k", "k", "absent"}}) == ":2\r\n");
 }
 
 TEST_CASE("INCR, INCRBY, DECR and DECRBY, with Redis's errors, keeping the expiry") {

@@ -108,6 +108,34 @@ TEST_CASE("store: a full store refuses the put and keeps the old value") {
   CHECK_OK(s->put("again", "1"));
 }
 
+TEST_CASE("store: get_some stops after the value that reaches its byte budget") {
+  TestSegment seg;
+  auto s = open(seg.name);
+  REQUIRE_OK(s->put("big", std::string(1000, 'x')));
+  REQUIRE_OK(s->put("small", "1"));
+  std::vector<store::Store::Lookup> lookups(100);
+  for (std::size_t i = 0; i < lookups.size(); ++i) lookups[i].key = i % 2 ? "big" : "small";
+  std::size_t done = 0;
+  // small, big, small, big, small, big: 3003 bytes, the first to reach 2500.
+  REQUIRE_OK(s->get_some(lookups.data(), lookups.size(), 2500, &done));
+  CHECK(done == 6);
+  CHECK(lookups[5].value.size() == 1000);
+  CHECK_FALSE(lookups[6].found);
+  // A budget smaller than the first value still makes progress.
+  REQUIRE_OK(s->get_some(lookups.data() + 1, lookups.size() - 1, 1, &done));
+  CHECK(done == 1);
+  // Across more than one hold of the lock (32 lookups each).
+  REQUIRE_OK(s->get_some(lookups.data(), lookups.size(), 40'000, &done));
+  CHECK(done == 80);
+  REQUIRE_OK(s->get_some(lookups.data(), lookups.size(), SIZE_MAX, &done));
+  CHECK(done == 100);
+  // Presence only: found, and no value copied.
+  store::Store::Lookup presence{"big", {}, false, store::Kind::kJson, false};
+  REQUIRE_OK(s->get_many(&presence, 1));
+  CHECK(presence.found);
+  CHECK(presence.value.empty());
+}
+
 TEST_CASE("store: put_many stores every write in order, over several holds of the lock") {
   TestSegment seg;
   auto s = open(seg.name);
