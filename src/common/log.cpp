@@ -4,6 +4,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <chrono>
@@ -35,6 +36,8 @@ const char* name_of(Level level) {
   }
   return "?";
 }
+
+bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
 
 }  // namespace
 
@@ -79,6 +82,16 @@ std::string excerpt(std::string_view bytes) {
 }
 
 void write(Level level, std::string_view message) {
+  // One line per event, whatever a client put in a key or a request: a
+  // control byte (a line break, a terminal escape) is written as \xNN.
+  std::string escaped;
+  if (std::any_of(message.begin(), message.end(), [](char c) { return is_control(c); })) {
+    for (char c : message) {
+      if (is_control(c)) escaped += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+      else escaped.push_back(c);
+    }
+    message = escaped;
+  }
   if (g_sink == Sink::kSyslog) {
     syslog(syslog_priority(level), "%.*s", static_cast<int>(message.size()), message.data());
     return;
@@ -100,6 +113,22 @@ void write(Level level, std::string_view message) {
   const std::string line =
       fmt::format("{}.{:03}Z shmkvd[{}] {}: {}\n", stamp, ms, getpid(), name_of(level), message);
   std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+bool Throttle::pass(std::uint64_t* held) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_) {
+    ++held_;
+    return false;
+  }
+  next_ = now + interval_;
+  *held = held_;
+  held_ = 0;
+  return true;
+}
+
+std::string Throttle::held_note(std::uint64_t held) {
+  return held ? fmt::format(" ({} more not logged)", held) : std::string();
 }
 
 }  // namespace shmkv::log

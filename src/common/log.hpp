@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -46,5 +48,23 @@ template <typename... Args>
 void debug(fmt::format_string<Args...> f, Args&&... args) {
   if (enabled(Level::kDebug)) write(Level::kDebug, fmt::format(f, std::forward<Args>(args)...));
 }
+
+// Throttle lets a warning that a client can repeat at will (a write refused
+// by a full store) out at most once per interval in each process, so that
+// a client cannot flood the log; pass says how many it held back meanwhile.
+class Throttle {
+ public:
+  explicit Throttle(std::chrono::milliseconds interval = std::chrono::seconds(10)) : interval_(interval) {}
+  // pass is true when a line may go out now, with *held the number of calls
+  // refused since the last that passed.
+  bool pass(std::uint64_t* held);
+  // held_note is " (N more not logged)" for N > 0, else empty.
+  static std::string held_note(std::uint64_t held);
+
+ private:
+  const std::chrono::milliseconds interval_;
+  std::chrono::steady_clock::time_point next_{};
+  std::uint64_t held_ = 0;
+};
 
 }  // namespace shmkv::log

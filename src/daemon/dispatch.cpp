@@ -25,6 +25,14 @@ void log_refused(std::string_view operation, const Status& s) {
     log::error("{}: {}", operation, s.message());
 }
 
+// log_full logs a write that a full store refused, at most once per 10 s in
+// a worker (log::Throttle): a client may repeat it as fast as it likes.
+void log_full(std::string_view operation, std::string_view key) {
+  static log::Throttle throttle;
+  if (std::uint64_t held = 0; throttle.pass(&held))
+    log::warning("{} {}: store is full{}", operation, log::excerpt(key), log::Throttle::held_note(held));
+}
+
 }  // namespace
 
 std::size_t Dispatcher::handle(const Message* messages, std::size_t count, std::string& out) {
@@ -157,7 +165,7 @@ void Dispatcher::put(std::int32_t version, const request::Request& req, std::str
     reply::put(out, version, req.key, stored);
   } else {
     if (s.code() == Status::Code::kFull)
-      log::warning("PUT {}: store is full", req.key);
+      log_full("PUT", req.key);
     else
       log_refused("PUT", s);
     reply::error(out, version, s.message());
@@ -196,7 +204,7 @@ void Dispatcher::incr(std::int32_t version, const request::Request& req, std::st
     reply::incr(out, version, req.key, value);
   } else {
     if (s.code() == Status::Code::kInvalid) log::debug("INCR: {}", s.message());
-    else if (s.code() == Status::Code::kFull) log::warning("INCR {}: store is full", req.key);
+    else if (s.code() == Status::Code::kFull) log_full("INCR", req.key);
     else log_refused("INCR", s);
     reply::error(out, version, s.message());
   }
@@ -212,7 +220,7 @@ void Dispatcher::expire(std::int32_t version, const request::Request& req, std::
     if (s.is_ok()) snapshotter::changed(board_);
     reply::expire(out, version, req.key, s.is_ok());
   } else {
-    if (s.code() == Status::Code::kFull) log::warning("EXPIRE {}: store is full", req.key);
+    if (s.code() == Status::Code::kFull) log_full("EXPIRE", req.key);
     else log_refused("EXPIRE", s);
     reply::error(out, version, s.message());
   }

@@ -40,7 +40,9 @@ void turn(store::Store& store, scoreboard::Scoreboard& board, scoreboard::Slot& 
     slot.state.store(was);
     total += removed;
     if (!s) {
-      log::error("expiry sweep: {}", s.message());
+      // A recovery begun meanwhile is the parent's to log, once.
+      if (store::recovering(s)) log::debug("expiry sweep: {}", s.message());
+      else log::error("expiry sweep: {}", s.message());
       return;
     }
     if (!more) break;

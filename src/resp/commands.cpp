@@ -304,12 +304,16 @@ void Session::flush_sets() {
 
 void Session::store_error(const Status& s) {
   if (s.code() == Status::Code::kFull) {
-    log::warning("RESP: store is full");
+    // At most once per 10 s in a worker: a client may repeat it at will.
+    static log::Throttle throttle;
+    if (std::uint64_t held = 0; throttle.pass(&held))
+      log::warning("RESP: store is full{}", log::Throttle::held_note(held));
     writer_.error("OOM command not allowed when used memory > 'maxmemory'.");
     return;
   }
-  // A refusal during a recovery is the parent's to log, once.
-  if (store::recovering(s))
+  // A refusal during a recovery is the parent's to log, once; a key that
+  // is not text is the client's error, not the daemon's.
+  if (store::recovering(s) || s.code() == Status::Code::kInvalid)
     log::debug("RESP: {}", s.message());
   else
     log::error("RESP: {}", s.message());

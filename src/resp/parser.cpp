@@ -156,8 +156,12 @@ Parsed RequestParser::parse(std::string_view input, std::vector<std::string_view
     const std::string_view rest = input.substr(position_);
     if (rest.empty()) return Parsed::kNeedMore;
     if (rest[0] != '$') {
+      // Redis's words, the byte as it came (a NUL ends the text, as in
+      // Redis), except that a line break becomes a space, as Redis makes it,
+      // so that the error stays one line.
+      const char got = rest[0] == '\r' || rest[0] == '\n' ? ' ' : rest[0];
       char what[64];
-      std::snprintf(what, sizeof what, "expected '$', got '%c'", rest[0]);
+      std::snprintf(what, sizeof what, "expected '$', got '%c'", got);
       return fail(what, error);
     }
     const std::size_t cr = rest.find('\r');

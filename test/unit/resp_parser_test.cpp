@@ -86,6 +86,11 @@ TEST_CASE("broken framing is a protocol error in Redis's words") {
       {"*1048577\r\n", "ERR Protocol error: invalid multibulk length"},
       {"*99999999999999999999999\r\n", "ERR Protocol error: invalid multibulk length"},
       {"*2\r\n:3\r\n", "ERR Protocol error: expected '$', got ':'"},
+      // A line break in the text becomes a space, as Redis makes it; a NUL
+      // ends the text, as in Redis (its printf).
+      {"*2\r\n\n", "ERR Protocol error: expected '$', got ' '"},
+      {"*2\r\n\r\n", "ERR Protocol error: expected '$', got ' '"},
+      {std::string("*2\r\n\0x", 6), "ERR Protocol error: expected '$', got '"},
       {"*2\r\n$-1\r\n", "ERR Protocol error: invalid bulk length"},
       {"*2\r\n$-5\r\n", "ERR Protocol error: invalid bulk length"},
       {"*2\r\n$abc\r\n", "ERR Protocol error: invalid bulk length"},
