@@ -434,8 +434,13 @@ Session::After Session::client(const Args& a) {
   } else if (sub == "id" && a.size() == 2) {
     writer_.integer(static_cast<long long>(id_));
   } else if (sub == "setinfo" && a.size() == 4) {
-    if (equals_nocase(a[2], "lib-name") || equals_nocase(a[2], "lib-ver")) writer_.simple("OK");
-    else writer_.error(fmt::format("ERR Unrecognized option '{}'", quoted128(a[2])));
+    // Redis 7.2's checks and words (it added SETINFO), the option as given.
+    if (!equals_nocase(a[2], "lib-name") && !equals_nocase(a[2], "lib-ver"))
+      writer_.error(fmt::format("ERR Unrecognized option '{}'", quoted128(a[2])));
+    else if (!valid_client_name(a[3]))
+      writer_.error(fmt::format("ERR {} cannot contain spaces, newlines or special characters.", a[2]));
+    else
+      writer_.simple("OK");
   } else if (sub == "help" && a.size() == 2) {
     help("CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
          {"GETNAME", "    Return the name of the current connection.", "ID",

@@ -510,6 +510,10 @@ TEST_CASE("connection commands") {
   CHECK(h.call({"CLIENT", "SETNAME", "me"}) == "+OK\r\n");
   CHECK(h.call({"CLIENT", "GETNAME"}) == "$2\r\nme\r\n");
   CHECK(h.call({"CLIENT", "SETINFO", "lib-name", "x"}) == "+OK\r\n");
+  CHECK(h.call({"CLIENT", "SETINFO", "LIB-VER", "1 2"}) ==
+        "-ERR LIB-VER cannot contain spaces, newlines or special characters.\r\n");
+  CHECK(h.call({"CLIENT", "SETINFO", "lib-name", "a\nb"}) ==
+        "-ERR lib-name cannot contain spaces, newlines or special characters.\r\n");
   CHECK(h.call({"CLIENT", "ID"}).rfind(":", 0) == 0);
   CHECK(h.call({"COMMAND", "DOCS"}) == "*0\r\n");
   CHECK(h.call({"COMMAND", "COUNT"}) == ":47\r\n");
