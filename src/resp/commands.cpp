@@ -30,6 +30,24 @@ constexpr std::size_t kCommandCount = 47;  // the command table's size
 
 constexpr std::size_t kScanPage = 256;  // keys fetched per store call while walking
 
+// The matching work one KEYS or SCAN may do (glob::match's steps): a base no
+// sensible pattern reaches, and 64 steps more for each byte of key it
+// examines, so that a pattern of up to about 60 bytes never runs out, and a
+// long pattern against long keys costs a few times a walk of the keys rather
+// than their lengths' product (a 100 KB pattern against a 1 MB key: minutes).
+constexpr std::uint64_t kMatchBaseSteps = std::uint64_t(1) << 24;
+constexpr std::uint64_t kMatchStepsPerByte = 64;
+constexpr char kPatternTooCostly[] = "ERR pattern too costly to match against these keys: use a shorter one";
+
+// match_within answers whether key matches pattern, drawing on *budget
+// (kMatchStepsPerByte for key first); false with *over set when it ran out.
+bool match_within(std::string_view pattern, std::string_view key, std::uint64_t* budget, bool* over) {
+  *budget += kMatchStepsPerByte * (key.size() + 1);
+  const glob::Result r = glob::match(pattern, key, budget);
+  *over = r == glob::Result::kOverBudget;
+  return r == glob::Result::kYes;
+}
+
 // ascii_lower lowers A-Z only, as Redis's strcasecmp does in the C locale:
 // inline, where std::tolower was a call into libc per byte (2 to 3% of a
 // worker's CPU samples under redis-benchmark -c 50, perf).
@@ -996,14 +1014,21 @@ Session::After Session::keys(const Args& a) {
   std::vector<std::string> matched;
   std::string last;
   bool first = true;
+  std::uint64_t budget = kMatchBaseSteps;
+  bool over = false;
   for (;;) {
     const std::string_view after(last);
     if (Status s = keyspace_.scan(prefix, first ? nullptr : &after, kScanPage, &page_); !s) {
       store_error(s);
       return After::kContinue;
     }
-    for (std::string& k : page_.keys)
-      if (glob::match(pattern, k)) matched.push_back(k);
+    for (std::string& k : page_.keys) {
+      if (match_within(pattern, k, &budget, &over)) matched.push_back(k);
+      if (over) {
+        writer_.error(kPatternTooCostly);
+        return After::kContinue;
+      }
+    }
     if (!page_.more || page_.keys.empty()) break;
     last = page_.keys.back();
     first = false;
@@ -1075,6 +1100,7 @@ Session::After Session::scan(const Args& a) {
   std::size_t examined = 0;
   std::uint64_t last_group = 0;
   std::uint64_t next = 0;
+  std::uint64_t budget = kMatchBaseSteps;
   bool started = resuming;
   for (;;) {
     const std::string_view from(after);
@@ -1093,7 +1119,13 @@ Session::After Session::scan(const Args& a) {
       }
       ++examined;
       last_group = g;
-      if (!wrong_type && (!has_pattern || glob::match(pattern, k))) out.push_back(k);
+      if (wrong_type) continue;
+      bool over = false;
+      if (!has_pattern || match_within(pattern, k, &budget, &over)) out.push_back(k);
+      if (over) {
+        writer_.error(kPatternTooCostly);
+        return After::kContinue;
+      }
     }
     if (stopped || !page_.more || page_.keys.empty()) break;
     after = page_.keys.back();

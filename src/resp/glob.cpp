@@ -1,5 +1,6 @@
 #include "resp/glob.hpp"
 
+#include <algorithm>
 #include <cstddef>
 
 namespace shmkv::resp::glob {
@@ -42,15 +43,19 @@ bool match_class(std::string_view pattern, std::size_t* p, unsigned char c) {
 
 }  // namespace
 
-bool match(std::string_view pattern, std::string_view text) {
+Result match(std::string_view pattern, std::string_view text, std::uint64_t* budget) {
   std::size_t p = 0, t = 0;
   std::size_t star_p = std::string_view::npos, star_t = 0;
   while (t < text.size()) {
+    if (*budget == 0) return Result::kOverBudget;
+    --*budget;
     if (p < pattern.size()) {
       const char pc = pattern[p];
       if (pc == '*') {
+        const std::size_t run = p;
         while (p < pattern.size() && pattern[p] == '*') ++p;
-        if (p == pattern.size()) return true;
+        *budget -= std::min<std::uint64_t>(*budget, p - run);
+        if (p == pattern.size()) return Result::kYes;
         star_p = p;
         star_t = t;
         continue;
@@ -62,7 +67,9 @@ bool match(std::string_view pattern, std::string_view text) {
       }
       if (pc == '[') {
         std::size_t q = p + 1;
-        if (match_class(pattern, &q, static_cast<unsigned char>(text[t]))) {
+        const bool in_class = match_class(pattern, &q, static_cast<unsigned char>(text[t]));
+        *budget -= std::min<std::uint64_t>(*budget, q - p);
+        if (in_class) {
           p = q;
           ++t;
           continue;
@@ -78,12 +85,19 @@ bool match(std::string_view pattern, std::string_view text) {
       }
     }
     // A mismatch: let the last star take one more byte, if there was one.
-    if (star_p == std::string_view::npos) return false;
+    if (star_p == std::string_view::npos) return Result::kNo;
     p = star_p;
     t = ++star_t;
   }
+  const std::size_t run = p;
   while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  *budget -= std::min<std::uint64_t>(*budget, p - run);
+  return p == pattern.size() ? Result::kYes : Result::kNo;
+}
+
+bool match(std::string_view pattern, std::string_view text) {
+  std::uint64_t unbounded = UINT64_MAX;
+  return match(pattern, text, &unbounded) == Result::kYes;
 }
 
 std::string_view literal_prefix(std::string_view pattern) {

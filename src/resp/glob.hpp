@@ -3,13 +3,20 @@
 // (or not of) a set, and \x the byte x itself.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 namespace shmkv::resp::glob {
 
-// match says whether text matches pattern, byte for byte. Its work is
-// bounded (a "*" backtracks to the last star only), so no pattern makes it
-// exponential.
+// match says whether text matches pattern, byte for byte. A "*" backtracks
+// to the last star only, so no pattern makes it exponential; but a long
+// pattern against a long text still costs their product, hence the budget.
+enum class Result { kNo, kYes, kOverBudget };
+// budget is the matching work left to the caller, in steps: one byte of
+// text tried against one element of the pattern (a class costs its length).
+// kOverBudget says it ran out before an answer.
+Result match(std::string_view pattern, std::string_view text, std::uint64_t* budget);
+// match without a budget, for short patterns and texts (CONFIG GET's).
 bool match(std::string_view pattern, std::string_view text);
 
 // literal_prefix is the part of pattern before its first special byte:

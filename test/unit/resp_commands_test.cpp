@@ -595,6 +595,23 @@ TEST_CASE("SCAN returns every key present for the whole scan, whatever changes m
   CHECK(h.call({"SCAN", "0", "MATCH", "a", "COUNT", "100000"}) == "*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n");
 }
 
+TEST_CASE("KEYS and SCAN MATCH refuse a pattern whose matching would cost its length times the keys'") {
+  Harness h;
+  const std::string key(200'000, 'a');
+  REQUIRE(h.call({"SET", key, "v"}) == "+OK\r\n");
+  REQUIRE(h.call({"SET", "short", "v"}) == "+OK\r\n");
+  // 100 KB of pattern against a 200 KB key: 2e10 steps unbounded.
+  const std::string costly = "*" + std::string(100'000, 'a') + "b*";
+  const std::string refused = "-ERR pattern too costly to match against these keys: use a shorter one\r\n";
+  CHECK(h.call({"KEYS", costly}) == refused);
+  CHECK(h.call({"SCAN", "0", "MATCH", costly, "COUNT", "10"}) == refused);
+  // Sensible patterns, on the same long key, are answered.
+  CHECK(h.call({"KEYS", "*a*b*"}) == "*0\r\n");
+  CHECK(h.call({"KEYS", "s*t"}) == "*1\r\n$5\r\nshort\r\n");
+  CHECK(h.call({"KEYS", "*" + std::string(50, 'a') + "*"}).starts_with("*1\r\n$200000\r\n"));
+  CHECK(h.call({"SCAN", "0", "MATCH", "*aaaa?", "COUNT", "10"}).ends_with("*1\r\n$200000\r\n" + key + "\r\n"));
+}
+
 TEST_CASE("glob matching as Redis's stringmatchlen") {
   using resp::glob::match;
   CHECK(match("*", ""));
@@ -619,6 +636,16 @@ TEST_CASE("glob matching as Redis's stringmatchlen") {
   CHECK_FALSE(match("*a*b*c*d", "xxaxxbxxc"));
   CHECK(match(std::string(50, '*') + "x", std::string(1000, 'a') + "x"));
   CHECK_FALSE(match("a*a*a*a*a*a*a*a*b", std::string(5000, 'a')));
+  // The budget: a step per byte of text tried against an element.
+  std::uint64_t budget = 1000;
+  CHECK(resp::glob::match("*x", std::string(500, 'a') + "x", &budget) == resp::glob::Result::kYes);
+  CHECK(budget > 0);
+  budget = 1'000'000;
+  const std::string long_pattern = "*" + std::string(10'000, 'a') + "b*";
+  CHECK(resp::glob::match(long_pattern, std::string(100'000, 'a'), &budget) == resp::glob::Result::kOverBudget);
+  CHECK(budget == 0);
+  budget = 10;
+  CHECK(resp::glob::match("[" + std::string(100, 'a') + "]b", "ab", &budget) == resp::glob::Result::kOverBudget);
   CHECK(resp::glob::literal_prefix("user:*") == "user:");
   CHECK(resp::glob::literal_prefix("a\\*") == "a");
 }
