@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include <simdjson.h>
+
 namespace shmkv::log {
 namespace {
 
@@ -82,12 +84,15 @@ std::string excerpt(std::string_view bytes) {
 }
 
 void write(Level level, std::string_view message) {
-  // One line per event, whatever a client put in a key or a request: a
-  // control byte (a line break, a terminal escape) is written as \xNN.
+  // One line of text per event, whatever a client put in a key or a
+  // request: a control byte (a line break, a terminal escape) is written as
+  // \xNN, and so is every byte above 0x7f of a line that is not UTF-8.
+  const bool text = simdjson::validate_utf8(message.data(), message.size());
+  const auto escape = [text](char c) { return is_control(c) || (!text && static_cast<unsigned char>(c) > 0x7f); };
   std::string escaped;
-  if (std::any_of(message.begin(), message.end(), [](char c) { return is_control(c); })) {
+  if (!text || std::any_of(message.begin(), message.end(), escape)) {
     for (char c : message) {
-      if (is_control(c)) escaped += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+      if (escape(c)) escaped += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
       else escaped.push_back(c);
     }
     message = escaped;
@@ -117,11 +122,15 @@ void write(Level level, std::string_view message) {
 
 bool Throttle::pass(std::uint64_t* held) {
   const auto now = std::chrono::steady_clock::now();
-  if (now < next_) {
+  if (now >= window_end_) {
+    window_end_ = now + interval_;
+    passed_ = 0;
+  }
+  if (passed_ == burst_) {
     ++held_;
     return false;
   }
-  next_ = now + interval_;
+  ++passed_;
   *held = held_;
   held_ = 0;
   return true;

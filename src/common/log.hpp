@@ -50,20 +50,31 @@ void debug(fmt::format_string<Args...> f, Args&&... args) {
 }
 
 // Throttle lets a warning that a client can repeat at will (a write refused
-// by a full store) out at most once per interval in each process, so that
-// a client cannot flood the log; pass says how many it held back meanwhile.
+// by a full store, a connection closed for broken framing) out at most burst
+// times per interval in each process, so that a client cannot flood the log;
+// pass says how many it held back meanwhile.
 class Throttle {
  public:
-  explicit Throttle(std::chrono::milliseconds interval = std::chrono::seconds(10)) : interval_(interval) {}
+  explicit Throttle(std::chrono::milliseconds interval = std::chrono::seconds(10), int burst = 10)
+      : interval_(interval), burst_(burst) {}
   // pass is true when a line may go out now, with *held the number of calls
   // refused since the last that passed.
   bool pass(std::uint64_t* held);
   // held_note is " (N more not logged)" for N > 0, else empty.
   static std::string held_note(std::uint64_t held);
+  // warning logs a warning if the throttle lets it out, with held_note.
+  template <typename... Args>
+  void warning(fmt::format_string<Args...> f, Args&&... args) {
+    std::uint64_t held = 0;
+    if (enabled(Level::kWarning) && pass(&held))
+      write(Level::kWarning, fmt::format(f, std::forward<Args>(args)...) + held_note(held));
+  }
 
  private:
   const std::chrono::milliseconds interval_;
-  std::chrono::steady_clock::time_point next_{};
+  const int burst_;
+  std::chrono::steady_clock::time_point window_end_{};  // of the interval begun
+  int passed_ = 0;                                      // in it
   std::uint64_t held_ = 0;
 };
 

@@ -72,7 +72,7 @@ void Handler::serve(int fd) {
         // Framing that never completes is broken framing: one reply, a
         // log line, a close (shmkvd(8), Failure modes).
         const std::string error = fmt::format("request not complete within {} s", config_.request_timeout_ms / 1000);
-        log::warning("closing connection from {}: {} ({} bytes: {})", net::peer_name(fd), error, used,
+        closing_log_.warning("closing connection from {}: {} ({} bytes: {})", net::peer_name(fd), error, used,
                      log::excerpt({buffer, used}));
         reply::error(out_, frame::truncated_version({buffer, used}), error);
         send_replies(fd);
@@ -112,7 +112,7 @@ void Handler::serve(int fd) {
       m = frame::decode(pending, config_.max_message);
       if (m.what == frame::Decoded::kNeedMore) break;
       if (m.what == frame::Decoded::kBadHeader) {
-        log::warning("closing connection from {}: {} (bytes: {})", net::peer_name(fd), m.error,
+        closing_log_.warning("closing connection from {}: {} (bytes: {})", net::peer_name(fd), m.error,
                      log::excerpt(pending));
         closing = true;
         break;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.hpp"
 #include "daemon/dispatch.hpp"
 #include "daemon/blocking_read.hpp"
 #include "daemon/scoreboard.hpp"
@@ -71,6 +72,9 @@ class Handler {
   std::string out_;                // replies not yet written
   std::vector<dispatch::Message> messages_;  // the whole messages of one read
   dispatch::Dispatcher dispatcher_;
+  // A client can have its connections closed for bad framing as fast as it
+  // can open them: the log gets 10 lines per 10 s of these.
+  log::Throttle closing_log_;
   // The deadline of the message a read left incomplete (--request-timeout);
   // none (the epoch) while no message is incomplete, or without the timeout.
   blocking_read::Clock::time_point deadline_{};

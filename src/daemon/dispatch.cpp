@@ -25,12 +25,11 @@ void log_refused(std::string_view operation, const Status& s) {
     log::error("{}: {}", operation, s.message());
 }
 
-// log_full logs a write that a full store refused, at most once per 10 s in
+// log_full logs a write that a full store refused, at most 10 times per 10 s in
 // a worker (log::Throttle): a client may repeat it as fast as it likes.
 void log_full(std::string_view operation, std::string_view key) {
   static log::Throttle throttle;
-  if (std::uint64_t held = 0; throttle.pass(&held))
-    log::warning("{} {}: store is full{}", operation, log::excerpt(key), log::Throttle::held_note(held));
+  throttle.warning("{} {}: store is full", operation, log::excerpt(key));
 }
 
 }  // namespace

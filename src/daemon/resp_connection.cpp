@@ -76,7 +76,7 @@ void Handler::serve(int fd) {
   bool first = true;
   for (;;) {
     if (!room()) {
-      log::warning("closing RESP connection from {}: a command over {} bytes", net::peer_name(fd), limit_);
+      closing_log_.warning("closing RESP connection from {}: a command over {} bytes", net::peer_name(fd), limit_);
       out_ += fmt::format("-ERR Protocol error: a command over {} bytes\r\n", limit_);
       send_replies(fd);
       return;
@@ -98,7 +98,7 @@ void Handler::serve(int fd) {
     if (n == 0) {
       if (reader.end() == blocking_read::End::kLate) {
         const std::string error = fmt::format("command not complete within {} s", config_.request_timeout_ms / 1000);
-        log::warning("closing RESP connection from {}: {} ({} bytes: {})", net::peer_name(fd), error, used_,
+        closing_log_.warning("closing RESP connection from {}: {} ({} bytes: {})", net::peer_name(fd), error, used_,
                      log::excerpt({in_.data(), used_}));
         out_ += fmt::format("-ERR {}\r\n", error);
         send_replies(fd);
@@ -117,7 +117,7 @@ void Handler::serve(int fd) {
       const resp::Parsed p = parser_.parse(pending, &args_, &consumed, &error);
       if (p == resp::Parsed::kNeedMore) break;
       if (p == resp::Parsed::kError) {
-        log::warning("closing RESP connection from {}: {} (bytes: {})", net::peer_name(fd), error,
+        closing_log_.warning("closing RESP connection from {}: {} (bytes: {})", net::peer_name(fd), error,
                      log::excerpt(pending));
         session_.flush();  // the replies before the error, in order
         out_ += '-';

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/log.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/scoreboard.hpp"
 #include "resp/commands.hpp"
@@ -52,6 +53,9 @@ class Handler {
   resp::RequestParser parser_;
   resp::Keyspace keyspace_;
   resp::Session session_;
+  // A client can have its connections closed for bad framing as fast as it
+  // can open them: the log gets 10 lines per 10 s of these.
+  log::Throttle closing_log_;
 };
 
 }  // namespace shmkv::resp_connection

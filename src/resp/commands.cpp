@@ -322,10 +322,9 @@ void Session::flush_sets() {
 
 void Session::store_error(const Status& s) {
   if (s.code() == Status::Code::kFull) {
-    // At most once per 10 s in a worker: a client may repeat it at will.
+    // At most 10 lines per 10 s in a worker: a client may repeat it at will.
     static log::Throttle throttle;
-    if (std::uint64_t held = 0; throttle.pass(&held))
-      log::warning("RESP: store is full{}", log::Throttle::held_note(held));
+    throttle.warning("RESP: store is full");
     writer_.error("OOM command not allowed when used memory > 'maxmemory'.");
     return;
   }
