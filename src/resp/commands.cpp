@@ -1241,8 +1241,17 @@ std::string Session::info_text(const std::vector<std::string>& wanted) {
 // info answers the sections named, in Redis's order, whatever theirs; a
 // name it does not know adds nothing.
 Session::After Session::info(const Args& a) {
+  // Only the names info_text knows, once each: INFO with a million
+  // arguments keeps a few, not a million copies.
+  static constexpr std::string_view kNames[] = {"all",    "default",     "everything", "server", "clients",
+                                                "memory", "persistence", "stats",      "keyspace"};
   std::vector<std::string> wanted;
-  for (std::size_t i = 1; i < a.size(); ++i) wanted.push_back(lower(a[i]));
+  for (std::size_t i = 1; i < a.size(); ++i)
+    for (std::string_view name : kNames)
+      if (equals_nocase(a[i], name) && std::find(wanted.begin(), wanted.end(), name) == wanted.end())
+        wanted.emplace_back(name);
+  // Sections named but none known: nothing, as Redis answers.
+  if (wanted.empty() && a.size() > 1) wanted.emplace_back("none");
   writer_.verbatim(info_text(wanted));
   return After::kContinue;
 }

@@ -11,6 +11,9 @@
 namespace shmkv::resp {
 namespace {
 
+// The most keys looked up in one call to the store: a bound on the lookups
+// prepared at once.
+constexpr std::size_t kMaxKeys = 1024;
 constexpr char kKeyNotText[] = "key is not valid UTF-8: shmkv keys are text, shared with JSON clients";
 
 }  // namespace
@@ -43,7 +46,6 @@ Status Keyspace::get_many(std::span<const std::string_view> keys, std::size_t ma
                           std::vector<std::string>* bytes, std::vector<bool>* found, std::size_t* done) {
   // At most kMaxKeys a call, so that a caller that takes a long list a few
   // big values at a time does not prepare the whole rest of it every time.
-  constexpr std::size_t kMaxKeys = 1024;
   keys = keys.first(std::min(keys.size(), kMaxKeys));
   prepare_lookups(keys, true);
   Status s;
@@ -65,17 +67,21 @@ Status Keyspace::get_many(std::span<const std::string_view> keys, std::size_t ma
   return Status::ok();
 }
 
+// count_present looks keys up kMaxKeys at a time, so that EXISTS with a
+// million keys does not prepare a million lookups at once.
 Status Keyspace::count_present(std::span<const std::string_view> keys, std::size_t* present) {
-  prepare_lookups(keys, false);
-  Status s;
-  {
-    InStore in_store(slot_);
-    s = store_.get_many(lookups_.data(), lookups_.size());
+  *present = 0;
+  for (std::size_t from = 0; from < keys.size(); from += kMaxKeys) {
+    prepare_lookups(keys.subspan(from, std::min(kMaxKeys, keys.size() - from)), false);
+    Status s;
+    {
+      InStore in_store(slot_);
+      s = store_.get_many(lookups_.data(), lookups_.size());
+    }
+    if (!s) return s;
+    *present += static_cast<std::size_t>(
+        std::count_if(lookups_.begin(), lookups_.end(), [](const store::Store::Lookup& l) { return l.found; }));
   }
-  if (!s) return s;
-  *present = static_cast<std::size_t>(
-      std::count_if(lookups_.begin(), lookups_.end(), [](const store::Store::Lookup& l) { return l.found; }));
-  release_lookups(0);
   return Status::ok();
 }
 

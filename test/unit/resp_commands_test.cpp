@@ -299,6 +299,21 @@ TEST_CASE("an MGET or a run of GETs of big values is answered in parts, each sen
   CHECK(d.session.lost());
 }
 
+TEST_CASE("EXISTS over many keys and INFO over many sections answer as with few") {
+  Harness h;
+  REQUIRE(h.call({"SET", "a", "1"}) == "+OK\r\n");
+  std::vector<std::string> exists{"EXISTS"};
+  for (int i = 0; i < 3000; ++i) exists.push_back(i % 3 == 0 ? "a" : "b");  // past 1024 keys a call
+  CHECK(h.call(exists) == ":1000\r\n");
+  std::vector<std::string> info{"INFO"};
+  for (int i = 0; i < 10000; ++i) info.push_back(i % 2 ? "SERVER" : "nonesuch");
+  const std::string reply = h.call(info);
+  CHECK(reply.find("# Server") != std::string::npos);
+  CHECK(reply.find("# Server", reply.find("# Server") + 1) == std::string::npos);
+  CHECK(reply.find("# Clients") == std::string::npos);
+  CHECK(h.call({"INFO", "nonesuch"}) == "$0\r\n\r\n");
+}
+
 TEST_CASE("APPEND makes no value longer than --max-message, as Redis bounds it by proto-max-bulk-len") {
   DrainedSession d;
   CHECK(d.run({{"APPEND", "k", std::string(600, 'a')}}) == ":600\r\n");
