@@ -56,6 +56,9 @@ std::size_t skip_value(std::string_view s, int depth = 0) {
       return line.find('\r') == std::string_view::npos && line.find('\n') == std::string_view::npos ? head : 0;
     case ':': return number(&n) ? head : 0;
     case '_': return line.empty() ? head : 0;
+    case '=':  // a verbatim string (INFO after HELLO 3): "txt:" and the text
+      if (!number(&n) || n < 4 || s.size() < head + static_cast<std::size_t>(n) + 2 || s[head + 3] != ':') return 0;
+      return s.substr(head + static_cast<std::size_t>(n), 2) == "\r\n" ? head + static_cast<std::size_t>(n) + 2 : 0;
     case '$':
       if (!number(&n)) return 0;
       if (n == -1) return head;
