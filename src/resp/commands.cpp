@@ -135,12 +135,6 @@ std::string invalid_expire(std::string_view name) {
 
 }  // namespace
 
-std::uint64_t scan_group(std::string_view key) {
-  std::uint64_t g = 0;
-  for (std::size_t i = 0; i < 8; ++i) g = (g << 8) | (i < key.size() ? static_cast<unsigned char>(key[i]) : 0u);
-  return g;
-}
-
 // The command table, sorted by name for find's binary search.
 const Session::Command* Session::find(std::string_view name) {
   static const std::array<Command, kCommandCount> kCommands = {{
@@ -1037,11 +1031,9 @@ Session::After Session::keys(const Args& a) {
   return After::kContinue;
 }
 
-// scan returns about COUNT keys from the cursor's position on. A cursor is
-// 1 + the group (scan_group) of the last key returned, and a page ends only
-// where the group changes, so the next call can resume after the whole
-// group: keys added or removed never make it skip one that stayed. Many
-// keys sharing their first 8 bytes make a page longer than COUNT.
+// scan walks the store's hash index as Redis's SCAN walks its table
+// (Store::scan_buckets): about COUNT keys a call, then MATCH and TYPE
+// filter them, so a reply may hold none before the walk ends (cursor 0).
 Session::After Session::scan(const Args& a) {
   std::uint64_t cursor = 0;
   {
@@ -1090,50 +1082,34 @@ Session::After Session::scan(const Args& a) {
     }
   }
 
-  const bool resuming = cursor != 0;
-  const std::uint64_t done_group = cursor - 1;  // meaningful when resuming
-  std::string after;
-  if (resuming)
-    for (int shift = 56; shift >= 0; shift -= 8) after.push_back(static_cast<char>((done_group >> shift) & 0xff));
-  std::vector<std::string> out;
-  std::size_t examined = 0;
-  std::uint64_t last_group = 0;
-  std::uint64_t next = 0;
+  // Cursors are bucket positions of 32 bits; Redis's are of 64, and a
+  // client passes back only what it was given.
+  if (cursor > UINT32_MAX) {
+    writer_.error("ERR invalid cursor");
+    return After::kContinue;
+  }
+  std::uint32_t next = 0;
+  if (Status s = keyspace_.scan_buckets(static_cast<std::uint32_t>(cursor), static_cast<std::size_t>(count), &page_,
+                                        &next);
+      !s) {
+    store_error(s);
+    return After::kContinue;
+  }
+  std::vector<std::string_view> out;
   std::uint64_t budget = kMatchBaseSteps;
-  bool started = resuming;
-  for (;;) {
-    const std::string_view from(after);
-    if (Status s = keyspace_.scan("", started ? &from : nullptr, kScanPage, &page_); !s) {
-      store_error(s);
+  for (const std::string& k : page_.keys) {
+    if (wrong_type) break;
+    bool over = false;
+    if (!has_pattern || match_within(pattern, k, &budget, &over)) out.push_back(k);
+    if (over) {
+      writer_.error(kPatternTooCostly);
       return After::kContinue;
     }
-    bool stopped = false;
-    for (std::string& k : page_.keys) {
-      const std::uint64_t g = scan_group(k);
-      if (resuming && g == done_group) continue;  // returned with its group already
-      if (examined >= static_cast<std::size_t>(count) && g != last_group) {
-        next = last_group + 1;  // last_group < g, so no overflow
-        stopped = true;
-        break;
-      }
-      ++examined;
-      last_group = g;
-      if (wrong_type) continue;
-      bool over = false;
-      if (!has_pattern || match_within(pattern, k, &budget, &over)) out.push_back(k);
-      if (over) {
-        writer_.error(kPatternTooCostly);
-        return After::kContinue;
-      }
-    }
-    if (stopped || !page_.more || page_.keys.empty()) break;
-    after = page_.keys.back();
-    started = true;
   }
   writer_.array(2);
   writer_.bulk(std::to_string(next));
   writer_.array(out.size());
-  for (const std::string& k : out) writer_.bulk(k);
+  for (std::string_view k : out) writer_.bulk(k);
   return After::kContinue;
 }
 

@@ -180,11 +180,4 @@ class Session {
   store::Page page_;
 };
 
-// Scan cursors (shmkv-protocol(7), RESP cursors): a cursor names a position in
-// the ordered key space by the first 8 bytes of a key, so every key present
-// for the whole of a scan is returned at least once, whatever is added or
-// removed meanwhile. group is a key's position: its first 8 bytes,
-// zero-padded, as a big-endian number.
-std::uint64_t scan_group(std::string_view key);
-
 }  // namespace shmkv::resp

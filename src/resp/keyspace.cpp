@@ -233,6 +233,11 @@ Status Keyspace::scan(std::string_view prefix, const std::string_view* after, st
   return store_.scan(prefix, after, limit, SIZE_MAX, page);
 }
 
+Status Keyspace::scan_buckets(std::uint32_t cursor, std::size_t count, store::Page* page, std::uint32_t* next) {
+  InStore in_store(slot_);
+  return store_.scan_buckets(cursor, count, page, next);
+}
+
 store::Counts Keyspace::counts() {
   InStore in_store(slot_);
   return store_.counts();

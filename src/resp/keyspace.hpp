@@ -69,6 +69,8 @@ class Keyspace {
   // the first when after is
   // null), in ascending byte order.
   Status scan(std::string_view prefix, const std::string_view* after, std::size_t limit, store::Page* page);
+  // scan_buckets is Store::scan_buckets, for SCAN.
+  Status scan_buckets(std::uint32_t cursor, std::size_t count, store::Page* page, std::uint32_t* next);
   store::Counts counts();
   // save writes the snapshot now and returns once it is on disk
   // (snapshotter::save, this worker's slot marked while it copies).

@@ -527,6 +527,34 @@ Status Store::scan(std::string_view prefix, const std::string_view* after, std::
   });
 }
 
+Status Store::scan_buckets(std::uint32_t cursor, std::size_t count, Page* page, std::uint32_t* next) {
+  Root& root = *segment_->root;
+  page->keys.clear();
+  page->more = false;
+  return locked([&] {
+    const IndexView index(root.index, segment_->memory.get_segment_manager());
+    std::int64_t now = -1;  // read once, and only when a key has an expiry
+    const auto take = [&](const Node& n) {
+      if (n.expires()) {  // expired keys do not exist; the sweep removes them
+        if (now < 0) now = now_ms();
+        if (n.expired(now)) return;
+      }
+      page->keys.emplace_back(n.key());
+    };
+    // Redis's bound on the buckets a call walks, 10 * count, and at least as
+    // many as a new index has, so that a small store is scanned in one call
+    // as Redis's small table is: an empty bucket costs a load.
+    count = std::max<std::size_t>(count, 1);
+    std::size_t buckets_left = count > SIZE_MAX / 10 ? SIZE_MAX : std::max<std::size_t>(10 * count, kInitialBuckets);
+    do {
+      cursor = index.scan_step(cursor, take);
+    } while (cursor != 0 && --buckets_left > 0 && page->keys.size() < count);
+    *next = cursor;
+    page->more = cursor != 0;
+    return Status::ok();
+  });
+}
+
 std::size_t Store::key_count() const {
   return segment_->root->key_count.load(std::memory_order_relaxed);
 }

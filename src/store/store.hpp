@@ -235,6 +235,16 @@ class Store {
   Status scan(std::string_view prefix, const std::string_view* after, std::size_t limit,
               std::size_t max_bytes, Page* page);
 
+  // scan_buckets walks the hash index from cursor (0 to start) for Redis's
+  // SCAN (shmkv-protocol(7), RESP cursors), bucket by bucket, putting the
+  // keys it finds, expired ones left out, in page->keys, until it has at
+  // least count keys or has walked 10 * count buckets (and at least 1,024,
+  // a new index's); *next is the cursor
+  // to go on from, 0 when the walk is over. Every key present for the whole
+  // walk is found at least once, whatever is added, removed, or how the
+  // index grows in between; some may be found twice.
+  Status scan_buckets(std::uint32_t cursor, std::size_t count, Page* page, std::uint32_t* next);
+
   Counts counts();
 
   // key_count is the number of keys, and size the segment's size in bytes,

@@ -216,6 +216,16 @@ class IndexView {
     *link = ref(new_node);
   }
 
+  // scan_step visits every node of the buckets that cursor names, as
+  // Redis's SCAN walks its hash table, and returns the next cursor (0 after
+  // the last). The cursor counts bucket numbers with their bits reversed, so
+  // a doubling of the buckets between two steps, or under way, neither
+  // skips a node present throughout nor makes the walk start over: the
+  // step covers the smaller table's bucket and all the larger one's that it
+  // splits into.
+  template <typename Visit>
+  std::uint32_t scan_step(std::uint32_t cursor, const Visit& visit) const;
+
   // node is the node a non-zero Ref names. A salvage checks that it lies
   // inside the segment before it reads it.
   Node* node(Ref r) const { return reinterpret_cast<Node*>(base_ + std::size_t(r) * kRefUnit); }
@@ -232,6 +242,35 @@ class IndexView {
   char* base_;
   SegmentManager* manager_;
 };
+
+template <typename Visit>
+std::uint32_t IndexView::scan_step(std::uint32_t v, const Visit& visit) const {
+  const auto visit_chain = [&](Ref r) {
+    for (; r; r = node(r)->next) visit(*node(r));
+  };
+  const auto reverse = [](std::uint32_t x) {
+    x = ((x >> 1) & 0x55555555u) | ((x & 0x55555555u) << 1);
+    x = ((x >> 2) & 0x33333333u) | ((x & 0x33333333u) << 2);
+    x = ((x >> 4) & 0x0f0f0f0fu) | ((x & 0x0f0f0f0fu) << 4);
+    x = ((x >> 8) & 0x00ff00ffu) | ((x & 0x00ff00ffu) << 8);
+    return (x >> 16) | (x << 16);
+  };
+  // m0 masks the smaller table: the only one, or the old one of a growth.
+  const std::uint32_t m0 = (index_.old_count ? index_.old_count : index_.bucket_count) - 1;
+  if (index_.old_count == 0) {
+    visit_chain(index_.buckets.get()[v & m0]);
+  } else {
+    const std::uint32_t m1 = index_.bucket_count - 1;
+    visit_chain(index_.old_buckets.get()[v & m0]);
+    do {  // the larger table's buckets that v & m0 splits into
+      visit_chain(index_.buckets.get()[v & m1]);
+      v = (((v | m0) + 1) & ~m0) | (v & m0);
+    } while (v & (m0 ^ m1));
+  }
+  // The next bucket of the smaller table, counting with the bits reversed.
+  v |= ~m0;
+  return reverse(reverse(v) + 1);
+}
 
 constexpr char kRootName[] = "shmkv.root";
 

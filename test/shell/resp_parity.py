@@ -53,7 +53,7 @@ ALLOWED = {
     "expire 10y": "shmkv-protocol(7) RESP commands: expiries are at most 10 years",
     "expireat": "shmkv-protocol(7) RESP commands: expiries are at most 10 years (4000000000 is 2096)",
     "expireat exact": "shmkv-protocol(7) RESP commands: expiries are at most 10 years (4000000000 is 2096)",
-    "scan errors": "shmkv-protocol(7) RESP cursors: a cursor is a decimal position, SCAN -1 is an invalid cursor",
+    "scan errors": "shmkv-protocol(7) RESP cursors: a cursor is a decimal integer below 2^32, SCAN -1 is an invalid cursor",
     "info all": "shmkv-protocol(7) RESP commands: INFO, sections server, clients, memory, persistence, stats, keyspace",
     "info default": "shmkv-protocol(7) RESP commands: INFO, sections server, clients, memory, persistence, stats, keyspace",
     "info everything": "shmkv-protocol(7) RESP commands: INFO, sections server, clients, memory, persistence, stats, keyspace",
