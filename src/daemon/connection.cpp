@@ -48,6 +48,7 @@ void Handler::serve(int fd) {
   std::size_t used = 0;
   out_.clear();
   deadline_ = {};
+  dispatcher_.set_drain([this, fd] { return send_replies(fd, true); });
   const std::string peer = log::enabled(log::Level::kDebug) ? net::peer_name(fd) : std::string();
   log::debug("connection from {}", peer);
 
@@ -128,6 +129,7 @@ void Handler::serve(int fd) {
     // buffered for. send_replies waits for it at most the idle timeout.
     for (std::size_t done = 0;;) {
       done += dispatcher_.handle(messages_.data() + done, messages_.size() - done, out_);
+      if (dispatcher_.lost()) return;
       if (done == messages_.size()) break;
       // The next round fills out_ up to the limit and one batch of GETs
       // past it (at most the limit again): the room for both is made once

@@ -36,6 +36,7 @@ void log_full(std::string_view operation, std::string_view key) {
 
 std::size_t Dispatcher::handle(const Message* messages, std::size_t count, std::string& out) {
   for (std::size_t i = 0; i < count; ++i) {
+    if (lost_) return count;  // the connection is gone: nothing more to answer
     if (out.size() >= config_.reply_limit) {
       flush_gets(out);
       return i;
@@ -111,6 +112,11 @@ void Dispatcher::flush_gets(std::string& out) {
     s = store_.get_many(lookups_.data(), queued_);
   }
   for (std::size_t i = 0; i < queued_; ++i) {
+    // The replies so far go out once they reach the limit (set_drain).
+    if (i > 0 && drain_ && out.size() >= config_.reply_limit && !drain_()) {
+      lost_ = true;
+      break;
+    }
     const store::Store::Lookup& l = lookups_[i];
     if (!s) {
       log_refused("GET", s);

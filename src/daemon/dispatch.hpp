@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +35,9 @@ class Dispatcher {
     scoreboard::Slot* slot = nullptr;
     // Bytes of replies in out past which handle stops taking messages, so
     // that a client that does not read cannot make the worker buffer without
-    // bound. It also bounds a batch of GETs (each answer is at most about
-    // max_message): at most reply_limit / max_message GETs, 1 to 64.
+    // bound. It also bounds a batch of GETs (most answers are at most about
+    // max_message): at most reply_limit / max_message GETs, 1 to 64; a batch
+    // whose answers outgrow it (set_drain) is sent in parts.
     std::size_t reply_limit = SIZE_MAX;
   };
 
@@ -53,6 +55,20 @@ class Dispatcher {
   // rest.
   std::size_t handle(const Message* messages, std::size_t count, std::string& out);
   void handle(const Message& message, std::string& out) { handle(&message, 1, out); }
+
+  // Drain sends the replies in out and empties it; false when the
+  // connection is gone.
+  using Drain = std::function<bool()>;
+  // set_drain starts a connection: a batch of GETs whose replies outgrow
+  // reply_limit (a JSON string of control bytes is six times its value) is
+  // sent in parts through drain, so that the worker holds a few times the
+  // limit, not a batch's worth. Without drain (tests) out just grows.
+  void set_drain(Drain drain) {
+    drain_ = std::move(drain);
+    lost_ = false;
+  }
+  // lost says a drain failed: the connection is gone and must be closed.
+  bool lost() const { return lost_; }
 
  private:
   // prepare counts and parses a message and checks that the store can be
@@ -100,6 +116,8 @@ class Dispatcher {
   std::vector<char> queued_typed_;  // GET's params.encoding was "base64"
   std::size_t queued_ = 0;
   const std::size_t max_queued_gets_;  // constant after construction
+  Drain drain_;
+  bool lost_ = false;
 };
 
 }  // namespace shmkv::dispatch

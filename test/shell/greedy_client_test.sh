@@ -2,7 +2,8 @@
 # Back-pressure: a client that pipelines 2,000 GETs of 1 MB values in one
 # write and reads no reply makes its worker stop reading, not buffer 2 GB of
 # replies. The worker's peak memory (VmHWM in /proc) stays bounded; then
-# every reply arrives, in order.
+# every reply arrives, in order. The same for 200 GETs of a value that JSON
+# escapes to six times its size.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT/test/shell"
 start_daemon --memory 16M
@@ -51,4 +52,46 @@ with connect(port) as s:
         extra = b""
     check(extra == b"", "more replies than requests")
     print(f"all {COUNT} replies arrived in order; worker VmHWM {status_kb(pid, 'VmHWM') // 1024} MB")
+PY
+
+# The same for values that JSON writes at six bytes a byte: a value of
+# control bytes written over RESP is a 6 MB JSON string, and a batch of GETs
+# of it is sent in parts rather than built whole. A daemon of its own: a
+# worker's peak memory from the first part would hide this one's.
+stop_daemon
+RESP=1 start_daemon --memory 16M
+python3 - "$PORT" "$RESP_PORT" <<'PY'
+import json, socket, sys, time
+from resp_wire import command, connect as resp_connect
+from wire import check, connect, frame, recv_exactly, worker_pid
+
+port, resp_port = int(sys.argv[1]), int(sys.argv[2])
+SIZE = 1_000_000
+with resp_connect(resp_port) as r:
+    r.sendall(command(b"SET", b"ctl", b"\x01" * SIZE))
+    check(r.recv(5) == b"+OK\r\n", "SET ctl")
+
+def status_kb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} for pid {pid}")
+
+COUNT = 200
+expected = ('{"status": "OK", "response": {"func": "GET", "response": {"obj": "ctl", "val": "%s"}}}'
+            % ("\\u0001" * SIZE)).encode()
+with connect(port) as s:
+    pid = worker_pid(s)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.sendall(frame(2, json.dumps({"func": "GET", "params": {"obj": "ctl"}})) * COUNT)
+    time.sleep(3)
+    peak = status_kb(pid, "VmHWM")
+    print(f"{COUNT} GETs of a 6 MB JSON string unread: worker {pid} VmHWM {peak // 1024} MB")
+    check(peak < 48 * 1024, f"the worker grew to {peak // 1024} MB for a client that does not read")
+    s.settimeout(30)
+    for i in range(COUNT):
+        version, length = int.from_bytes(recv_exactly(s, 4), "little"), int.from_bytes(recv_exactly(s, 4), "little")
+        check(version == 2 and recv_exactly(s, length) == expected, f"reply {i} is not the GET of ctl")
+    print(f"all {COUNT} replies arrived in order")
 PY
