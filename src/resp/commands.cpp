@@ -855,7 +855,7 @@ Session::After Session::persist(const Args& a) {
 
 // mget looks its keys up as flush_gets does, a reply budget at a time, so
 // that naming one big key many times costs the worker a few times the reply
-// limit, not the whole reply; like Redis's, it is atomic only while its
+// limit, not the whole reply; unlike Redis's, it is atomic only while its
 // keys fit one lock hold (32 keys, and the budget).
 Session::After Session::mget(const Args& a) {
   const std::span<const std::string_view> keys(a.begin() + 1, a.end());
