@@ -9,7 +9,7 @@ cd "$ROOT/test/shell"
 start_daemon --memory 16M
 python3 - "$PORT" <<'PY'
 import json, socket, sys, time
-from wire import call, check, connect, frame, recv_exactly, worker_pid
+from wire import call, check, connect, frame, recv_exactly, status_kb, worker_pid
 
 port = int(sys.argv[1])
 SIZE = 1_000_000
@@ -17,13 +17,6 @@ keys = [f"big{i}" for i in range(5)]
 for i, key in enumerate(keys):  # five values of 1 MB that differ
     reply = call(port, {"func": "PUT", "params": {"obj": key, "val": chr(ord("a") + i) * SIZE}})
     check(reply["status"] == "OK", f"PUT {key}: {reply}")
-
-def status_kb(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} for pid {pid}")
 
 COUNT = 2000
 with connect(port) as s:
@@ -63,20 +56,13 @@ RESP=1 start_daemon --memory 16M
 python3 - "$PORT" "$RESP_PORT" <<'PY'
 import json, socket, sys, time
 from resp_wire import command, connect as resp_connect
-from wire import check, connect, frame, recv_exactly, worker_pid
+from wire import check, connect, frame, recv_exactly, status_kb, worker_pid
 
 port, resp_port = int(sys.argv[1]), int(sys.argv[2])
 SIZE = 1_000_000
 with resp_connect(resp_port) as r:
     r.sendall(command(b"SET", b"ctl", b"\x01" * SIZE))
     check(r.recv(5) == b"+OK\r\n", "SET ctl")
-
-def status_kb(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} for pid {pid}")
 
 COUNT = 200
 expected = ('{"status": "OK", "response": {"func": "GET", "response": {"obj": "ctl", "val": "%s"}}}'

@@ -12,17 +12,11 @@ cd "$ROOT/test/shell"
 python3 - "$RESP_PORT" <<'PY' || fail "greedy RESP client"
 import socket, sys, time
 from resp_wire import command, connect
+from wire import status_kb
 
 port = int(sys.argv[1])
 SIZE = 1_000_000
 COUNT = 600
-
-def status_kb(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} for pid {pid}")
 
 def recv_exactly(s, n):
     out = bytearray()

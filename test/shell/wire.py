@@ -75,6 +75,15 @@ def ok_body(func, response):
     return json.dumps({"status": "OK", "response": {"func": func, "response": response}}).encode()
 
 
+def status_kb(pid, field):
+    """A kB figure of /proc/PID/status, such as VmHWM (a process's peak memory)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} for pid {pid}")
+
+
 def check(condition, message):
     if not condition:
         raise AssertionError(message)
