@@ -293,18 +293,19 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
     }
   }
   if (optind < argc) return Status::invalid(fmt::format("unexpected argument '{}'", argv[optind]));
-  if (const char* delay = std::getenv("SHMKVD_DEBUG_SALVAGE_DELAY_MS"); delay && config->debug_commands) {
+  // The test hooks' environment variables count only with --debug-commands.
+  const auto debug_ms = [&](const char* variable, int* out) {
+    const char* text = std::getenv(variable);
+    if (!text || !config->debug_commands) return Status::ok();
     long long ms = 0;
-    if (Status s = parse_int("SHMKVD_DEBUG_SALVAGE_DELAY_MS", delay, 0, 600000, &ms); !s)
+    if (Status s = parse_int(variable, text, 0, 600000, &ms); !s)
       return Status::invalid(s.message().substr(2));  // an environment variable, not an option
-    config->debug_salvage_delay_ms = static_cast<int>(ms);
-  }
-  if (const char* delay = std::getenv("SHMKVD_DEBUG_SNAPSHOT_DELAY_MS"); delay && config->debug_commands) {
-    long long ms = 0;
-    if (Status s = parse_int("SHMKVD_DEBUG_SNAPSHOT_DELAY_MS", delay, 0, 600000, &ms); !s)
-      return Status::invalid(s.message().substr(2));  // an environment variable, not an option
-    config->debug_snapshot_delay_ms = static_cast<int>(ms);
-  }
+    *out = static_cast<int>(ms);
+    return Status::ok();
+  };
+  if (Status s = debug_ms("SHMKVD_DEBUG_SALVAGE_DELAY_MS", &config->debug_salvage_delay_ms); !s) return s;
+  if (Status s = debug_ms("SHMKVD_DEBUG_SNAPSHOT_DELAY_MS", &config->debug_snapshot_delay_ms); !s) return s;
+  if (Status s = debug_ms("SHMKVD_DEBUG_SNAPSHOT_COPY_PAUSE_MS", &config->debug_snapshot_copy_pause_ms); !s) return s;
   if (*action == Action::kServe && config->port == 0 && config->socket_path.empty() && config->resp_port == 0 &&
       config->resp_socket_path.empty())
     return Status::invalid("--port 0 turns TCP off, so give a UNIX socket with --socket");

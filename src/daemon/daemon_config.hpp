@@ -43,6 +43,10 @@ struct Config {
   // finishes its file, so that a test can kill it mid-write
   // (SHMKVD_DEBUG_SNAPSHOT_DELAY_MS).
   int debug_snapshot_delay_ms = 0;
+  // With debug_commands: every snapshot copy pauses this long after each
+  // part it copies, holding the store lock, so that a test can make a copy
+  // outlast --lock-timeout, or stop it there (SHMKVD_DEBUG_SNAPSHOT_COPY_PAUSE_MS).
+  int debug_snapshot_copy_pause_ms = 0;
   std::string pidfile;  // absolute; empty: none
   std::string snapshot_path;     // absolute; empty: no snapshots
   int snapshot_interval_s = 60;  // 0: only on SAVE and at shutdown

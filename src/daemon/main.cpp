@@ -223,7 +223,8 @@ int serve(const daemon_config::Config& config) {
   // One slot beyond --max-children for a snapshot child (parent.cpp).
   scoreboard::Scoreboard* board = scoreboard::Scoreboard::create(static_cast<std::size_t>(config.max_children) + 1);
   if (!board) return fail(Status::io(errno_text("making the scoreboard", errno)));
-  if (Status s = snapshotter::init(*board, config.snapshot_path, config.debug_snapshot_delay_ms); !s) return fail(s);
+  const snapshotter::DebugDelays snapshot_delays{config.debug_snapshot_delay_ms, config.debug_snapshot_copy_pause_ms};
+  if (Status s = snapshotter::init(*board, config.snapshot_path, snapshot_delays); !s) return fail(s);
   std::unique_ptr<store::Store> store;
   bool made = false;
   if (Status s = open_store(config, &store, &made); !s) return fail(s);

@@ -413,26 +413,30 @@ void Parent::salvage() {
                  rebuilt.keys, ms.count(), attempts);
 }
 
-// kill_lock_holders kills every worker that has held the store lock longer
-// than --lock-timeout: stopped (SIGSTOP), looping, or swapped out, it keeps
-// every other worker waiting. Its death in the store starts a recovery, as
-// any other would. The scoreboard tells the holder from the waiters, so the
-// parent learns this without touching the lock.
+// kill_lock_holders kills every worker, and the snapshot child, that has
+// held the store lock longer than --lock-timeout: stopped (SIGSTOP),
+// looping, or swapped out, it keeps every other worker waiting. (A snapshot
+// copy renews the time as it moves: store.hpp, snapshot_copy.) Its death
+// in the store starts a recovery, as any other would. The scoreboard tells
+// the holder from the waiters, so the parent learns this without touching
+// the lock.
 void Parent::kill_lock_holders() {
   if (config_.lock_timeout_s <= 0) return;
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
   const std::int64_t now_ms = std::int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
   const std::int64_t limit_ms = std::int64_t(config_.lock_timeout_s) * 1000;
-  for (const auto& [pid, slot] : workers_) {
+  const auto kill_if_late = [&](const char* what, pid_t pid, int slot) {
     std::atomic<std::int64_t>& since = board_.slot(slot).lock_held_since;
     const std::int64_t held = since.load();
-    if (held == 0 || now_ms - held <= limit_ms) continue;
+    if (held == 0 || now_ms - held <= limit_ms) return;
     since.store(0);  // the holder is killed once, and logged once
-    log::error("worker {} held the store lock for {:.1f} s: killed (--lock-timeout {})", pid,
+    log::error("{} {} held the store lock for {:.1f} s: killed (--lock-timeout {})", what, pid,
                (now_ms - held) / 1000.0, config_.lock_timeout_s);
     kill(pid, SIGKILL);
-  }
+  };
+  for (const auto& [pid, slot] : workers_) kill_if_late("worker", pid, slot);
+  if (snapshot_pid_ != 0) kill_if_late("snapshot child", snapshot_pid_, snapshot_slot_);
 }
 
 // wake_after is how long the loop may wait for a connection or a signal:
@@ -514,11 +518,16 @@ bool Parent::start_snapshot() {
   }
   const pid_t pid = fork();
   if (pid == 0) {
+    prctl(PR_SET_NAME, "shmkvd-snapshot");  // for ps and top, as the salvage's
     set_handler(SIGCHLD, SIG_DFL);
     set_handler(SIGUSR1, SIG_DFL);
     set_handler(SIGTERM, SIG_IGN);  // the parent waits for it at shutdown
     set_handler(SIGINT, SIG_IGN);
     for (const listeners::Listener& l : listeners_) close(l.fd);  // never accepts
+    // Watched as a worker is (kill_lock_holders), and as quick to give up
+    // waiting for a lock whose holder died.
+    store_->watch_lock({&board_.slot(slot).lock_held_since,
+                        [this] { return board_.health.load() != scoreboard::Health::kOk; }});
     snapshotter::Saved saved;
     const Status s = snapshotter::save(*store_, board_, &board_.slot(slot), &saved);
     _exit(s ? 0 : 1);

@@ -60,9 +60,10 @@ struct alignas(64) Slot {
   std::atomic<pid_t> pid{0};
   std::atomic<State> state{State::kFree};
   std::atomic<std::uint64_t> requests{0};  // answered by this slot's worker
-  // CLOCK_MONOTONIC milliseconds since the worker took the store lock, 0
-  // while it does not hold it (the store writes it: store::LockWatch); the
-  // parent kills a worker that holds it longer than --lock-timeout.
+  // CLOCK_MONOTONIC milliseconds when the worker (or the snapshot child)
+  // took the store lock or, in a snapshot copy, last moved on; 0 while it
+  // does not hold it (the store writes it: store::LockWatch). The parent
+  // kills a holder that is later than --lock-timeout.
   std::atomic<std::int64_t> lock_held_since{0};
   // Set while the worker sleeps as a follower (acceptor.hpp), so that the
   // parent can take a dead one off the count.

@@ -24,7 +24,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int g_debug_delay_ms = 0;  // constant after init
+DebugDelays g_debug;  // constant after init
 
 std::uint64_t now_unix_ms() {
   return static_cast<std::uint64_t>(
@@ -80,10 +80,10 @@ Status write_copy(store::SnapshotCopy& copy, const std::string& path, pid_t owne
   if (Status s = snapshot::Writer::open(path, records.size(), &writer, owner); !s) return s;
   for (const snapshot::Record& rec : records)
     if (Status s = writer->add(rec); !s) return s;
-  if (g_debug_delay_ms > 0) {
-    log::warning("snapshot writer {}: sleeping {} ms before it finishes {}, as asked", getpid(), g_debug_delay_ms,
+  if (g_debug.writer > 0) {
+    log::warning("snapshot writer {}: sleeping {} ms before it finishes {}, as asked", getpid(), g_debug.writer,
                  writer->temp_path());
-    std::this_thread::sleep_for(std::chrono::milliseconds(g_debug_delay_ms));
+    std::this_thread::sleep_for(std::chrono::milliseconds(g_debug.writer));
   }
   if (Status s = writer->commit(bytes); !s) return s;
   *keys = records.size();
@@ -126,6 +126,7 @@ Status write_in_child(std::unique_ptr<store::SnapshotCopy>& copy, const std::str
     // The writer: it dies with its saver (whose death the parent handles),
     // and leaves with _exit.
     close(fds[0]);
+    prctl(PR_SET_NAME, "shmkvd-writer");  // for ps and top
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != saver) _exit(1);
     // The OOM killer's first choice: its death costs one save and frees the
@@ -179,8 +180,8 @@ Status write_in_child(std::unique_ptr<store::SnapshotCopy>& copy, const std::str
 
 }  // namespace
 
-Status init(scoreboard::Scoreboard& board, const std::string& path, int debug_delay_ms) {
-  g_debug_delay_ms = debug_delay_ms;
+Status init(scoreboard::Scoreboard& board, const std::string& path, DebugDelays debug) {
+  g_debug = debug;
   scoreboard::SnapshotBoard& b = board.snapshot;
   if (path.size() >= sizeof b.path) return Status::invalid(fmt::format("--snapshot path is too long: {}", path));
   std::snprintf(b.path, sizeof b.path, "%s", path.c_str());
@@ -238,7 +239,7 @@ Status save(store::Store& store, scoreboard::Scoreboard& board, scoreboard::Slot
   Status s;
   {
     if (slot) slot->state.store(scoreboard::State::kInStore);
-    s = store.snapshot_copy(&copy, &out->lock_us);
+    s = store.snapshot_copy(&copy, &out->lock_us, g_debug.copy_pause);
     if (slot) slot->state.store(scoreboard::State::kBusy);
   }
   if (s) s = write_in_child(copy, path, out);

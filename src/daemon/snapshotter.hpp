@@ -20,11 +20,15 @@
 
 namespace shmkv::snapshotter {
 
+// Test hooks (shmkvd --debug-commands), in milliseconds.
+struct DebugDelays {
+  int writer = 0;      // every writer sleeps this long before it finishes its file
+  int copy_pause = 0;  // every copy pauses this long after each part, holding the lock
+};
+
 // init records the snapshot's path (empty: snapshots off) and sets up the
 // save lock in the scoreboard. Call it once, before the first fork.
-// debug_delay_ms (a test hook) makes every writer sleep before it finishes
-// its file.
-Status init(scoreboard::Scoreboard& board, const std::string& path, int debug_delay_ms = 0);
+Status init(scoreboard::Scoreboard& board, const std::string& path, DebugDelays debug = {});
 
 // load_at_start removes the temporary files a crashed save left beside the
 // snapshot and, when the store was just created (after a reboot) and a

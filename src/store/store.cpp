@@ -642,6 +642,10 @@ Status Store::lock() {
   return Status::ok();
 }
 
+void Store::still_holding() {
+  if (watch_.held_since) watch_.held_since->store(monotonic_ms(), std::memory_order_relaxed);
+}
+
 void Store::unlock() {
   if (watch_.held_since) watch_.held_since->store(0, std::memory_order_relaxed);
   segment_->root->mutex.unlock();

@@ -83,9 +83,10 @@ inline bool recovering(const Status& s) { return s.message() == kRecovering; }
 // LockWatch is how a daemon watches the store's lock in one process; both
 // members are optional.
 struct LockWatch {
-  // Set to the CLOCK_MONOTONIC time in milliseconds (never 0) while this
-  // process holds the lock, and to 0 when it lets go, so that another
-  // process can see a holder that keeps it too long.
+  // Set to the CLOCK_MONOTONIC time in milliseconds (never 0) when this
+  // process takes the lock, renewed as a long hold moves on (a snapshot
+  // copy), and set to 0 when it lets go, so that another process can see
+  // a holder that keeps it too long.
   std::atomic<std::int64_t>* held_since = nullptr;
   // Asked every few milliseconds while this process waits for the lock;
   // true ends the wait with kRecovering (the holder is known to be dead).
@@ -286,8 +287,11 @@ class Store {
   // Snapshots (store_snapshot.cpp). snapshot_copy copies the segment's
   // used pages into private memory while it holds the lock, and nothing
   // else: the map is walked, and the file written, without it. *lock_us is
-  // how long the lock was held.
-  Status snapshot_copy(std::unique_ptr<SnapshotCopy>* out, std::uint64_t* lock_us);
+  // how long the lock was held. The copy goes a part at a time, and each
+  // part renews the LockWatch's held_since: a copy of a large store may
+  // hold the lock for seconds, and is stuck only when a part takes that
+  // long. debug_pause_ms (a test hook) pauses after each part.
+  Status snapshot_copy(std::unique_ptr<SnapshotCopy>* out, std::uint64_t* lock_us, int debug_pause_ms = 0);
 
   // load_snapshot inserts a checked snapshot's records into this store,
   // which must be empty and served by nobody yet, leaving out the keys that
@@ -320,6 +324,9 @@ class Store {
   Status locked(Fn&& fn);
   Status lock();
   void unlock();
+  // still_holding tells the LockWatch that a long hold of the lock still
+  // moves (held_since becomes now).
+  void still_holding();
 
   std::int64_t now_ms() const { return clock_ ? clock_() : wall_clock_ms(); }
 

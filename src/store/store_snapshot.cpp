@@ -22,12 +22,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "store/store.hpp"
 
 namespace shmkv::store {
 namespace {
+
+// A snapshot copy's part: 8 MiB, about a millisecond's copying, so that
+// renewing the lock watch after each costs nothing measurable.
+constexpr std::size_t kCopyPart = std::size_t(8) << 20;
 
 struct Extent {
   std::size_t begin;
@@ -128,7 +133,7 @@ bool SnapshotCopy::next(snapshot::Record* record) {
   }
 }
 
-Status Store::snapshot_copy(std::unique_ptr<SnapshotCopy>* out, std::uint64_t* lock_us) {
+Status Store::snapshot_copy(std::unique_ptr<SnapshotCopy>* out, std::uint64_t* lock_us, int debug_pause_ms) {
   Segment& seg = *segment_;
   const std::size_t size = seg.memory.get_size();
   const char* base = static_cast<const char*>(seg.memory.get_address());
@@ -168,7 +173,14 @@ Status Store::snapshot_copy(std::unique_ptr<SnapshotCopy>* out, std::uint64_t* l
     const auto start = std::chrono::steady_clock::now();
     // Pages written since the first listing are data now: list again.
     if (Status s = data_extents(fd, size, path, &extents); !s) return s;
-    for (const Extent& e : extents) std::memcpy(copy->memory_ + e.begin, base + e.begin, e.end - e.begin);
+    for (const Extent& e : extents) {
+      for (std::size_t at = e.begin; at < e.end; at += kCopyPart) {
+        const std::size_t n = std::min(kCopyPart, e.end - at);
+        std::memcpy(copy->memory_ + at, base + at, n);
+        still_holding();
+        if (debug_pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(debug_pause_ms));
+      }
+    }
     copy->count_ = seg.root->map.size();
     *lock_us = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
