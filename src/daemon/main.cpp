@@ -97,6 +97,7 @@
 #include "daemon/daemonize.hpp"
 #include "daemon/listeners.hpp"
 #include "common/log.hpp"
+#include "common/standard_fds.hpp"
 #include "daemon/parent.hpp"
 #include "daemon/recovery.hpp"
 #include "daemon/scoreboard.hpp"
@@ -265,6 +266,12 @@ int serve(const daemon_config::Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A listening socket or a client's connection must never be 1 or 2,
+  // where log lines and --help go.
+  if (!standard_fds::open_closed()) {
+    std::perror("shmkvd: opening /dev/null on a closed standard descriptor");
+    return 1;
+  }
   daemon_config::Config config;
   daemon_config::Action action;
   if (Status s = daemon_config::parse(argc, argv, &config, &action); !s) {
