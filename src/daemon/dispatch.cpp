@@ -139,7 +139,7 @@ void Dispatcher::flush_gets(std::string& out) {
         continue;
       }
       quoted_.clear();
-      json::append_quoted(quoted_, l.value);
+      json::append_quoted_ascii(quoted_, l.value);
       value = quoted_;
     }
     reply::get(out, queued_versions_[i], l.key, l.found ? &value : nullptr);

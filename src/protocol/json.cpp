@@ -218,6 +218,58 @@ void append_quoted(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+namespace {
+
+// code_point decodes the UTF-8 sequence that starts s (not empty) and sets
+// *length to its bytes; a malformed one is U+FFFD of one byte.
+char32_t code_point(std::string_view s, std::size_t* length) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char lead = byte(0);
+  const std::size_t n = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  *length = 1;
+  if (n == 1 || n > s.size() || !is_utf8(s.substr(0, n))) return 0xfffd;
+  char32_t c = lead & (0x7f >> n);
+  for (std::size_t i = 1; i < n; ++i) c = (c << 6) | (byte(i) & 0x3f);
+  *length = n;
+  return c;
+}
+
+void append_u_escape(std::string& out, char32_t unit) {
+  static constexpr char kHex[] = "0123456789abcdef";  // lower case, as Python writes it
+  out.append("\\u");
+  for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHex[(unit >> shift) & 0xf]);
+}
+
+}  // namespace
+
+void append_quoted_ascii(std::string& out, std::string_view s) {
+  out.push_back('"');
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    out.append(s.substr(from, i - from));
+    std::size_t length = 1;
+    if (c < 0x7f) {
+      append_escaped(out, s[i]);
+    } else if (c == 0x7f) {
+      append_u_escape(out, c);
+    } else if (const char32_t cp = code_point(s.substr(i), &length); cp < 0x10000) {
+      append_u_escape(out, cp);
+    } else {
+      append_u_escape(out, 0xd800 + ((cp - 0x10000) >> 10));
+      append_u_escape(out, 0xdc00 + ((cp - 0x10000) & 0x3ff));
+    }
+    i += length;
+    from = i;
+  }
+  out.append(s.substr(from));
+  out.push_back('"');
+}
+
 Status decode_string(std::string_view text, std::string* out) {
   if (Status s = check_value(text); !s) return s;  // exactly one value, nothing after it
   const simdjson::padded_string padded(text);

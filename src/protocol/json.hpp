@@ -73,6 +73,18 @@ OutputIt quote_to(OutputIt out, std::string_view s) {
 // append_quoted appends s to out as a JSON string literal.
 void append_quoted(std::string& out, std::string_view s);
 
+// append_quoted_ascii appends s as Python's json.dumps writes a string, as
+// the original server did (shmkv-protocol(7), Requests and replies): what append_quoted
+// escapes, and every character outside ASCII's printable range as \uXXXX
+// (a surrogate pair above U+FFFF), so that the text is ASCII. A byte that
+// is not part of valid UTF-8 becomes \ufffd.
+void append_quoted_ascii(std::string& out, std::string_view s);
+
+// AsciiQuoted formats with append_quoted_ascii: fmt::format("{}", AsciiQuoted{s}).
+struct AsciiQuoted {
+  std::string_view text;
+};
+
 // decode_string sets *out to the characters of text, which must be exactly
 // one JSON string literal (quotes and escapes resolved); kInvalid otherwise.
 Status decode_string(std::string_view text, std::string* out);
@@ -83,6 +95,17 @@ struct Quoted {
 };
 
 }  // namespace shmkv::json
+
+template <>
+struct fmt::formatter<shmkv::json::AsciiQuoted> {
+  constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
+  template <typename Context>
+  auto format(const shmkv::json::AsciiQuoted& q, Context& ctx) const {
+    std::string quoted;
+    shmkv::json::append_quoted_ascii(quoted, q.text);
+    return std::copy(quoted.begin(), quoted.end(), ctx.out());
+  }
+};
 
 template <>
 struct fmt::formatter<shmkv::json::Quoted> {

@@ -11,7 +11,8 @@
 
 namespace shmkv::reply {
 
-using json::Quoted;
+// Every string as Python's json.dumps writes it: ASCII, as the original's.
+using Quoted = json::AsciiQuoted;
 
 namespace {
 
@@ -36,7 +37,7 @@ void obj_response(std::string& out, std::int32_t version, std::string_view func,
 void get(std::string& out, std::int32_t version, std::string_view key, const std::string_view* value) {
   const std::size_t header = frame::begin(out, version);
   out.append(R"({"status": "OK", "response": {"func": "GET", "response": {"obj": )");
-  json::append_quoted(out, key);
+  json::append_quoted_ascii(out, key);
   out.append(R"(, "val": )");
   out.append(value ? *value : std::string_view("null"));
   out.append("}}}");
@@ -47,7 +48,7 @@ void get_typed(std::string& out, std::int32_t version, std::string_view key, con
                Kind kind) {
   const std::size_t header = frame::begin(out, version);
   out.append(R"({"status": "OK", "response": {"func": "GET", "response": {"obj": )");
-  json::append_quoted(out, key);
+  json::append_quoted_ascii(out, key);
   if (!value) {
     out.append(R"(, "val": null, "kind": null}}})");
   } else if (kind == Kind::kBytes) {
@@ -65,7 +66,7 @@ void get_typed(std::string& out, std::int32_t version, std::string_view key, con
 void put(std::string& out, std::int32_t version, std::string_view key, bool stored) {
   const std::size_t header = frame::begin(out, version);
   out.append(R"({"status": "OK", "response": {"func": "PUT", "response": {"obj": )");
-  json::append_quoted(out, key);
+  json::append_quoted_ascii(out, key);
   out.append(stored ? R"(, "response": "ok"}}})" : R"(, "response": "not stored"}}})");
   frame::finish(out, header);
 }
@@ -102,7 +103,7 @@ void keys(std::string& out, std::int32_t version, const std::vector<std::string>
   out.append(R"({"status": "OK", "response": {"func": "KEYS", "response": {"keys": [)");
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (i > 0) out.append(", ");
-    json::append_quoted(out, keys[i]);
+    json::append_quoted_ascii(out, keys[i]);
   }
   fmt::format_to(std::back_inserter(out), R"(], "more": {}}}}}}})", more);
   frame::finish(out, header);

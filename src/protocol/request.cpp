@@ -195,6 +195,15 @@ Status put_params(const Members& members, std::string* bytes, Request* out) {
 
 Status Parser::parse(const char* body, std::size_t length, std::size_t capacity, Request* out) {
   *out = Request{};
+  // A UTF-8 byte order mark before the JSON is let pass, as the original's
+  // json.loads of the body's bytes did (shmkv-protocol(7), Requests and replies).
+  constexpr std::string_view kByteOrderMark = "\xef\xbb\xbf";
+  const char* const received = body;
+  if (std::string_view(body, length).starts_with(kByteOrderMark)) {
+    body += kByteOrderMark.size();
+    length -= kByteOrderMark.size();
+    capacity -= kByteOrderMark.size();
+  }
   od::document doc;
   error_code e = parser_->parser.iterate(body, length, capacity).get(doc);
   if (e == simdjson::EMPTY) return Status::invalid("empty request body");
@@ -204,8 +213,8 @@ Status Parser::parse(const char* body, std::size_t length, std::size_t capacity,
   // (On-Demand only checks what it is asked for) and trailing text is caught.
   auto position = [&]() -> long {
     const char* at = nullptr;
-    if (doc.current_location().get(at)) return long(length);
-    return long(at - body);
+    if (doc.current_location().get(at)) return long(body + length - received);
+    return long(at - received);
   };
   od::json_type type;
   if ((e = doc.type().get(type))) return Status::invalid(json::describe(e, position()));

@@ -79,7 +79,13 @@ expect_error_stay_open(b'{"a": ' + b"[" * 100000, "malformed JSON at byte 1029: 
 # More encodings, shapes and sizes.
 expect_error_stay_open(b'{"func": "GET", "params": {"obj": "\xc0\xaf"}}', "body is not valid UTF-8")   # overlong
 expect_error_stay_open(b'{"func": "GET", "params": {"obj": "\xed\xa0\x80"}}', "body is not valid UTF-8")  # surrogate
-expect_error_stay_open(b'\xef\xbb\xbf{"func": "GET", "params": {"obj": "a"}}', "malformed JSON")  # a BOM
+# A UTF-8 byte order mark is skipped, as the original's json.loads did;
+# one anywhere else is not white space.
+with connect(PORT) as s:
+    s.sendall(frame(2, b'\xef\xbb\xbf{"func": "GET", "params": {"obj": "precious"}}'))
+    check(json.loads(recv_frame(s)[1])["status"] == "OK", "a body after a byte order mark")
+expect_error_stay_open(b' \xef\xbb\xbf{"func": "GET", "params": {"obj": "a"}}', "malformed JSON")
+expect_error_stay_open(b'\xef\xbb\xbf\xef\xbb\xbf{"func": "GET", "params": {"obj": "a"}}', "malformed JSON")
 expect_error_stay_open(b'{"func": "GET", "params": {"obj": "a\x00"}}', "malformed JSON: unescaped control")  # raw NUL
 expect_error_stay_open(b"   \n\t ", "empty request body")
 expect_error_stay_open(b'{"func": "GET", "params": {"obj": "a"}}{}', "malformed JSON at byte 39: unexpected text")

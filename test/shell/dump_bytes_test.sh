@@ -24,7 +24,7 @@ grep -q '^json:null 6e756c6c json null none$' "$WORK/before" || fail "a stored n
 reply=$(python3 "$WIRE" "$PORT" 2 '{"func": "GET", "params": {"obj": "not-utf8"}}')
 expect_eq "$reply" '{"status": "ERROR", "error": "value of not-utf8 is binary: read it over RESP"}' "plain GET of a binary value"
 reply=$(python3 "$WIRE" "$PORT" 2 '{"func": "GET", "params": {"obj": "utf8"}}')
-expect_eq "$reply" '{"status": "OK", "response": {"func": "GET", "response": {"obj": "utf8", "val": "héllo ☃\n"}}}' "plain GET of a UTF-8 bytes value"
+expect_eq "$reply" '{"status": "OK", "response": {"func": "GET", "response": {"obj": "utf8", "val": "h\u00e9llo \u2603\n"}}}' "plain GET of a UTF-8 bytes value"
 
 run_cli -p "$PORT" dump
 expect_eq "$RC" 0 "dump's exit status ($ERR)"

@@ -47,6 +47,34 @@ TEST_CASE("json::append_quoted writes what Quoted formats, for every byte and mi
   CHECK(out == "\"\"");
 }
 
+TEST_CASE("json::append_quoted_ascii writes strings as Python's json.dumps does") {
+  const auto ascii = [](std::string_view s) {
+    std::string out;
+    json::append_quoted_ascii(out, s);
+    return out;
+  };
+  // json.dumps("caf\u00e9"), json.dumps("\u2603"), json.dumps("\U0001F600"), json.dumps("\x7f"):
+  CHECK(ascii("caf\xc3\xa9") == R"("caf\u00e9")");
+  CHECK(ascii("\xe2\x98\x83") == R"("\u2603")");
+  CHECK(ascii("\xf0\x9f\x98\x80") == R"("\ud83d\ude00")");
+  CHECK(ascii("\x7f~ ") == R"("\u007f~ ")");
+  CHECK(ascii(std::string("a\"b\\c\n\r\t\b\f\x01\x1f/", 13)) == R"("a\"b\\c\n\r\t\b\f\u0001\u001f/")");
+  CHECK(ascii("") == R"("")");
+  // Not UTF-8 (a stray continuation byte, a cut sequence, a surrogate's
+  // encoding): U+FFFD per byte that cannot start a character, never raw.
+  CHECK(ascii("a\x80" "b") == R"("a\ufffdb")");
+  CHECK(ascii("\xe2\x98") == R"("\ufffd\ufffd")");
+  CHECK(ascii("\xed\xa0\x80") == R"("\ufffd\ufffd\ufffd")");
+  CHECK(fmt::format("{}", json::AsciiQuoted{"\xc3\xa9"}) == R"("\u00e9")");
+  // Every byte, alone and between runs: ASCII out, and valid JSON.
+  for (int c = 0; c < 256; ++c) {
+    const std::string out = ascii(std::string("ab") + static_cast<char>(c) + "cd");
+    CAPTURE(c);
+    for (char o : out) CHECK(static_cast<unsigned char>(o) < 0x7f);
+    CHECK_OK(json::check_value(out));
+  }
+}
+
 TEST_CASE("json::decode_string resolves a JSON string literal, and nothing else") {
   std::string out;
   REQUIRE_OK(json::decode_string("\"a\\nb \\u2603 \\\"\"", &out));
