@@ -63,6 +63,7 @@ class Parent {
   [[noreturn]] void run_worker(int slot, int conn, listeners::Protocol protocol);
   void reap();
   void worker_stopped(pid_t pid);
+  void snapshot_child_stopped(pid_t pid);
   void recover();
   void salvage();
   void kill_lock_holders();
@@ -305,13 +306,28 @@ void Parent::reap() {
 // worker taking connections.
 void Parent::worker_stopped(pid_t pid) {
   const auto it = workers_.find(pid);
-  if (it == workers_.end()) return;  // the snapshot child: it holds up nobody
+  if (it == workers_.end()) {
+    snapshot_child_stopped(pid);
+    return;
+  }
   if (board_.slot(it->second).state.load() == State::kIdle) {
     log::warning("worker {} stopped while waiting for connections: killed, as it would hold up new ones", pid);
     kill(pid, SIGKILL);
     return;
   }
   board_.keep_leader();
+}
+
+// snapshot_child_stopped kills the snapshot child, if pid is it, when it
+// stops outside the store: it would hold up every save after it, and the
+// shutdown, until continued; its save fails, as for a child killed. One
+// stopped in the store is --lock-timeout's (kill_lock_holders), since its
+// death there costs a recovery.
+void Parent::snapshot_child_stopped(pid_t pid) {
+  if (pid != snapshot_pid_ || pid == 0) return;
+  if (board_.slot(snapshot_slot_).state.load() == State::kInStore) return;
+  log::warning("snapshot child {} stopped: killed, as it would hold up every save and the shutdown", pid);
+  kill(pid, SIGKILL);
 }
 
 // stop_workers stops every worker: SIGTERM (an idle one exits, a busy one
@@ -579,7 +595,16 @@ void Parent::final_snapshot() {
   auto wait_for_child = [this] {
     const pid_t pid = snapshot_pid_;
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    for (;;) {
+      if (waitpid(pid, &status, WUNTRACED) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (!WIFSTOPPED(status)) break;
+      // Stopped: killed outside the store; in it, where --lock-timeout is
+      // not watched now, continued to finish its copy.
+      snapshot_child_stopped(pid);
+      kill(pid, SIGCONT);
     }
     snapshot_reaped(pid, status);
   };

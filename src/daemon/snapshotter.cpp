@@ -1,6 +1,7 @@
 #include "daemon/snapshotter.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -99,6 +100,35 @@ struct Report {
   char error[232] = {};
 };
 
+// read_report reads the writer's report from fd until the writer closes
+// it, and returns the bytes read. It looks every second whether the writer
+// has been stopped (SIGSTOP, SIGTSTP): one stopped would hold this save,
+// every save after it and the daemon's shutdown until continued, so it is
+// killed, and the save fails as for a writer killed (shmkvd(8), Snapshots).
+std::size_t read_report(int fd, pid_t writer, Report* report) {
+  std::size_t got = 0;
+  while (got < sizeof *report) {
+    pollfd p{fd, POLLIN, 0};
+    const int ready = poll(&p, 1, 1000);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) {
+      // WSTOPPED alone: a stop is reported, an exit left for waitpid.
+      siginfo_t info{};
+      if (waitid(P_PID, static_cast<id_t>(writer), &info, WSTOPPED | WNOHANG) == 0 && info.si_pid == writer) {
+        log::warning("snapshot writer {} stopped by signal {} ({}): killed, as it would hold up every save", writer,
+                     info.si_status, strsignal(info.si_status));
+        kill(writer, SIGKILL);  // its end closes the pipe
+      }
+      continue;
+    }
+    const ssize_t n = read(fd, reinterpret_cast<char*>(report) + got, sizeof *report - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  return got;
+}
+
 // write_in_child writes the file from the copy in a forked writer and waits
 // for it. The copy is let go as soon as the writer has it (its own
 // copy-on-write view), so that the memory is the writer's alone: if the OOM
@@ -150,13 +180,7 @@ Status write_in_child(std::unique_ptr<store::SnapshotCopy>& copy, const std::str
   close(fds[1]);
   copy.reset();
   Report report;
-  std::size_t got = 0;
-  while (got < sizeof report) {
-    const ssize_t n = read(fds[0], reinterpret_cast<char*>(&report) + got, sizeof report - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
+  const std::size_t got = read_report(fds[0], pid, &report);
   close(fds[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -3,8 +3,10 @@
 # sends): the previous snapshot stays byte for byte, the temporary file goes
 # at once, SAVE answers an error (or, when the SAVE's own worker died, the
 # client sees its connection close), STATS says why, the daemon serves on,
-# and the next save succeeds. SHMKVD_DEBUG_SNAPSHOT_DELAY_MS holds each
-# writer mid-file long enough to be killed there.
+# and the next save succeeds. A writer or snapshot child stopped (SIGSTOP)
+# is killed as one that would hold up every save and the shutdown.
+# SHMKVD_DEBUG_SNAPSHOT_DELAY_MS holds each writer mid-file long enough to
+# be killed or stopped there.
 . "$(dirname "$0")/lib.sh"
 SNAP=$WORK/state/shmkv.snap
 mkdir -p "$WORK/state"
@@ -130,4 +132,44 @@ expect_eq "$(stat_field snapshot_status)" ok "snapshot_status after the next int
 expect_eq "$(stat_field changes_since_save)" 0 "changes_since_save after the next interval"
 expect_eq "$(stat_field last_save_keys)" 103 "keys in the interval's snapshot"
 expect_eq "$("$SHMKV" -p "$PORT" get interval:1)" 1 "a GET at the end"
+stop_daemon
+rm -f "/dev/shm/$NAME"
+WRITERS_BEFORE=$(grep -c 'snapshot writer [0-9]*: sleeping' "$DAEMON_LOG")
+
+# 4. A SAVE's writer stopped mid-file: its saver kills it within a second
+# or so, and SAVE answers an error; the next SAVE is not held up.
+RESP=1 start_daemon --debug-commands --snapshot "$SNAP" --snapshot-interval 0
+"$SHMKV" -p "$PORT" put stop:1 1
+save_in_background
+writer=$(wait_writer 1)
+kill -STOP "$writer"
+wait "$SAVER"
+expect_eq "$(cat "$WORK/save.rc")" 3 "SAVE's exit status when its writer was stopped ($(cat "$WORK/save.err"))"
+grep -qF "snapshot writer $writer killed by signal 9 (Killed)" "$WORK/save.err" || fail "SAVE said: $(cat "$WORK/save.err")"
+grep -q "snapshot writer $writer stopped by signal 19 (.*): killed, as it would hold up every save" "$DAEMON_LOG" ||
+  fail "the stopped writer's kill was not logged"
+run_cli -p "$PORT" call SAVE
+expect_eq "$RC" 0 "the SAVE after a stopped writer ($ERR)"
+
+# 5. BGSAVE's snapshot child stopped while its writer writes (outside the
+# store): the parent kills it, and the save fails.
+expect_eq "$(redis-cli -p "$RESP_PORT" bgsave)" "Background saving started" "BGSAVE"
+child=$(ps -o ppid= -p "$(wait_writer 3)" | tr -d ' ')
+kill -STOP "$child"
+for i in $(seq 100); do grep -q "snapshot child $child killed" <<<"$(stat_field snapshot_status)" && break; sleep 0.05; done
+expect_eq "$(stat_field snapshot_status)" "failed: snapshot child $child killed by signal 9 (Killed)" "snapshot_status after the snapshot child was stopped"
+grep -q "snapshot child $child stopped: killed, as it would hold up every save and the shutdown" "$DAEMON_LOG" ||
+  fail "the stopped snapshot child's kill was not logged"
+wait_no_temporaries "$child"
+
+# 6. SIGTERM, and the last snapshot's child stopped: shmkvd still exits,
+# within the writer's delay and a second or so, not when someone continues it.
+kill -TERM "$DAEMON_PID"
+child=$(ps -o ppid= -p "$(wait_writer 4)" | tr -d ' ')
+kill -STOP "$child"
+for i in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$DAEMON_PID" 2>/dev/null && fail "shmkvd did not exit within 5 s of its last snapshot's child stopping"
+wait "$DAEMON_PID" || true
+DAEMON_PID=
+grep -q "snapshot child $child stopped: killed" "$DAEMON_LOG" || fail "the last snapshot's stopped child was not killed"
 echo PASS
