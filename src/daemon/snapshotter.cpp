@@ -221,13 +221,20 @@ Status init(scoreboard::Scoreboard& board, const std::string& path, DebugDelays 
 
 Status load_at_start(store::Store& store, const std::string& path, std::size_t* loaded) {
   *loaded = 0;
+  if (Status s = snapshot::check_directory(path); !s) return s;
   int removed = 0;
-  if (Status s = snapshot::remove_temporaries(path, &removed); !s) return s;
+  // One left that cannot be removed is in no save's way: each save makes
+  // a name of its own.
+  if (Status s = snapshot::remove_temporaries(path, &removed); !s)
+    log::warning("{}: left in place; remove it by hand", s.message());
   if (removed > 0) log::warning("removed {} temporary snapshot files that an interrupted save left beside {}", removed, path);
   if (!store.created()) return Status::ok();
   snapshot::File file;
-  Status s = snapshot::File::read(path, &file);
-  if (s.is_not_found()) return Status::ok();
+  Status s = snapshot::File::read(path, &file, store.size());
+  if (s.is_not_found()) {
+    log::info("no snapshot {} yet: the store starts empty", path);
+    return Status::ok();
+  }
   const std::string advice = fmt::format(
       "; shmkvd did not start and left the file as it was: move it aside (mv {0} {0}.bad) to start with an "
       "empty store, or put a good snapshot in its place",

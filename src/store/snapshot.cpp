@@ -182,18 +182,46 @@ Status Writer::commit(std::uint64_t* bytes) {
   return Status::ok();
 }
 
-Status File::read(const std::string& path, File* out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+namespace {
+
+// trusted says what is wrong with an opened snapshot that shmkvd would not
+// have written: not a regular file, another user's, or open to others'
+// writes; empty when nothing is.
+std::string untrusted(const struct stat& st) {
+  if (!S_ISREG(st.st_mode)) return "it is not a regular file";
+  if (st.st_uid != geteuid())
+    return fmt::format("it belongs to uid {}, not to shmkvd's uid {}; chown it if you trust what is in it",
+                       st.st_uid, geteuid());
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return fmt::format("its mode {:04o} lets other users write it; chmod it 0600 if you trust what is in it",
+                       st.st_mode & 07777);
+  return {};
+}
+
+}  // namespace
+
+Status File::read(const std::string& path, File* out, std::uint64_t max_bytes) {
+  // O_NONBLOCK: a FIFO planted at the path must not hold the start up.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::not_found(fmt::format("no snapshot {}", path));
     return Status::io(errno_text("open snapshot " + path, errno));
   }
   struct stat st {};
-  if (::fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(fd, &st) < 0) {
     const int err = errno;
     ::close(fd);
-    return S_ISREG(st.st_mode) ? Status::io(errno_text("stat snapshot " + path, err))
-                               : Status::corrupt(fmt::format("snapshot {} is not a regular file", path));
+    return Status::io(errno_text("stat snapshot " + path, err));
+  }
+  if (const std::string why = untrusted(st); !why.empty()) {
+    ::close(fd);
+    return Status::corrupt(fmt::format("snapshot {} is not one shmkvd wrote: {}", path, why));
+  }
+  if (max_bytes > 0 && static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return Status::corrupt(fmt::format("snapshot {} is {} bytes, more than a store of {} bytes can hold; give a "
+                                       "larger --memory",
+                                       path, st.st_size, max_bytes));
   }
   std::string bytes;
   try {
@@ -291,6 +319,21 @@ Status remove_temporaries(const std::string& path, int* removed, pid_t owner) {
   }
   ::closedir(d);
   return result;
+}
+
+Status check_directory(const std::string& path) {
+  const std::string dir = directory_of(path);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) < 0) {
+    if (errno == ENOENT) return Status::ok();  // the first save will say so
+    return Status::io(errno_text("snapshot directory " + dir, errno));
+  }
+  if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+    return Status::invalid(fmt::format(
+        "snapshot {}: its directory {} (mode {:04o}) is writable by every user and not sticky, so anyone could "
+        "replace the snapshot; give a path in a directory only shmkvd's user may write",
+        path, dir, st.st_mode & 07777));
+  return Status::ok();
 }
 
 }  // namespace shmkv::snapshot

@@ -88,8 +88,11 @@ class File {
  public:
   // read reads and checks the snapshot at path. A missing file is not
   // found; anything else wrong is kCorrupt (or kIo), with a message that
-  // names the file.
-  static Status read(const std::string& path, File* out);
+  // names the file. Only a regular file of this process's user that no
+  // other user may write is read, as shmkvd writes it (another's could
+  // hold anything: shmkvd(8), Snapshots), and one over max_bytes (0: no
+  // bound) is refused before it is read into memory.
+  static Status read(const std::string& path, File* out, std::uint64_t max_bytes = 0);
 
   // check checks snapshot bytes already in memory; name is used in messages.
   static Status check(std::string bytes, const std::string& name, File* out);
@@ -115,7 +118,13 @@ std::string temp_prefix(const std::string& path);
 
 // remove_temporaries removes the temporary files a crashed writer left
 // beside path, those of owner's saves only when owner is not 0; *removed
-// counts them. Call it only when no writer of theirs runs.
+// counts them. Call it only when no writer of theirs runs. An entry it
+// cannot remove (a directory of that name, another user's file) is an
+// error that names it, and the others are removed all the same.
 Status remove_temporaries(const std::string& path, int* removed, pid_t owner = 0);
+
+// check_directory refuses a snapshot directory that every user may write
+// but that lacks the sticky bit: anyone could replace the snapshot there.
+Status check_directory(const std::string& path);
 
 }  // namespace shmkv::snapshot

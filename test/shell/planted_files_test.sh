@@ -2,7 +2,8 @@
 # Files planted by another user are refused, never followed or served: a
 # symbolic link or a hard link at the --pidfile path, a pidfile in a
 # directory every user may write without the sticky bit, a pidfile of
-# another user, and a store segment that another user made or may write.
+# another user, a store segment that another user made or may write, and a
+# snapshot that another user made or may write, or a FIFO in its place.
 # The other user is made here with useradd and removed at exit.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "skipped: needs root to add a user"; exit 0; }
@@ -18,7 +19,7 @@ as_other() { setpriv --reuid="$OTHER" --regid="$OTHER" --clear-groups -- "$@"; }
 refused() {
   local what=$1 pattern=$2 rc=0
   shift 2
-  "$SHMKVD" --bind 127.0.0.1 --port "$(free_port)" --name "$NAME" "$@" 2>"$WORK/refused.log" || rc=$?
+  timeout 20 "$SHMKVD" --bind 127.0.0.1 --port "$(free_port)" --name "$NAME" "$@" 2>"$WORK/refused.log" || rc=$?
   expect_eq "$rc" 1 "exit status with $what"
   grep -qE -- "$pattern" "$WORK/refused.log" || fail "$what: unclear refusal: $(cat "$WORK/refused.log")"
   echo "refused $what: $(sed 's/.*error: //' "$WORK/refused.log")"
@@ -85,3 +86,40 @@ done
 chmod 0600 "/dev/shm/$NAME"
 start_daemon
 expect_eq "$("$SHMKV" -p "$PORT" get mine)" '"ours"' "the data of the segment made 0600 again"
+stop_daemon
+
+# The snapshot, loaded into a store just made (after a reboot): only a
+# regular file of shmkvd's own user that no other user may write, in a
+# directory others cannot replace it in. One of ours to copy:
+mkdir -m 0700 "$WORK/state"
+rm -f "/dev/shm/$NAME"
+start_daemon --snapshot "$WORK/state/s.snap"
+grep -q "no snapshot $WORK/state/s.snap yet: the store starts empty" "$DAEMON_LOG" || fail "a start without a snapshot was not logged"
+"$SHMKV" -p "$PORT" put saved '"in the snapshot"'
+stop_daemon
+rm -f "/dev/shm/$NAME"
+cp "$WORK/state/s.snap" "$WORK/sticky/theirs.snap"
+chown "$OTHER:$OTHER" "$WORK/sticky/theirs.snap"
+refused "a snapshot of another user" "snapshot $WORK/sticky/theirs.snap is not one shmkvd wrote: it belongs to uid $other_uid, not to shmkvd's uid 0" \
+  --snapshot "$WORK/sticky/theirs.snap"
+chmod 0666 "$WORK/state/s.snap"
+refused "our snapshot made 0666" "snapshot $WORK/state/s.snap is not one shmkvd wrote: its mode 0666 lets other users write it" \
+  --snapshot "$WORK/state/s.snap"
+chmod 0600 "$WORK/state/s.snap"
+cp -p "$WORK/state/s.snap" "$WORK/open/s.snap"
+refused "a snapshot in a 0777 directory" "snapshot $WORK/open/s.snap: its directory $WORK/open \(mode 0777\) is writable by every user and not sticky" \
+  --snapshot "$WORK/open/s.snap"
+mkfifo "$WORK/state/fifo.snap"
+refused "a FIFO at the snapshot's path" "snapshot $WORK/state/fifo.snap is not one shmkvd wrote: it is not a regular file" \
+  --snapshot "$WORK/state/fifo.snap"
+truncate -s 2G "$WORK/state/huge.snap"
+refused "a snapshot larger than --memory" "snapshot $WORK/state/huge.snap is 2147483648 bytes, more than a store of [0-9]+ bytes can hold" \
+  --memory 64M --snapshot "$WORK/state/huge.snap"
+[ -e "/dev/shm/$NAME" ] && fail "a refused snapshot left a segment"
+# A directory named as a temporary file, which cannot be removed, is left
+# with a warning, and the snapshot loads.
+mkdir "$WORK/state/.s.snap.tmp-1.x"
+start_daemon --snapshot "$WORK/state/s.snap"
+expect_eq "$("$SHMKV" -p "$PORT" get saved)" '"in the snapshot"' "the snapshot loaded beside an entry that cannot be removed"
+grep -q "remove $WORK/state/.s.snap.tmp-1.x: Is a directory: left in place" "$DAEMON_LOG" || fail "the entry left was not logged"
+echo PASS
