@@ -184,7 +184,7 @@ Status Writer::commit(std::uint64_t* bytes) {
 
 namespace {
 
-// trusted says what is wrong with an opened snapshot that shmkvd would not
+// untrusted says what is wrong with an opened snapshot that shmkvd would not
 // have written: not a regular file, another user's, or open to others'
 // writes; empty when nothing is.
 std::string untrusted(const struct stat& st) {
