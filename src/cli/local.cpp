@@ -61,7 +61,7 @@ Status get(local::Reader& reader, const Command& command, std::FILE* out) {
     if (!json::is_utf8(value))
       return Status::server(fmt::format("the value of {} is binary: print its bytes with get -r", json::Quoted{key}));
     std::string quoted;
-    json::append_quoted(quoted, value);
+    json::append_quoted_ascii(quoted, value);
     value = std::move(quoted);
   }
   print_line(out, command.raw ? printable(value) : value);
