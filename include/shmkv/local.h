@@ -25,9 +25,9 @@ typedef struct shmkv_local shmkv_local;
 
 /* shmkv_local_open maps segment NAME read-only: 0, or an errno value (ENOENT:
  * no such segment, EACCES: its mode or group refuses this user, EPERM: not a
- * regular file, or a mode with the group or other write bit, which shmkvd
- * never gives a segment: users other than its owner could have written it,
- * so it is not read; EINVAL: not 1 to 255 bytes without a slash, EPROTO: not
+ * regular file (a symbolic link is not followed), or a mode with the group
+ * or other write bit, which shmkvd never gives a segment: users other than
+ * its owner could have written it, so it is not read; EINVAL: not 1 to 255 bytes without a slash, EPROTO: not
  * a store of this shmkv's format). What the owner of /dev/shm/NAME wrote is
  * trusted, whoever it is: a shmkvd refuses to start on a segment of another
  * user, so check that shmkvd --name NAME is running (shmkv-protocol(7),

@@ -36,24 +36,26 @@ std::string octal(mode_t mode) {
 }
 
 const char* file_type(mode_t mode) {
-  if (S_ISREG(mode)) return "";
-  if (S_ISDIR(mode)) return ", a directory";
-  if (S_ISFIFO(mode)) return ", a FIFO";
-  if (S_ISSOCK(mode)) return ", a socket";
-  if (S_ISLNK(mode)) return ", a symbolic link";
-  return ", a device";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "a device";
 }
 
 // untrusted says what is wrong with the segment at path that Segment::open
-// refused with EPERM, and what to do, as shmkvd says of a planted segment.
-// The file is looked at again for its owner and mode: it may have changed
-// since, which the message then shows as it is now.
+// refused with EPERM, and what to do, as shmkvd says of a planted segment. The file is looked at again for
+// its owner and mode: it may have changed since, and the message then
+// shows it as it is now.
 std::string untrusted(const std::string& path, const std::string& name) {
   struct stat st {};
-  const std::string what = lstat(path.c_str(), &st) == 0 ? "belongs to " + user_name(st.st_uid) + " with mode " +
-                                                                 octal(st.st_mode) + file_type(st.st_mode)
-                                                           : std::string("changed while it was opened");
-  return "shared memory segment " + path + " " + what +
+  if (lstat(path.c_str(), &st) < 0) return "shared memory segment " + path + " changed while it was opened: retry";
+  const std::string owner = "shared memory segment " + path + " belongs to " + user_name(st.st_uid) +
+                            " with mode " + octal(st.st_mode);
+  if (!S_ISREG(st.st_mode))
+    return owner + " and is " + file_type(st.st_mode) + ", not a regular file: shmkvd never makes such a segment: " +
+           "remove it (rm " + path + ") and restart shmkvd --name " + name;
+  return owner +
          ": users other than its owner could have written it, so its keys are not read; shmkvd never makes "
          "such a segment (its mode is 0600, or 0640, 0604 or 0644 with --segment-mode): remove it (rm " +
          path + ") and restart shmkvd --name " + name +
@@ -85,8 +87,8 @@ Status Reader::fail(int err, std::string_view what) {
     case EBUSY:
       return Status::busy("store " + name + " kept changing through every retry: busy, retry");
     case EOWNERDEAD:
-      return Status::corrupt("store " + name + " is left inside a change by a writer that died, and no shmkvd " +
-                             "serves it: start shmkvd --name " + name + " to recover it");
+      return Status::corrupt("store " + name + " was left inside a change or a recovery by a writer that died, " +
+                             "and no shmkvd serves it: start shmkvd --name " + name + " to recover it");
     default:
       return Status::io("shared memory segment " + path + ": " + std::strerror(err));
   }

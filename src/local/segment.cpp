@@ -54,7 +54,8 @@ int Segment::open(const std::string& name, std::unique_ptr<Segment>* out) {
   // O_NONBLOCK: a FIFO planted under the name must not hang the open
   // (shm_open adds O_NOFOLLOW); what is not a regular file is refused below.
   const int fd = shm_open(("/" + name).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
-  if (fd < 0) return errno;
+  // ELOOP: the name is a symbolic link (O_NOFOLLOW), not a regular file.
+  if (fd < 0) return errno == ELOOP ? EPERM : errno;
   struct stat st {};
   if (fstat(fd, &st) < 0) {
     const int err = errno;

@@ -54,7 +54,7 @@ run_cli --local "$NAME.dir" get colour
 rmdir "/dev/shm/$NAME.dir"
 expect_eq "$RC" 3 "--local of a directory: exit status"
 case $ERR in
-  "shmkv: shared memory segment /dev/shm/$NAME.dir belongs to root (uid 0) with mode 0755, a directory: "*) ;;
+  "shmkv: shared memory segment /dev/shm/$NAME.dir belongs to root (uid 0) with mode 0755 and is a directory, not a regular file: "*) ;;
   *) fail "--local of a directory: stderr: $ERR" ;;
 esac
 
@@ -76,8 +76,8 @@ with open(path, "r+b") as f:
 EOF
 run_cli --local "$NAME.odd" get colour
 expect_eq "$RC" 3 "--local of a store left inside a change: exit status"
-expect_eq "$ERR" "shmkv: store $NAME.odd is left inside a change by a writer that died, and no shmkvd serves it: \
-start shmkvd --name $NAME.odd to recover it" "--local of a store left inside a change, no shmkvd"
+expect_eq "$ERR" "shmkv: store $NAME.odd was left inside a change or a recovery by a writer that died, and no shmkvd \
+serves it: start shmkvd --name $NAME.odd to recover it" "--local of a store left inside a change, no shmkvd"
 flock -s "/dev/shm/$NAME.odd" sleep 60 &
 HELPER_PIDS+=($!)
 inode=$(stat -c %i "/dev/shm/$NAME.odd")

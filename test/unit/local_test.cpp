@@ -297,7 +297,7 @@ TEST_CASE("local: open says what is missing or wrong") {
   REQUIRE(mkfifo(("/dev/shm/" + fifo.name).c_str(), 0600) == 0);
   s = local::Reader::open(fifo.name, &r);
   CHECK(s.code() == Status::Code::kIo);
-  CHECK(s.message().find("a FIFO:") != std::string::npos);
+  CHECK(s.message().find("with mode 0600 and is a FIFO, not a regular file:") != std::string::npos);
   shmkv_local* c = nullptr;
   CHECK(shmkv_local_open(fifo.name.c_str(), &c) == EPERM);
   ::unlink(("/dev/shm/" + fifo.name).c_str());
@@ -347,9 +347,20 @@ TEST_CASE("local: a segment that users other than its owner could write is refus
   REQUIRE(mkdir(dir_path.c_str(), 0755) == 0);
   const Status st = local::Reader::open(dir.name, &r);
   CHECK(st.code() == Status::Code::kIo);
-  CHECK(st.message().find(fmt::format("{} belongs to {} with mode 0755, a directory:", dir_path,
+  CHECK(st.message().find(fmt::format("{} belongs to {} with mode 0755 and is a directory, not a regular file:", dir_path,
                                       user_name(geteuid()))) != std::string::npos);
   ::rmdir(dir_path.c_str());
+  // A symbolic link, even to a good segment, is not followed.
+  TestSegment link;
+  const std::string link_path = "/dev/shm/" + link.name;
+  REQUIRE(symlink(path.c_str(), link_path.c_str()) == 0);
+  const Status linked = local::Reader::open(link.name, &r);
+  CHECK(linked.code() == Status::Code::kIo);
+  CHECK(linked.message().find(fmt::format("{} belongs to {} with mode 0777 and is a symbolic link, not a regular file:",
+                                          link_path, user_name(geteuid()))) != std::string::npos);
+  shmkv_local* c = nullptr;
+  CHECK(shmkv_local_open(link.name.c_str(), &c) == EPERM);
+  ::unlink(link_path.c_str());
 }
 
 TEST_CASE("local: a recovery onto a segment that others could write is refused too") {
@@ -499,8 +510,8 @@ TEST_CASE("local: a store left inside a change with no shmkvd serving it reads a
   Status st = r->get("k", &value);
   CHECK(st.code() == Status::Code::kCorrupt);
   CHECK(r->error_number() == EOWNERDEAD);
-  CHECK(st.message() == "store " + seg.name + " is left inside a change by a writer that died, and no shmkvd " +
-                            "serves it: start shmkvd --name " + seg.name + " to recover it");
+  CHECK(st.message() == "store " + seg.name + " was left inside a change or a recovery by a writer that died, " +
+                            "and no shmkvd serves it: start shmkvd --name " + seg.name + " to recover it");
   std::vector<std::string> keys;
   CHECK(r->keys("", &keys).code() == Status::Code::kCorrupt);
   CHECK(r->error_number() == EOWNERDEAD);
