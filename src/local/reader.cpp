@@ -44,9 +44,9 @@ const char* file_type(mode_t mode) {
 }
 
 // untrusted says what is wrong with the segment at path that Segment::open
-// refused with EPERM, and what to do, as shmkvd says of a planted segment. The file is looked at again for
-// its owner and mode: it may have changed since, and the message then
-// shows it as it is now.
+// refused with EPERM, and what to do, as shmkvd says of a planted segment.
+// The file is looked at again for its owner and mode: it may have changed
+// since, and the message then shows it as it is now.
 std::string untrusted(const std::string& path, const std::string& name) {
   struct stat st {};
   if (lstat(path.c_str(), &st) < 0) return "shared memory segment " + path + " changed while it was opened: retry";
