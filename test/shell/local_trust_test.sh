@@ -32,13 +32,18 @@ copy() {
 # 2. A segment that users other than its owner could write is refused before
 # a byte of it is read, as shmkvd refuses it.
 copy planted
-chown nobody "/dev/shm/$NAME.planted"
+# Another user's, when the test may give it away (root).
+owner="$(id -un) (uid $(id -u))"
+if [ "$(id -u)" = 0 ]; then
+  chown nobody "/dev/shm/$NAME.planted"
+  owner="nobody (uid $(id -u nobody))"
+fi
 chmod 0666 "/dev/shm/$NAME.planted"
 run_cli --local "$NAME.planted" get colour
 expect_eq "$RC" 3 "--local of a segment of mode 0666: exit status"
 expect_eq "$OUT" "" "--local of a segment of mode 0666: output"
 path=/dev/shm/$NAME.planted
-expect_eq "$ERR" "shmkv: shared memory segment $path belongs to nobody (uid $(id -u nobody)) with mode 0666: users \
+expect_eq "$ERR" "shmkv: shared memory segment $path belongs to $owner with mode 0666: users \
 other than its owner could have written it, so its keys are not read; shmkvd never makes such a segment (its mode \
 is 0600, or 0640, 0604 or 0644 with --segment-mode): remove it (rm $path) and restart shmkvd --name $NAME.planted, \
 or, if you trust what is in it, chmod it 0600 or to shmkvd's --segment-mode" "--local of a segment of mode 0666: stderr"
@@ -48,13 +53,13 @@ expect_eq "$RC" 3 "--local keys of a segment of mode 0620: exit status"
 # What the owner of /dev/shm/NAME wrote is trusted, whoever that is.
 chmod 0644 "$path"
 run_cli --local "$NAME.planted" get colour
-expect_eq "$RC:$OUT" '0:"blue"' "--local of nobody's segment of mode 0644"
-mkdir "/dev/shm/$NAME.dir"
+expect_eq "$RC:$OUT" '0:"blue"' "--local of $owner's segment of mode 0644"
+mkdir -m 0755 "/dev/shm/$NAME.dir"
 run_cli --local "$NAME.dir" get colour
 rmdir "/dev/shm/$NAME.dir"
 expect_eq "$RC" 3 "--local of a directory: exit status"
 case $ERR in
-  "shmkv: shared memory segment /dev/shm/$NAME.dir belongs to root (uid 0) with mode 0755 and is a directory, not a regular file: "*) ;;
+  "shmkv: shared memory segment /dev/shm/$NAME.dir belongs to $(id -un) (uid $(id -u)) with mode 0755 and is a directory, not a regular file: "*) ;;
   *) fail "--local of a directory: stderr: $ERR" ;;
 esac
 
@@ -110,6 +115,7 @@ echo "get colour" >&3
 exec 3>&-
 rc=0
 wait "$reader" || rc=$?
+HELPER_PIDS=()  # reaped: its pid is no longer ours to kill
 expect_eq "$rc" 3 "a reader whose segment was truncated under it: exit status"
 expect_eq "$(cat "$WORK/cut.err")" "shmkv: shared memory segment /dev/shm/$NAME.cut was truncated while it was read \
 (SIGBUS): shmkvd never does that, so the file's owner or a program it runs did: find what truncates it" \
