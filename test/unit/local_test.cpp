@@ -345,6 +345,7 @@ TEST_CASE("local: a segment that users other than its owner could write is refus
   TestSegment dir;
   const std::string dir_path = "/dev/shm/" + dir.name;
   REQUIRE(mkdir(dir_path.c_str(), 0755) == 0);
+  REQUIRE(chmod(dir_path.c_str(), 0755) == 0);  // whatever the umask
   const Status st = local::Reader::open(dir.name, &r);
   CHECK(st.code() == Status::Code::kIo);
   CHECK(st.message().find(fmt::format("{} belongs to {} with mode 0755 and is a directory, not a regular file:", dir_path,
