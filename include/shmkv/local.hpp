@@ -5,13 +5,17 @@
 // What the Status of a call means:
 //   ok         done.
 //   kNotFound  open: no such segment; get: the key is absent or expired.
-//   kInvalid   open: a segment name with a slash.
+//   kInvalid   open: not a segment name (empty, longer than 255 bytes, or
+//              with a slash).
 //   kCorrupt   open: the segment holds no store of this shmkv's format;
-//              get, keys: it is damaged.
+//              get, keys: it is damaged (EIO), or its last writer died
+//              inside a change and no shmkvd serves it (EOWNERDEAD).
 //   kBusy      get, keys: writers kept changing the store through every retry.
 //   kIo        anything else the system refused: EACCES when the segment's
-//              mode or group does not let this user read it (error_number()
-//              gives the errno value of every failure).
+//              mode or group does not let this user read it, EPERM when it
+//              is not a regular file or users other than its owner may
+//              write it (error_number() gives the errno value of every
+//              failure).
 // A Reader is for one thread at a time; open one per thread.
 #pragma once
 
@@ -44,6 +48,9 @@ class SHMKV_EXPORT Reader {
   // keys lists the keys that start with prefix, sorted, expired ones left
   // out. Writers go on meanwhile: a key present throughout is listed.
   Status keys(std::string_view prefix, std::vector<std::string>* out);
+
+  // name is the segment's name, as given to open.
+  const std::string& name() const;
 
   // errno is the errno value behind the last failure (0 after success).
   int error_number() const { return errno_; }

@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -294,8 +296,115 @@ TEST_CASE("local: open says what is missing or wrong") {
   TestSegment fifo;
   REQUIRE(mkfifo(("/dev/shm/" + fifo.name).c_str(), 0600) == 0);
   s = local::Reader::open(fifo.name, &r);
-  CHECK(s.code() == Status::Code::kCorrupt);
+  CHECK(s.code() == Status::Code::kIo);
+  CHECK(s.message().find("with mode 0600 and is a FIFO, not a regular file:") != std::string::npos);
+  shmkv_local* c = nullptr;
+  CHECK(shmkv_local_open(fifo.name.c_str(), &c) == EPERM);
   ::unlink(("/dev/shm/" + fifo.name).c_str());
+}
+
+namespace {
+
+std::string user_name(uid_t uid) {
+  const passwd* pw = getpwuid(uid);
+  return pw ? fmt::format("{} (uid {})", pw->pw_name, uid) : fmt::format("uid {}", uid);
+}
+
+}  // namespace
+
+TEST_CASE("local: a segment that users other than its owner could write is refused with EPERM") {
+  TestSegment seg;
+  auto s = open_store(seg.name);
+  REQUIRE_OK(s->put("k", "\"planted\""));
+  const std::string path = "/dev/shm/" + seg.name;
+  std::unique_ptr<local::Reader> r;
+  for (mode_t mode : {0620, 0602, 0666, 0622, 0660}) {
+    CAPTURE(mode);
+    REQUIRE(chmod(path.c_str(), mode) == 0);
+    const Status st = local::Reader::open(seg.name, &r);
+    CHECK(st.code() == Status::Code::kIo);
+    CHECK(st.message().find(fmt::format("shared memory segment {} belongs to {} with mode {:04o}:", path,
+                                        user_name(geteuid()), mode)) == 0);
+    CHECK(st.message().find("rm " + path) != std::string::npos);
+    CHECK(st.message().find("shmkvd --name " + seg.name) != std::string::npos);
+    CHECK(r == nullptr);
+    shmkv_local* c = nullptr;
+    CHECK(shmkv_local_open(seg.name.c_str(), &c) == EPERM);
+    CHECK(c == nullptr);
+  }
+  // The modes shmkvd makes (--segment-mode) are read.
+  for (mode_t mode : {0600, 0640, 0604, 0644, 0400}) {
+    CAPTURE(mode);
+    REQUIRE(chmod(path.c_str(), mode) == 0);
+    auto reader = open_reader(seg.name);
+    std::string value;
+    REQUIRE_OK(reader->get("k", &value));
+    CHECK(value == "\"planted\"");
+  }
+  // A directory planted under a name says what it is.
+  TestSegment dir;
+  const std::string dir_path = "/dev/shm/" + dir.name;
+  REQUIRE(mkdir(dir_path.c_str(), 0755) == 0);
+  REQUIRE(chmod(dir_path.c_str(), 0755) == 0);  // whatever the umask
+  const Status st = local::Reader::open(dir.name, &r);
+  CHECK(st.code() == Status::Code::kIo);
+  CHECK(st.message().find(fmt::format("{} belongs to {} with mode 0755 and is a directory, not a regular file:", dir_path,
+                                      user_name(geteuid()))) != std::string::npos);
+  ::rmdir(dir_path.c_str());
+  // A symbolic link, even to a good segment, is not followed.
+  TestSegment link;
+  const std::string link_path = "/dev/shm/" + link.name;
+  REQUIRE(symlink(path.c_str(), link_path.c_str()) == 0);
+  const Status linked = local::Reader::open(link.name, &r);
+  CHECK(linked.code() == Status::Code::kIo);
+  CHECK(linked.message().find(fmt::format("{} belongs to {} with mode 0777 and is a symbolic link, not a regular file:",
+                                          link_path, user_name(geteuid()))) != std::string::npos);
+  shmkv_local* c = nullptr;
+  CHECK(shmkv_local_open(link.name.c_str(), &c) == EPERM);
+  ::unlink(link_path.c_str());
+}
+
+TEST_CASE("local: a recovery onto a segment that others could write is refused too") {
+  TestSegment seg, fresh;
+  auto old_store = open_store(seg.name);
+  REQUIRE_OK(old_store->put("k", "\"old\""));
+  auto r = open_reader(seg.name);
+  {
+    auto new_store = open_store(fresh.name);
+    REQUIRE_OK(new_store->put("k", "\"planted\""));
+  }
+  REQUIRE(chmod(("/dev/shm/" + fresh.name).c_str(), 0666) == 0);
+  REQUIRE_OK(store::Store::replace(fresh.name, seg.name));
+  old_store->retire();
+  std::string value;
+  const Status st = r->get("k", &value);
+  CHECK(st.code() == Status::Code::kIo);
+  CHECK(r->error_number() == EPERM);
+  CHECK(st.message().find("with mode 0666:") != std::string::npos);
+  CHECK(value.empty());
+}
+
+TEST_CASE("local: a segment name is 1 to 255 bytes without a slash, as shmkvd --name can serve") {
+  for (std::size_t length : {201, 255}) {
+    CAPTURE(length);
+    TestSegment seg;
+    seg.name += std::string(length - seg.name.size(), 'n');
+    auto s = open_store(seg.name);
+    REQUIRE_OK(s->put("k", "1"));
+    auto r = open_reader(seg.name);
+    std::string value;
+    REQUIRE_OK(r->get("k", &value));
+    CHECK(value == "1");
+  }
+  std::unique_ptr<local::Reader> r;
+  const std::string too_long(256, 'n');
+  const Status st = local::Reader::open(too_long, &r);
+  CHECK(st.code() == Status::Code::kInvalid);
+  CHECK(st.message().find("1 to 255 bytes without a slash") != std::string::npos);
+  shmkv_local* c = nullptr;
+  CHECK(shmkv_local_open(too_long.c_str(), &c) == EINVAL);
+  CHECK(shmkv_local_open("", &c) == EINVAL);
+  CHECK(shmkv_local_open("..", &c) == EINVAL);
 }
 
 TEST_CASE("local: the C ABI") {
@@ -364,6 +473,70 @@ TEST_CASE("local: a change under way makes the reader retry, then answer busy") 
   std::uint32_t one = 1;
   std::memcpy(image.data() + root + store::root_offset::kRetired, &one, 4);
   CHECK(reader.get("k", local::wall_clock_ms(), &value, &kind, quick) == local::kRetired);
+}
+
+namespace {
+
+// poke writes bytes at the offset `field` from the root of segment name,
+// through the file, as a writer of the segment would.
+void poke(const std::string& name, std::size_t field, const void* bytes, std::size_t length) {
+  ImageCopy image(name);
+  std::size_t root = 0;
+  for (; root + 40 <= image.size(); root += 8) {
+    std::uint64_t magic, self;
+    std::memcpy(&magic, image.data() + root, 8);
+    std::memcpy(&self, image.data() + root + store::root_offset::kSelf, 8);
+    if (magic == store::kMagic && self == root) break;
+  }
+  REQUIRE(root + 40 <= image.size());
+  const int fd = ::open(("/dev/shm/" + name).c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  CHECK(pwrite(fd, bytes, length, off_t(root + field)) == ssize_t(length));
+  ::close(fd);
+}
+
+}  // namespace
+
+TEST_CASE("local: a store left inside a change with no shmkvd serving it reads as its writer dead") {
+  TestSegment seg;
+  auto s = open_store(seg.name);
+  REQUIRE_OK(s->put("k", "1"));
+  auto r = open_reader(seg.name);
+  std::string value;
+  REQUIRE_OK(r->get("k", &value));
+  // A writer that died inside a change leaves the sequence odd.
+  std::uint64_t odd = 12345;
+  poke(seg.name, store::root_offset::kChanges, &odd, sizeof odd);
+  // No process holds the claim (Store::claim's flock): nothing will recover it.
+  Status st = r->get("k", &value);
+  CHECK(st.code() == Status::Code::kCorrupt);
+  CHECK(r->error_number() == EOWNERDEAD);
+  CHECK(st.message() == "store " + seg.name + " was left inside a change or a recovery by a writer that died, " +
+                            "and no shmkvd serves it: start shmkvd --name " + seg.name + " to recover it");
+  std::vector<std::string> keys;
+  CHECK(r->keys("", &keys).code() == Status::Code::kCorrupt);
+  CHECK(r->error_number() == EOWNERDEAD);
+  shmkv_local* c = nullptr;
+  REQUIRE(shmkv_local_open(seg.name.c_str(), &c) == 0);
+  char* bytes = nullptr;
+  size_t length = 0;
+  CHECK(shmkv_local_get(c, "k", 1, &bytes, &length, nullptr) == -EOWNERDEAD);
+  // A shmkvd serving it (its claim held) will salvage it: busy, retry.
+  REQUIRE_OK(s->claim());
+  st = r->get("k", &value);
+  CHECK(st.code() == Status::Code::kBusy);
+  CHECK(r->error_number() == EBUSY);
+  CHECK(shmkv_local_get(c, "k", 1, &bytes, &length, nullptr) == -EBUSY);
+  s.reset();  // the claim goes with the store
+  // A retired mark that no salvage followed, with no shmkvd: the same.
+  std::uint64_t even = 12346;
+  poke(seg.name, store::root_offset::kChanges, &even, sizeof even);
+  std::uint32_t one = 1;
+  poke(seg.name, store::root_offset::kRetired, &one, sizeof one);
+  CHECK(shmkv_local_get(c, "k", 1, &bytes, &length, nullptr) == -EOWNERDEAD);
+  st = r->get("k", &value);
+  CHECK(r->error_number() == EOWNERDEAD);
+  shmkv_local_close(c);
 }
 
 TEST_CASE("local: damaged images end in an answer or an error, never a crash or a hang") {
