@@ -23,6 +23,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/local.hpp"
+#include "common/standard_fds.hpp"
 #include "shmkv/client.hpp"
 #include "shmkv/version.hpp"
 
@@ -175,6 +176,12 @@ int run_lines(const Runner& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The connection must never be 0, 1 or 2: what shmkv prints would be sent
+  // to the server as requests, or the server's bytes read as commands.
+  if (!standard_fds::open_closed()) {
+    std::perror("shmkv: opening /dev/null on a closed standard descriptor");
+    return kFailed;
+  }
   enum { kOptHelp = 256, kOptVersion, kOptLocal };
   static const option kOptions[] = {
       {"host", required_argument, nullptr, 'h'},      {"port", required_argument, nullptr, 'p'},

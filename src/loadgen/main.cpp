@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/standard_fds.hpp"
 #include "loadgen/loadgen.hpp"
 #include "loadgen/local_load.hpp"
 #include "protocol/json.hpp"
@@ -269,6 +270,11 @@ int run_local(loadgen::Config config, const std::string& name, bool readers_give
 }  // namespace
 
 int main(int argc, char** argv) {
+  // No connection may be 0, 1 or 2, where the report and errors go.
+  if (!standard_fds::open_closed()) {
+    std::perror("shmkv-bench: opening /dev/null on a closed standard descriptor");
+    return kErrors;
+  }
   enum {
     kOptMode = 256,
     kOptGetRatio,
