@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <fmt/format.h>
 #include <functional>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -175,13 +176,10 @@ int run_lines(const Runner& run) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // The connection must never be 0, 1 or 2: what shmkv prints would be sent
-  // to the server as requests, or the server's bytes read as commands.
-  if (!standard_fds::open_closed()) {
-    std::perror("shmkv: opening /dev/null on a closed standard descriptor");
-    return kFailed;
-  }
+namespace {
+
+// run_program is shmkv; main adds what must come before and around it.
+int run_program(int argc, char** argv) {
   enum { kOptHelp = 256, kOptVersion, kOptLocal };
   static const option kOptions[] = {
       {"host", required_argument, nullptr, 'h'},      {"port", required_argument, nullptr, 'p'},
@@ -289,4 +287,22 @@ int main(int argc, char** argv) {
     return kFailed;
   }
   return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The connection must never be 0, 1 or 2: what shmkv prints would be sent
+  // to the server as requests, or the server's bytes read as commands.
+  if (!standard_fds::open_closed()) {
+    std::perror("shmkv: opening /dev/null on a closed standard descriptor");
+    return kFailed;
+  }
+  try {
+    return run_program(argc, argv);
+  } catch (const std::bad_alloc&) {  // a value too large for a ulimit -v, say
+    std::fflush(stdout);
+    std::fputs("shmkv: out of memory: the value or reply is too large for this process\n", stderr);
+    return kFailed;
+  }
 }
