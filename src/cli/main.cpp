@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -149,8 +150,19 @@ int run_lines(const Runner& run) {
       std::fputs("shmkv> ", stdout);
       std::fflush(stdout);
     }
+    errno = 0;
     const ssize_t n = getline(&buffer, &size, stdin);
-    if (n < 0) break;
+    if (n < 0) {
+      // The end of input, or a read error (a directory, ENOMEM on an endless
+      // line), which getline does not always flag with ferror.
+      if (std::ferror(stdin) || !std::feof(stdin)) {
+        std::fflush(stdout);
+        fmt::print(stderr, "shmkv: {}\n", errno_text(fmt::format("read standard input after line {}", line_number - 1),
+                                                      errno ? errno : EIO));
+        worst = kFailed;
+      }
+      break;
+    }
     std::string_view line(buffer, static_cast<std::size_t>(n));
     if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
     cli::Command command;
