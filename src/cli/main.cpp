@@ -221,6 +221,8 @@ int run_program(int argc, char** argv) {
         have_port = true;
         break;
       case 's':
+        // An empty path would mean TCP to the default host and port.
+        if (arg.empty()) return usage_error("-s needs a socket path, not ''");
         endpoint.socket_path = arg;
         have_socket = true;
         break;

@@ -336,7 +336,11 @@ int main(int argc, char** argv) {
           return usage_error(fmt::format("-p takes a port from 1 to 65535, not '{}'", arg));
         tcp_given = true;
         break;
-      case 's': socket_path = arg; break;
+      case 's':
+        // An empty path would mean TCP to the default host and port.
+        if (arg.empty()) return usage_error("-s needs a socket path, not ''");
+        socket_path = arg;
+        break;
       case 'c':
         if (!parse_count(arg, 1, 10000, &n))
           return usage_error(fmt::format("-c takes a number of connections from 1 to 10000, not '{}'", arg));
