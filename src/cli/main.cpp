@@ -25,6 +25,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/local.hpp"
+#include "client/printable.hpp"
 #include "common/standard_fds.hpp"
 #include "shmkv/client.hpp"
 #include "shmkv/version.hpp"
@@ -107,7 +108,9 @@ int report(const Status& s, std::string_view where = "") {
   }
   if (s.code() == Status::Code::kNotFound) exit = kNotFound;
   std::fflush(stdout);  // keep the order of output and errors on one terminal
-  fmt::print(stderr, "shmkv: {}{}{}\n", where, s.message(), hint);
+  // A message may carry a server's words: control bytes in it would break
+  // the line or drive the terminal.
+  fmt::print(stderr, "shmkv: {}{}{}\n", where, client::printable(s.message()), hint);
   return exit;
 }
 

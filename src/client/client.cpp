@@ -12,6 +12,7 @@
 #include <iterator>
 #include <new>
 
+#include "client/printable.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/json_ondemand.hpp"
@@ -289,7 +290,8 @@ Status Client::take_replies(const Batch& batch, std::vector<Result>* results) {
 Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_t length, Result* result) {
   const std::string_view body(in_.data() + body_at, length);
   auto broken = [&](std::string_view what) {
-    return Status::corrupt(fmt::format("{} broke the protocol: {} in the reply {:.200}", name_, what, body));
+    return Status::corrupt(fmt::format("{} broke the protocol: {} in the reply {}", name_, what,
+                                       printable(body.substr(0, 200))));
   };
   od::document doc;
   od::object top;
@@ -301,7 +303,8 @@ Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_
   if (status != "OK") {
     std::string_view message;
     if (top["error"].get_string().get(message)) message = "(no message)";
-    result->status = Status::server(fmt::format("{} refused {}: {}", name_, entry.func, message));
+    // The server's words, made one line of text for whoever prints them.
+    result->status = Status::server(fmt::format("{} refused {}: {}", name_, entry.func, printable(message)));
     return Status::ok();
   }
   if (entry.kind == Batch::Kind::kCall) return Status::ok();
@@ -480,7 +483,8 @@ Status Client::incr(std::string_view key, std::int64_t by, std::int64_t* value) 
   if (Status s = single(batch, &result); !s) return s;
   const auto [end, error] = std::from_chars(result.text.data(), result.text.data() + result.text.size(), *value);
   if (error != std::errc() || end != result.text.data() + result.text.size())
-    return fail(Status::corrupt(fmt::format("{} broke the protocol: INCR answered {:.40}", name_, result.text)));
+    return fail(Status::corrupt(
+        fmt::format("{} broke the protocol: INCR answered {}", name_, printable(result.text.substr(0, 40)))));
   return Status::ok();
 } catch (const std::bad_alloc&) {
   return fail(out_of_memory());
@@ -503,7 +507,8 @@ Status Client::ttl(std::string_view key, std::int64_t* ms_left) try {
   double seconds = 0;
   const auto [end, error] = std::from_chars(result.text.data(), result.text.data() + result.text.size(), seconds);
   if (error != std::errc() || end != result.text.data() + result.text.size() || (seconds < 0 && seconds != -1))
-    return fail(Status::corrupt(fmt::format("{} broke the protocol: TTL answered {:.40}", name_, result.text)));
+    return fail(Status::corrupt(
+        fmt::format("{} broke the protocol: TTL answered {}", name_, printable(result.text.substr(0, 40)))));
   *ms_left = seconds < 0 ? -1 : std::llround(seconds * 1000);
   return Status::ok();
 } catch (const std::bad_alloc&) {
@@ -546,7 +551,8 @@ Status Client::keys(std::string_view prefix, std::optional<std::string_view> aft
   if (Status s = single(batch, &result); !s) return s;
 
   auto broken = [&](std::string_view what) {
-    return Status::corrupt(fmt::format("{} broke the protocol: {} in the KEYS response {:.200}", name_, what, result.text));
+    return Status::corrupt(fmt::format("{} broke the protocol: {} in the KEYS response {}", name_, what,
+                                       printable(std::string_view(result.text).substr(0, 200))));
   };
   const simdjson::padded_string text(result.text);
   od::document doc;
@@ -599,12 +605,14 @@ Status Client::stats(std::vector<Stat>* stats) try {
   od::object members;
   stats->clear();
   if (parser_->parser.iterate(text).get(doc) || doc.get_object().get(members))
-    return Status::corrupt(fmt::format("{} sent STATS that are not an object: {:.200}", name_, object));
+    return Status::corrupt(fmt::format("{} sent STATS that are not an object: {}", name_,
+                                       printable(std::string_view(object).substr(0, 200))));
   for (auto member : members) {
     od::field field;
     std::string_view name, value;
     if (std::move(member).get(field) || field.unescaped_key().get(name) || json::raw_text(field.value(), &value))
-      return Status::corrupt(fmt::format("{} sent malformed STATS: {:.200}", name_, object));
+      return Status::corrupt(
+          fmt::format("{} sent malformed STATS: {}", name_, printable(std::string_view(object).substr(0, 200))));
     stats->push_back(Stat{std::string(name), std::string(value)});
   }
   return Status::ok();
