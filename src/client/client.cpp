@@ -329,6 +329,8 @@ Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_
     case Batch::Kind::kGet: {
       od::value val;
       if (r["val"].get(val) || json::raw_text(val, &text)) return broken("no value");
+      // raw_text finds the value's end without checking what is inside.
+      if (!json::check_value(text)) return broken("a value that is not JSON");
       if (text == "null") result->status = Status::not_found(fmt::format("{} is not set", json::Quoted{entry.key}));
       else result->text.assign(text);
       return Status::ok();
@@ -372,6 +374,7 @@ Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_
         return Status::ok();
       }
       if (!has_val) return broken("no value");
+      if (!json::check_value(val_text)) return broken("a value that is not JSON");
       result->text.assign(val_text);
       return Status::ok();
     }
@@ -506,7 +509,9 @@ Status Client::ttl(std::string_view key, std::int64_t* ms_left) try {
   if (Status s = single(batch, &result); !s) return s;
   double seconds = 0;
   const auto [end, error] = std::from_chars(result.text.data(), result.text.data() + result.text.size(), seconds);
-  if (error != std::errc() || end != result.text.data() + result.text.size() || (seconds < 0 && seconds != -1))
+  // Seconds whose milliseconds do not fit an int64 (1e300) are no TTL.
+  if (error != std::errc() || end != result.text.data() + result.text.size() || (seconds < 0 && seconds != -1) ||
+      !(seconds * 1000 < 9.2e18))
     return fail(Status::corrupt(
         fmt::format("{} broke the protocol: TTL answered {}", name_, printable(result.text.substr(0, 40)))));
   *ms_left = seconds < 0 ? -1 : std::llround(seconds * 1000);
