@@ -229,7 +229,7 @@ Status restore_from(client::Client& client, const std::string* path, std::FILE* 
   std::FILE* in = stdin;
   if (path && *path != "-") {
     in = std::fopen(path->c_str(), "r");
-    if (!in) return Status::io(errno_text("open " + *path, errno));
+    if (!in) return Status::io(errno_text(fmt::format("{} {}", kDumpFileError, *path), errno));
   }
   RestoreCounts counts;
   const Status s = restore(client, in, stderr, &counts);

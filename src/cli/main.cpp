@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "cli/cli.hpp"
+#include "cli/dump.hpp"
 #include "cli/local.hpp"
 #include "client/printable.hpp"
 #include "common/standard_fds.hpp"
@@ -99,7 +100,10 @@ int report(const Status& s, std::string_view where = "") {
       hint = " (see 'shmkv --help')";
       exit = kUsage;
       break;
-    case Status::Code::kIo: hint = " (is shmkvd running there? choose it with -h and -p, or -s)"; break;
+    case Status::Code::kIo:
+      if (s.message().starts_with(cli::kDumpFileError)) break;  // restore's FILE, not the connection
+      hint = " (is shmkvd running there? choose it with -h and -p, or -s)";
+      break;
     case Status::Code::kTimeout: hint = " (is the server overloaded or stopped? wait longer with -t)"; break;
     case Status::Code::kCorrupt: hint = " (is that a shmkvd server? check -h, -p and -s)"; break;
     // An error reply leaves the store as it was (shmkv-protocol(7), Errors).
@@ -168,6 +172,9 @@ int run_lines(const Runner& run) {
     }
     std::string_view line(buffer, static_cast<std::size_t>(n));
     if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    // A script saved with CRLF line ends: the \r is not part of the command,
+    // as restore takes it.
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     cli::Command command;
     bool blank = false;
     Status s = cli::parse_line(line, &command, &blank);
