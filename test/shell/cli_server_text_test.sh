@@ -9,7 +9,7 @@ start_daemon
 # and shows the line break as \x0a.
 expect_clean() {
   expect_eq "$(printf '%s\n' "$ERR" | wc -l)" 1 "$1: lines on stderr"
-  if printf '%s' "$ERR" | LC_ALL=C grep -q '[[:cntrl:]]'; then fail "$1: a control byte in: $(printf '%s' "$ERR" | cat -v)"; fi
+  if LC_ALL=C grep -q '[[:cntrl:]]' <<<"${ERR//$'\n'/ }"; then fail "$1: a control byte in: $(cat -v <<<"$ERR")"; fi
   [[ $ERR == *'\x0a'* ]] || fail "$1: the line break is not shown: $ERR"
 }
 
