@@ -16,6 +16,8 @@
 //   kTimeout   the server did not take a request or answer within timeout_ms.
 //   kIo        the connection could not be made, or was lost.
 //   kCorrupt   the server broke the protocol: a reply that is not shmkv's.
+//   kFull      this process ran out of memory (std::bad_alloc) building a
+//              request or reading a reply; the connection is closed.
 // After kTimeout, kIo or kCorrupt the connection is closed, and so it is after
 // a server error (the server may close its side too); the next call connects
 // again. A connection the server closed while it was idle (--idle-timeout) is
@@ -63,6 +65,10 @@ struct Stat {
 
 // PUT's condition and expiry (shmkv-protocol(7), Expiry).
 enum class Condition { kAlways, kIfAbsent, kIfPresent };
+
+// kMaxMessage is the largest request or reply handled: the server's largest
+// --max-message, with room for the reply's envelope around a value of that size.
+inline constexpr std::size_t kMaxMessage = (std::size_t(1) << 30) + (std::size_t(1) << 20);
 
 // The longest expiry, 10 years, in milliseconds.
 inline constexpr std::int64_t kMaxTtlMs = std::int64_t(315360000) * 1000;

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
+#include <new>
 #include <optional>
 
 #include "cli/dump.hpp"
@@ -177,15 +178,35 @@ Status parse(const Words& words, Command* out) {
   return Status::ok();
 }
 
-Status read_all(std::FILE* in, std::string* out) {
+// read_all reads all of in into *out, and stops once it holds more than any
+// request can carry (client::kMaxMessage) rather than read without bound.
+Status read_all(std::FILE* in, std::string* out) try {
   out->clear();
   char buffer[65536];
   std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, in)) > 0) out->append(buffer, n);
+  while ((n = std::fread(buffer, 1, sizeof buffer, in)) > 0) {
+    if (out->size() + n > client::kMaxMessage) {
+      out->clear();
+      out->shrink_to_fit();
+      return Status::io(fmt::format("standard input holds more than {} bytes, more than any server accepts",
+                                    client::kMaxMessage));
+    }
+    // Grow by doubling, but straight to the bound once half of it is passed,
+    // so that no step asks for twice the bound.
+    if (out->size() + n > out->capacity()) {
+      std::size_t next = std::max(2 * out->capacity(), sizeof buffer);
+      if (next > client::kMaxMessage / 2) next = client::kMaxMessage;
+      out->reserve(next);
+    }
+    out->append(buffer, n);
+  }
   if (std::ferror(in)) return Status::io(errno_text("read standard input", errno));
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  out->clear();
+  out->shrink_to_fit();
+  return Status::io("out of memory reading standard input: the value is too large for this process");
 }
-
 
 // kKeysPage is how many keys one KEYS request asks for: the server's default.
 constexpr int kKeysPage = 1000;
@@ -208,7 +229,7 @@ Status restore_from(client::Client& client, const std::string* path, std::FILE* 
   std::FILE* in = stdin;
   if (path && *path != "-") {
     in = std::fopen(path->c_str(), "r");
-    if (!in) return Status::io(errno_text("open " + *path, errno));
+    if (!in) return Status::io(errno_text(fmt::format("{} {}", kDumpFileError, *path), errno));
   }
   RestoreCounts counts;
   const Status s = restore(client, in, stderr, &counts);

@@ -202,9 +202,11 @@ Status restore(client::Client& client, std::FILE* in, std::FILE* err, RestoreCou
   std::size_t size = 0;
   Status status;
   for (long number = 1;; ++number) {
+    errno = 0;
     const ssize_t n = getline(&buffer, &size, in);
     if (n < 0) {
-      if (std::ferror(in)) status = Status::io(errno_text("read the dump", errno));
+      // getline's ENOMEM on an endless line does not set the error flag.
+      if (std::ferror(in) || !std::feof(in)) status = Status::io(errno_text(std::string(kDumpFileError), errno ? errno : EIO));
       break;
     }
     std::string_view line(buffer, static_cast<std::size_t>(n));

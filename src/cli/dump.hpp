@@ -49,4 +49,8 @@ struct RestoreCounts {
 // read; the counts say the rest.
 Status restore(client::Client& client, std::FILE* in, std::FILE* err, RestoreCounts* counts);
 
+// kDumpFileError begins the message of restore's kIo statuses that are about
+// its FILE (or standard input), not the connection: no hint about one.
+inline constexpr std::string_view kDumpFileError = "read the dump";
+
 }  // namespace shmkv::cli

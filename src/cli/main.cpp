@@ -11,18 +11,23 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <functional>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cli/cli.hpp"
+#include "cli/dump.hpp"
 #include "cli/local.hpp"
+#include "client/printable.hpp"
+#include "common/standard_fds.hpp"
 #include "shmkv/client.hpp"
 #include "shmkv/version.hpp"
 
@@ -95,7 +100,10 @@ int report(const Status& s, std::string_view where = "") {
       hint = " (see 'shmkv --help')";
       exit = kUsage;
       break;
-    case Status::Code::kIo: hint = " (is shmkvd running there? choose it with -h and -p, or -s)"; break;
+    case Status::Code::kIo:
+      if (s.message().starts_with(cli::kDumpFileError)) break;  // restore's FILE, not the connection
+      hint = " (is shmkvd running there? choose it with -h and -p, or -s)";
+      break;
     case Status::Code::kTimeout: hint = " (is the server overloaded or stopped? wait longer with -t)"; break;
     case Status::Code::kCorrupt: hint = " (is that a shmkvd server? check -h, -p and -s)"; break;
     // An error reply leaves the store as it was (shmkv-protocol(7), Errors).
@@ -104,7 +112,9 @@ int report(const Status& s, std::string_view where = "") {
   }
   if (s.code() == Status::Code::kNotFound) exit = kNotFound;
   std::fflush(stdout);  // keep the order of output and errors on one terminal
-  fmt::print(stderr, "shmkv: {}{}{}\n", where, s.message(), hint);
+  // A message may carry a server's words: control bytes in it would break
+  // the line or drive the terminal.
+  fmt::print(stderr, "shmkv: {}{}{}\n", where, client::printable(s.message()), hint);
   return exit;
 }
 
@@ -147,10 +157,24 @@ int run_lines(const Runner& run) {
       std::fputs("shmkv> ", stdout);
       std::fflush(stdout);
     }
+    errno = 0;
     const ssize_t n = getline(&buffer, &size, stdin);
-    if (n < 0) break;
+    if (n < 0) {
+      // The end of input, or a read error (a directory, ENOMEM on an endless
+      // line), which getline does not always flag with ferror.
+      if (std::ferror(stdin) || !std::feof(stdin)) {
+        std::fflush(stdout);
+        fmt::print(stderr, "shmkv: {}\n", errno_text(fmt::format("read standard input after line {}", line_number - 1),
+                                                      errno ? errno : EIO));
+        worst = kFailed;
+      }
+      break;
+    }
     std::string_view line(buffer, static_cast<std::size_t>(n));
     if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    // A script saved with CRLF line ends: the \r is not part of the command,
+    // as restore takes it.
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     cli::Command command;
     bool blank = false;
     Status s = cli::parse_line(line, &command, &blank);
@@ -174,7 +198,10 @@ int run_lines(const Runner& run) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+// run_program is shmkv; main adds what must come before and around it.
+int run_program(int argc, char** argv) {
   enum { kOptHelp = 256, kOptVersion, kOptLocal };
   static const option kOptions[] = {
       {"host", required_argument, nullptr, 'h'},      {"port", required_argument, nullptr, 'p'},
@@ -204,6 +231,8 @@ int main(int argc, char** argv) {
         have_port = true;
         break;
       case 's':
+        // An empty path would mean TCP to the default host and port.
+        if (arg.empty()) return usage_error("-s needs a socket path, not ''");
         endpoint.socket_path = arg;
         have_socket = true;
         break;
@@ -282,4 +311,22 @@ int main(int argc, char** argv) {
     return kFailed;
   }
   return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The connection must never be 0, 1 or 2: what shmkv prints would be sent
+  // to the server as requests, or the server's bytes read as commands.
+  if (!standard_fds::open_closed()) {
+    std::perror("shmkv: opening /dev/null on a closed standard descriptor");
+    return kFailed;
+  }
+  try {
+    return run_program(argc, argv);
+  } catch (const std::bad_alloc&) {  // a value too large for a ulimit -v, say
+    std::fflush(stdout);
+    std::fputs("shmkv: out of memory: the value or reply is too large for this process\n", stderr);
+    return kFailed;
+  }
 }

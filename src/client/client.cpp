@@ -10,7 +10,9 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <iterator>
+#include <new>
 
+#include "client/printable.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/json_ondemand.hpp"
@@ -22,9 +24,6 @@ namespace od = simdjson::ondemand;
 
 namespace {
 
-// The largest request or reply handled: the server's largest --max-message,
-// with room for the reply's envelope around a value of that size.
-constexpr std::size_t kMaxMessage = (std::size_t(1) << 30) + (std::size_t(1) << 20);
 constexpr std::size_t kReadChunk = 64 * 1024;
 
 // The reply the original server gives to a function it does not know.
@@ -39,6 +38,10 @@ std::string seconds(int ms) { return fmt::format("{:g} s", ms / 1000.0); }
 
 // ttl_text writes milliseconds as the seconds a ttl param takes: "1.5" for 1500.
 std::string ttl_text(std::int64_t ms) { return fmt::format("{}.{:03}", ms / 1000, ms % 1000); }
+
+// out_of_memory is what a public entry point returns for std::bad_alloc
+// (a huge value or reply, a ulimit -v): the library promises not to throw.
+Status out_of_memory() { return Status::full("out of memory: the value or reply is too large for this process"); }
 
 Status check_ttl(std::int64_t ms) {
   if (ms >= 1 && ms <= kMaxTtlMs) return Status::ok();
@@ -71,24 +74,30 @@ Status Batch::add_key(Kind kind, std::string_view func, std::string_view key) {
   return add(kind, func, key, fmt::format(R"({{"obj": {}}})", json::Quoted{key}));
 }
 
-Status Batch::get(std::string_view key) { return add_key(Kind::kGet, "GET", key); }
+Status Batch::get(std::string_view key) try { return add_key(Kind::kGet, "GET", key); } catch (const std::bad_alloc&) { return out_of_memory(); }
 
-Status Batch::get_typed(std::string_view key) {
+Status Batch::get_typed(std::string_view key) try {
   if (Status s = check_utf8("the key", key); !s) return s;
   return add(Kind::kGetTyped, "GET", key, fmt::format(R"({{"obj": {}, "encoding": "base64"}})", json::Quoted{key}));
+} catch (const std::bad_alloc&) {
+  return out_of_memory();
 }
 
-Status Batch::put(std::string_view key, std::string_view value, const PutOptions& options) {
+Status Batch::put(std::string_view key, std::string_view value, const PutOptions& options) try {
   if (Status s = check_utf8("the key", key); !s) return s;
   if (Status s = json::check_value(value); !s) return s;
   return put_params(key, fmt::format(R"("val": {})", value), options);
+} catch (const std::bad_alloc&) {
+  return out_of_memory();
 }
 
-Status Batch::put_bytes(std::string_view key, std::string_view bytes, const PutOptions& options) {
+Status Batch::put_bytes(std::string_view key, std::string_view bytes, const PutOptions& options) try {
   std::string member = R"("bytes": ")";
   base64::append_encoded(member, bytes);
   member += '"';
   return put_params(key, member, options);
+} catch (const std::bad_alloc&) {
+  return out_of_memory();
 }
 
 Status Batch::put_params(std::string_view key, std::string_view member, const PutOptions& options) {
@@ -104,28 +113,34 @@ Status Batch::put_params(std::string_view key, std::string_view member, const Pu
   return add(Kind::kPut, "PUT", key, params);
 }
 
-Status Batch::del(std::string_view key) { return add_key(Kind::kDel, "DELETE", key); }
+Status Batch::del(std::string_view key) try { return add_key(Kind::kDel, "DELETE", key); } catch (const std::bad_alloc&) { return out_of_memory(); }
 
-Status Batch::incr(std::string_view key, std::int64_t by) {
+Status Batch::incr(std::string_view key, std::int64_t by) try {
   if (Status s = check_utf8("the key", key); !s) return s;
   return add(Kind::kIncr, "INCR", key, fmt::format(R"({{"obj": {}, "by": {}}})", json::Quoted{key}, by));
+} catch (const std::bad_alloc&) {
+  return out_of_memory();
 }
 
-Status Batch::expire(std::string_view key, std::int64_t ttl_ms) {
+Status Batch::expire(std::string_view key, std::int64_t ttl_ms) try {
   if (Status s = check_utf8("the key", key); !s) return s;
   if (ttl_ms != 0) {
     if (Status s = check_ttl(ttl_ms); !s) return s;
   }
   return add(Kind::kExpire, "EXPIRE", key,
              fmt::format(R"({{"obj": {}, "ttl": {}}})", json::Quoted{key}, ttl_ms ? ttl_text(ttl_ms) : "null"));
+} catch (const std::bad_alloc&) {
+  return out_of_memory();
 }
 
-Status Batch::ttl(std::string_view key) { return add_key(Kind::kTtl, "TTL", key); }
+Status Batch::ttl(std::string_view key) try { return add_key(Kind::kTtl, "TTL", key); } catch (const std::bad_alloc&) { return out_of_memory(); }
 
-Status Batch::call(std::string_view func, std::string_view params) {
+Status Batch::call(std::string_view func, std::string_view params) try {
   if (Status s = check_utf8("the function name", func); !s) return s;
   if (Status s = json::check_value(params); !s) return s;
   return add(Kind::kCall, func, "", params);
+} catch (const std::bad_alloc&) {
+  return out_of_memory();
 }
 
 void Batch::clear() {
@@ -135,11 +150,13 @@ void Batch::clear() {
 
 // --- The connection ----------------------------------------------------------
 
-Status Client::connect(const Endpoint& endpoint, std::unique_ptr<Client>* out) {
+Status Client::connect(const Endpoint& endpoint, std::unique_ptr<Client>* out) try {
   std::unique_ptr<Client> client(new Client(endpoint));
   if (Status s = client->open(); !s) return s;
   *out = std::move(client);
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  return out_of_memory();
 }
 
 struct Client::ReplyParser : json::OnDemandParser {};
@@ -179,7 +196,7 @@ Status Client::reopen_if_closed() {
   return open();
 }
 
-Status Client::run(const Batch& batch, std::vector<Result>* results) {
+Status Client::run(const Batch& batch, std::vector<Result>* results) try {
   results->clear();
   if (batch.entries_.empty()) return Status::ok();
   if (Status s = reopen_if_closed(); !s) return s;
@@ -192,6 +209,8 @@ Status Client::run(const Batch& batch, std::vector<Result>* results) {
                   [](const Result& r) { return r.status.code() == Status::Code::kServer; }))
     close_connection();
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
 // exchange writes the batch and reads its replies at the same time, so that a
@@ -271,7 +290,8 @@ Status Client::take_replies(const Batch& batch, std::vector<Result>* results) {
 Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_t length, Result* result) {
   const std::string_view body(in_.data() + body_at, length);
   auto broken = [&](std::string_view what) {
-    return Status::corrupt(fmt::format("{} broke the protocol: {} in the reply {:.200}", name_, what, body));
+    return Status::corrupt(fmt::format("{} broke the protocol: {} in the reply {}", name_, what,
+                                       printable(body.substr(0, 200))));
   };
   od::document doc;
   od::object top;
@@ -283,7 +303,8 @@ Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_
   if (status != "OK") {
     std::string_view message;
     if (top["error"].get_string().get(message)) message = "(no message)";
-    result->status = Status::server(fmt::format("{} refused {}: {}", name_, entry.func, message));
+    // The server's words, made one line of text for whoever prints them.
+    result->status = Status::server(fmt::format("{} refused {}: {}", name_, entry.func, printable(message)));
     return Status::ok();
   }
   if (entry.kind == Batch::Kind::kCall) return Status::ok();
@@ -308,6 +329,8 @@ Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_
     case Batch::Kind::kGet: {
       od::value val;
       if (r["val"].get(val) || json::raw_text(val, &text)) return broken("no value");
+      // raw_text finds the value's end without checking what is inside.
+      if (!json::check_value(text)) return broken("a value that is not JSON");
       if (text == "null") result->status = Status::not_found(fmt::format("{} is not set", json::Quoted{entry.key}));
       else result->text.assign(text);
       return Status::ok();
@@ -351,6 +374,7 @@ Status Client::decode(const Batch::Entry& entry, std::size_t body_at, std::size_
         return Status::ok();
       }
       if (!has_val) return broken("no value");
+      if (!json::check_value(val_text)) return broken("a value that is not JSON");
       result->text.assign(val_text);
       return Status::ok();
     }
@@ -399,23 +423,27 @@ Status Client::single(const Batch& batch, Result* result) {
   return result->status;
 }
 
-Status Client::get(std::string_view key, std::string* value) {
+Status Client::get(std::string_view key, std::string* value) try {
   Batch batch;
   if (Status s = batch.get(key); !s) return s;
   Result result;
   if (Status s = single(batch, &result); !s) return s;
   *value = std::move(result.text);
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::put(std::string_view key, std::string_view value) {
+Status Client::put(std::string_view key, std::string_view value) try {
   Batch batch;
   if (Status s = batch.put(key, value); !s) return s;
   Result result;
   return single(batch, &result);
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::put(std::string_view key, std::string_view value, const PutOptions& options, bool* stored) {
+Status Client::put(std::string_view key, std::string_view value, const PutOptions& options, bool* stored) try {
   *stored = false;
   Batch batch;
   if (Status s = batch.put(key, value, options); !s) return s;
@@ -423,9 +451,11 @@ Status Client::put(std::string_view key, std::string_view value, const PutOption
   if (Status s = single(batch, &result); !s) return s;
   *stored = result.text != "not stored";
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::get_typed(std::string_view key, std::string* value, bool* bytes) {
+Status Client::get_typed(std::string_view key, std::string* value, bool* bytes) try {
   Batch batch;
   if (Status s = batch.get_typed(key); !s) return s;
   Result result;
@@ -433,9 +463,11 @@ Status Client::get_typed(std::string_view key, std::string* value, bool* bytes) 
   *value = std::move(result.text);
   *bytes = result.bytes;
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::put_bytes(std::string_view key, std::string_view bytes, const PutOptions& options, bool* stored) {
+Status Client::put_bytes(std::string_view key, std::string_view bytes, const PutOptions& options, bool* stored) try {
   if (stored) *stored = false;
   Batch batch;
   if (Status s = batch.put_bytes(key, bytes, options); !s) return s;
@@ -443,56 +475,72 @@ Status Client::put_bytes(std::string_view key, std::string_view bytes, const Put
   if (Status s = single(batch, &result); !s) return s;
   if (stored) *stored = result.text != "not stored";
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::incr(std::string_view key, std::int64_t by, std::int64_t* value) {
+Status Client::incr(std::string_view key, std::int64_t by, std::int64_t* value) try {
   Batch batch;
   if (Status s = batch.incr(key, by); !s) return s;
   Result result;
   if (Status s = single(batch, &result); !s) return s;
   const auto [end, error] = std::from_chars(result.text.data(), result.text.data() + result.text.size(), *value);
   if (error != std::errc() || end != result.text.data() + result.text.size())
-    return fail(Status::corrupt(fmt::format("{} broke the protocol: INCR answered {:.40}", name_, result.text)));
+    return fail(Status::corrupt(
+        fmt::format("{} broke the protocol: INCR answered {}", name_, printable(result.text.substr(0, 40)))));
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::expire(std::string_view key, std::int64_t ttl_ms) {
+Status Client::expire(std::string_view key, std::int64_t ttl_ms) try {
   Batch batch;
   if (Status s = batch.expire(key, ttl_ms); !s) return s;
   Result result;
   return single(batch, &result);
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::ttl(std::string_view key, std::int64_t* ms_left) {
+Status Client::ttl(std::string_view key, std::int64_t* ms_left) try {
   Batch batch;
   if (Status s = batch.ttl(key); !s) return s;
   Result result;
   if (Status s = single(batch, &result); !s) return s;
   double seconds = 0;
   const auto [end, error] = std::from_chars(result.text.data(), result.text.data() + result.text.size(), seconds);
-  if (error != std::errc() || end != result.text.data() + result.text.size() || (seconds < 0 && seconds != -1))
-    return fail(Status::corrupt(fmt::format("{} broke the protocol: TTL answered {:.40}", name_, result.text)));
+  // Seconds whose milliseconds do not fit an int64 (1e300) are no TTL.
+  if (error != std::errc() || end != result.text.data() + result.text.size() || (seconds < 0 && seconds != -1) ||
+      !(seconds * 1000 < 9.2e18))
+    return fail(Status::corrupt(
+        fmt::format("{} broke the protocol: TTL answered {}", name_, printable(result.text.substr(0, 40)))));
   *ms_left = seconds < 0 ? -1 : std::llround(seconds * 1000);
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::del(std::string_view key) {
+Status Client::del(std::string_view key) try {
   Batch batch;
   if (Status s = batch.del(key); !s) return s;
   Result result;
   return single(batch, &result);
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::call(std::string_view func, std::string_view params, std::string* reply) {
+Status Client::call(std::string_view func, std::string_view params, std::string* reply) try {
   Batch batch;
   if (Status s = batch.call(func, params); !s) return s;
   Result result;
   const Status s = single(batch, &result);
   *reply = std::move(result.text);
   return s;
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::keys(std::string_view prefix, std::optional<std::string_view> after, int limit, KeysPage* page) {
+Status Client::keys(std::string_view prefix, std::optional<std::string_view> after, int limit, KeysPage* page) try {
   if (Status s = check_utf8("the prefix", prefix); !s) return s;
   if (after) {
     if (Status s = check_utf8("the after key", *after); !s) return s;
@@ -508,7 +556,8 @@ Status Client::keys(std::string_view prefix, std::optional<std::string_view> aft
   if (Status s = single(batch, &result); !s) return s;
 
   auto broken = [&](std::string_view what) {
-    return Status::corrupt(fmt::format("{} broke the protocol: {} in the KEYS response {:.200}", name_, what, result.text));
+    return Status::corrupt(fmt::format("{} broke the protocol: {} in the KEYS response {}", name_, what,
+                                       printable(std::string_view(result.text).substr(0, 200))));
   };
   const simdjson::padded_string text(result.text);
   od::document doc;
@@ -527,27 +576,33 @@ Status Client::keys(std::string_view prefix, std::optional<std::string_view> aft
   if (doc["more"].get_bool().get(page->more)) return broken("no more");
   if (page->more && page->keys.empty()) return broken("more keys promised on an empty page");
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::stats(std::string* object) {
+Status Client::stats(std::string* object) try {
   Batch batch;
   if (Status s = batch.add(Batch::Kind::kStats, "STATS", "", "{}"); !s) return s;
   Result result;
   if (Status s = single(batch, &result); !s) return s;
   *object = std::move(result.text);
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::save(std::string* response) {
+Status Client::save(std::string* response) try {
   Batch batch;  // its reply is an object, as STATS' is
   if (Status s = batch.add(Batch::Kind::kStats, "SAVE", "", "{}"); !s) return s;
   Result result;
   if (Status s = single(batch, &result); !s) return s;
   *response = std::move(result.text);
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
-Status Client::stats(std::vector<Stat>* stats) {
+Status Client::stats(std::vector<Stat>* stats) try {
   std::string object;
   if (Status s = this->stats(&object); !s) return s;
   const simdjson::padded_string text(object);
@@ -555,15 +610,19 @@ Status Client::stats(std::vector<Stat>* stats) {
   od::object members;
   stats->clear();
   if (parser_->parser.iterate(text).get(doc) || doc.get_object().get(members))
-    return Status::corrupt(fmt::format("{} sent STATS that are not an object: {:.200}", name_, object));
+    return Status::corrupt(fmt::format("{} sent STATS that are not an object: {}", name_,
+                                       printable(std::string_view(object).substr(0, 200))));
   for (auto member : members) {
     od::field field;
     std::string_view name, value;
     if (std::move(member).get(field) || field.unescaped_key().get(name) || json::raw_text(field.value(), &value))
-      return Status::corrupt(fmt::format("{} sent malformed STATS: {:.200}", name_, object));
+      return Status::corrupt(
+          fmt::format("{} sent malformed STATS: {}", name_, printable(std::string_view(object).substr(0, 200))));
     stats->push_back(Stat{std::string(name), std::string(value)});
   }
   return Status::ok();
+} catch (const std::bad_alloc&) {
+  return fail(out_of_memory());
 }
 
 }  // namespace shmkv::client

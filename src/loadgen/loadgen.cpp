@@ -92,6 +92,7 @@ class Runner {
  private:
   bool may_issue(std::uint64_t now) const {
     if (*stop_) return false;
+    if (config_.stop_on_error && result_->errors() > 0) return false;
     if (config_.requests > 0) return issued_ < config_.requests;
     return now < deadline_;
   }

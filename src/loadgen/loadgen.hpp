@@ -31,6 +31,7 @@ struct Config {
   int pipeline = 1;  // keep mode only; conn mode sends one request per connection
   workload::Config workload;
   int timeout_ms = 5000;  // a connection that makes no progress this long is an error
+  bool stop_on_error = false;  // no new requests after the first error (loading a store)
 };
 
 struct Result {

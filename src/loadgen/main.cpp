@@ -11,14 +11,18 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fmt/format.h>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "client/printable.hpp"
+#include "common/standard_fds.hpp"
 #include "loadgen/loadgen.hpp"
 #include "loadgen/local_load.hpp"
 #include "protocol/json.hpp"
@@ -123,7 +127,7 @@ void print_local_text(const loadgen::LocalConfig& o, const loadgen::Result& r, s
   std::printf("  latency us   p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (mean %.3f)\n",
               us(r.latency.percentile(50)), us(r.latency.percentile(90)), us(r.latency.percentile(99)),
               us(r.latency.percentile(99.9)), us(r.latency.max()), r.latency.mean() / 1e3);
-  for (const std::string& e : r.examples) std::printf("  e.g.         %s\n", e.c_str());
+  for (const std::string& e : r.examples) std::printf("  e.g.         %s\n", client::printable(e).c_str());
 }
 
 void print_text(const loadgen::Config& o, const loadgen::Result& r) {
@@ -149,7 +153,7 @@ void print_text(const loadgen::Config& o, const loadgen::Result& r) {
               static_cast<unsigned long long>(r.wrong_replies),
               static_cast<unsigned long long>(r.connection_errors),
               static_cast<unsigned long long>(r.unanswered));
-  for (const std::string& e : r.examples) std::printf("  e.g.         %s\n", e.c_str());
+  for (const std::string& e : r.examples) std::printf("  e.g.         %s\n", client::printable(e).c_str());
 }
 
 // print_json prints the one JSON object of a run; found is a --local run's
@@ -177,10 +181,18 @@ void print_json(const loadgen::Config& o, const loadgen::Result& r, std::int64_t
   out += R"("error_examples": [)";
   for (std::size_t i = 0; i < r.examples.size(); ++i) {
     if (i > 0) out += ", ";
-    json::append_quoted(out, r.examples[i]);
+    json::append_quoted(out, client::printable(r.examples[i]));  // a reply's bytes may not be UTF-8
   }
   out += "]}\n";
   std::fputs(out.c_str(), stdout);
+}
+
+// report_written checks that the report reached standard output (a full
+// disk, a closed pipe) and gives the exit status: status, or 1 if it did not.
+int report_written(int status) {
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return status;
+  std::fprintf(stderr, "shmkv-bench: write the report to standard output: %s\n", std::strerror(errno));
+  return kErrors;
 }
 
 // progress rewrites one line on a terminal's standard error.
@@ -228,6 +240,7 @@ int run_local(loadgen::Config config, const std::string& name, bool readers_give
     put.seconds = 0;
     put.workload.sequential = true;
     put.workload.get_ratio = 0;
+    put.stop_on_error = true;  // a full store would refuse every PUT after it
     loadgen::Result loaded;
     if (Status s = loadgen::run(put, &g_stop, {}, &loaded); !s) {
       std::fprintf(stderr, "shmkv-bench: %s (is shmkvd running there? see -h, -p and -s)\n", s.message().c_str());
@@ -236,7 +249,7 @@ int run_local(loadgen::Config config, const std::string& name, bool readers_give
     if (loaded.errors() > 0) {
       std::fprintf(stderr, "shmkv-bench: %llu errors putting the keyspace: %s\n",
                    static_cast<unsigned long long>(loaded.errors()),
-                   loaded.examples.empty() ? "" : loaded.examples.front().c_str());
+                   loaded.examples.empty() ? "" : client::printable(loaded.examples.front()).c_str());
       return kErrors;
     }
   }
@@ -263,12 +276,17 @@ int run_local(loadgen::Config config, const std::string& name, bool readers_give
   } else {
     print_local_text(local, result, found);
   }
-  return result.errors() > 0 ? kErrors : kOk;
+  return report_written(result.errors() > 0 ? kErrors : kOk);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // No connection may be 0, 1 or 2, where the report and errors go.
+  if (!standard_fds::open_closed()) {
+    std::perror("shmkv-bench: opening /dev/null on a closed standard descriptor");
+    return kErrors;
+  }
   enum {
     kOptMode = 256,
     kOptGetRatio,
@@ -330,7 +348,11 @@ int main(int argc, char** argv) {
           return usage_error(fmt::format("-p takes a port from 1 to 65535, not '{}'", arg));
         tcp_given = true;
         break;
-      case 's': socket_path = arg; break;
+      case 's':
+        // An empty path would mean TCP to the default host and port.
+        if (arg.empty()) return usage_error("-s needs a socket path, not ''");
+        socket_path = arg;
+        break;
       case 'c':
         if (!parse_count(arg, 1, 10000, &n))
           return usage_error(fmt::format("-c takes a number of connections from 1 to 10000, not '{}'", arg));
@@ -381,7 +403,7 @@ int main(int argc, char** argv) {
         double seconds = 0;
         if (!parse_real(optarg, 0, 86400, &seconds))
           return usage_error(fmt::format("-t takes seconds, e.g. 2 or 0.5, not '{}'", arg));
-        config.timeout_ms = static_cast<int>(seconds * 1000);
+        config.timeout_ms = static_cast<int>(std::ceil(seconds * 1000));  // 0.0004 is 1 ms, not never
         if (config.timeout_ms == 0) config.timeout_ms = 86400 * 1000;  // 0: as good as never
         break;
       }
@@ -432,5 +454,5 @@ int main(int argc, char** argv) {
   if (live) std::fputs("\r\033[K", stderr);
   if (json_output) print_json(config, result);
   else print_text(config, result);
-  return result.errors() > 0 ? kErrors : kOk;
+  return report_written(result.errors() > 0 ? kErrors : kOk);
 }

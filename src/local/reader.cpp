@@ -66,7 +66,13 @@ std::string untrusted(const std::string& path, const std::string& name) {
 
 Status Reader::fail(int err, std::string_view what) {
   errno_ = err;
-  std::string name = segment_ ? segment_->name() : std::string(what);
+  std::string name;  // with control bytes as \xNN, so that the message stays one line
+  for (const char c : segment_ ? segment_->name() : std::string(what)) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b != 0x7f) name += c;
+    else name += {'\\', 'x', kHex[b >> 4], kHex[b & 15]};
+  }
   const std::string path = "/dev/shm/" + name;
   switch (err) {
     case ENOENT:

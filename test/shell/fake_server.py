@@ -5,10 +5,13 @@ it) and serves until it is killed.
   fake_server.py READY relay6 PORT   relay a port on ::1 to 127.0.0.1:PORT
   fake_server.py READY silent        read requests, never answer
   fake_server.py READY cut           answer a request with half a reply, then close
+  fake_server.py READY big MIB       answer a request with a GET reply of MIB MiB
+  fake_server.py READY reply BODY    answer every request with the reply BODY
 """
 
 import os
 import socket
+import struct
 import sys
 import threading
 
@@ -65,6 +68,31 @@ def cut(client):
             return
 
 
+def big(client, mib):
+    with client:
+        recv_frame(client)
+        head = b'{"status": "OK", "response": {"func": "GET", "response": {"obj": "k", "val": "'
+        tail = b'"}}}'
+        client.sendall(struct.pack("<ii", 2, len(head) + (mib << 20) + len(tail)) + head)
+        chunk = b"x" * (1 << 20)
+        try:
+            for _ in range(mib):
+                client.sendall(chunk)
+            client.sendall(tail)
+        except OSError:
+            pass
+
+
+def reply(client, body):
+    with client:
+        while True:
+            try:
+                recv_frame(client)
+            except EOFError:
+                return
+            client.sendall(frame(2, body))
+
+
 def main():
     if MODE == "relay6":
         port = int(sys.argv[3])
@@ -81,8 +109,12 @@ def main():
         client, _ = listener.accept()
         if MODE == "relay6":
             target, args = relay, (client, port)
-        else:
+        elif MODE in ("silent", "cut"):
             target, args = {"silent": silent, "cut": cut}[MODE], (client,)
+        elif MODE == "big":
+            target, args = big, (client, int(sys.argv[3]))
+        elif MODE == "reply":
+            target, args = reply, (client, sys.argv[3].encode("utf-8", "surrogateescape"))
         threading.Thread(target=target, args=args, daemon=True).start()
 
 
