@@ -215,8 +215,10 @@ Status parse(int argc, char** argv, Config* config, Action* action) {
         if (Status s = parse_group(arg, &config->segment.group); !s) return s;
         break;
       case 'n':
-        if (arg.empty() || arg.find('/') != std::string_view::npos)
-          return Status::invalid("--name takes a non-empty name without '/'");
+        // /dev/shm names are 255 bytes at most, and a recovery makes
+        // NAME.salvage beside the store: 8 bytes more.
+        if (arg.empty() || arg.find('/') != std::string_view::npos || arg == "." || arg == ".." || arg.size() > 247)
+          return Status::invalid("--name takes a name of 1 to 247 bytes without '/', other than . and ..");
         config->name = arg;
         break;
       case 'm':

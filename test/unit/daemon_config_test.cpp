@@ -76,7 +76,13 @@ TEST_CASE("daemon_config: usage errors say what to give instead") {
   CHECK(parse({"--memory", "1K"}, &config, &action).message() == "--memory must be from 64K to 32G");
   CHECK(parse({"--memory", "33G"}, &config, &action).message() == "--memory must be from 64K to 32G");
   CHECK_OK(parse({"--memory", "32G"}, &config, &action));
-  CHECK(parse({"--name", "a/b"}, &config, &action).message() == "--name takes a non-empty name without '/'");
+  const std::string bad_name = "--name takes a name of 1 to 247 bytes without '/', other than . and ..";
+  for (const std::string& name : {std::string("a/b"), std::string(), std::string("."), std::string(".."),
+                                  std::string(248, 'n')}) {
+    CAPTURE(name);
+    CHECK(parse({"--name", name.c_str()}, &config, &action).message() == bad_name);
+  }
+  REQUIRE_OK(parse({"--name", std::string(247, 'n').c_str()}, &config, &action));
   CHECK(parse({"--frob"}, &config, &action).message() == "unknown option --frob");
   CHECK(parse({"--port"}, &config, &action).message() == "--port needs a value");
   CHECK(parse({"--log-level", "loud"}, &config, &action).message() ==
