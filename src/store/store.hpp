@@ -296,7 +296,11 @@ class Store {
   // load_snapshot inserts a checked snapshot's records into this store,
   // which must be empty and served by nobody yet, leaving out the keys that
   // expired before now_ms (Unix ms). kFull when the segment is too small.
-  Status load_snapshot(snapshot::File& file, std::uint64_t now_ms, std::size_t* loaded, std::size_t* expired);
+  // accept, when given, is asked about each record first, and its error
+  // ends the load: what the store cannot tell about a value (whether it
+  // is JSON text) is the caller's to check.
+  Status load_snapshot(snapshot::File& file, std::uint64_t now_ms, std::size_t* loaded, std::size_t* expired,
+                       const std::function<Status(const snapshot::Record&)>& accept = {});
 
   // Test hooks for DEBUG (--debug-commands): hold the lock for ms; abort
   // the process while holding it.

@@ -195,7 +195,8 @@ Status Store::snapshot_copy(std::unique_ptr<SnapshotCopy>* out, std::uint64_t* l
   return Status::ok();
 }
 
-Status Store::load_snapshot(snapshot::File& file, std::uint64_t now_ms, std::size_t* loaded, std::size_t* expired) {
+Status Store::load_snapshot(snapshot::File& file, std::uint64_t now_ms, std::size_t* loaded, std::size_t* expired,
+                            const std::function<Status(const snapshot::Record&)>& accept) {
   *loaded = 0;
   *expired = 0;
   Root& root = *segment_->root;
@@ -205,6 +206,8 @@ Status Store::load_snapshot(snapshot::File& file, std::uint64_t now_ms, std::siz
     if (!root.map.empty()) return Status::invalid(fmt::format("store {} is not empty", name_));
     snapshot::Record r;
     while (file.next(&r)) {
+      if (accept)
+        if (Status s = accept(r); !s) return s;
       if (r.expires_ms != 0 && r.expires_ms <= now_ms) {
         ++*expired;
         continue;
