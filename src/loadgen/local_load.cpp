@@ -168,7 +168,12 @@ Status run_local(const LocalConfig& config, const volatile std::sig_atomic_t* st
     while (waitpid(child.pid, &wstatus, 0) < 0 && errno == EINTR) {
     }
     if (!got) {
-      if (status) status = Status::io(fmt::format("reader process {} ended without its counts", child.pid));
+      // A segment cut short under the readers kills them with SIGBUS
+      // (shmkv-protocol(7), LOCAL READERS): say which signal.
+      const std::string how = WIFSIGNALED(wstatus) ? fmt::format(", killed by signal {} ({})", WTERMSIG(wstatus),
+                                                                 strsignal(WTERMSIG(wstatus)))
+                                                   : std::string();
+      if (status) status = Status::io(fmt::format("reader process {} ended without its counts{}", child.pid, how));
       continue;
     }
     if (report->open_error[0]) {

@@ -120,6 +120,19 @@ expect_eq "$rc" 3 "a reader whose segment was truncated under it: exit status"
 expect_eq "$(cat "$WORK/cut.err")" "shmkv: shared memory segment /dev/shm/$NAME.cut was truncated while it was read \
 (SIGBUS): shmkvd never does that, so the file's owner or a program it runs did: find what truncates it" \
   "a reader whose segment was truncated under it: stderr"
+# shmkv-bench's readers, killed the same way, are reported with the signal.
+copy cutbench
+"$ROOT/$BUILD/shmkv-bench" --local "$NAME.cutbench" -c 1 -d 5 -r 10 >"$WORK/bench.out" 2>"$WORK/bench.err" &
+bench=$!
+HELPER_PIDS+=($bench)
+sleep 0.5
+truncate -s 0 "/dev/shm/$NAME.cutbench"
+rc=0
+wait "$bench" || rc=$?
+HELPER_PIDS=()
+[ "$rc" != 0 ] || fail "shmkv-bench --local succeeded although its segment was cut"
+grep -q "reader process [0-9]* ended without its counts, killed by signal 7 (Bus error)" "$WORK/bench.err" ||
+  fail "shmkv-bench --local with its segment cut said: $(cat "$WORK/bench.err")"
 run_cli -p "$PORT" get colour
 expect_eq "$OUT" '"blue"' "the daemon serves on beside the copies"
 echo "local readers read long names, refuse segments others could write, tell a dead writer from a busy one, and survive a truncated segment"
