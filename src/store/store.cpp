@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <atomic>
@@ -20,6 +21,7 @@
 #include <cstring>
 #include <ctime>
 #include <random>
+#include <thread>
 
 namespace shmkv::store {
 
@@ -249,13 +251,27 @@ Status Store::claim() {
   const std::string path = "/dev/shm/" + name_;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::io(errno_text("open " + path, errno));
-  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-    const int err = errno;
+  // A daemon killed outright leaves its workers holding the lock until they
+  // see it gone and leave, a moment later: a restart (systemd's) waits for
+  // them, up to 3 s, rather than fail.
+  const pid_t server = segment_->root->server_pid;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  int err = 0;
+  while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    err = errno;
+    const bool server_gone = server > 0 && ::kill(server, 0) < 0 && errno == ESRCH;
+    if (err != EWOULDBLOCK || !server_gone || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    err = 0;
+  }
+  if (err != 0) {
     ::close(fd);
-    if (err == EWOULDBLOCK)
-      return Status::busy(fmt::format("store {} is already served by shmkvd pid {}; stop that one first", name_,
-                                      segment_->root->server_pid));
-    return Status::io(errno_text("lock " + path, err));
+    if (err != EWOULDBLOCK) return Status::io(errno_text("lock " + path, err));
+    if (server > 0 && ::kill(server, 0) < 0 && errno == ESRCH)
+      return Status::busy(fmt::format("store {} is still held by workers of shmkvd pid {}, which died, although "
+                                      "they leave a moment after it; stop them (pgrep -a shmkvd) and start again",
+                                      name_, server));
+    return Status::busy(fmt::format("store {} is already served by shmkvd pid {}; stop that one first", name_, server));
   }
   claim_fd_ = fd;
   segment_->root->server_pid = getpid();
