@@ -51,18 +51,28 @@ def load_library(path):
     return lib
 
 
+def explain(rc, name):
+    """An OSError for the errno value rc, saying what to do where there is something to do."""
+    hints = {
+        errno.ENOENT: f"no segment /dev/shm/{name}: is shmkvd --name {name} running?",
+        errno.EACCES: f"/dev/shm/{name}: its mode and group (shmkvd --segment-mode, --segment-group) "
+                      "must let this user read it",
+        errno.EPERM: f"/dev/shm/{name}: users other than its owner could have written it, so it is not read "
+                     "(shmkv --local says what is wrong with it)",
+        errno.EOWNERDEAD: f"/dev/shm/{name}: its last writer died inside a change and no shmkvd serves it: "
+                          f"start shmkvd --name {name} to recover it",
+    }
+    return OSError(rc, hints.get(rc, f"/dev/shm/{name}: {os.strerror(rc)}"))
+
+
 class Reader:
     def __init__(self, lib, name):
         self.lib = lib
+        self.name = name
         self.handle = ctypes.c_void_p()
         rc = lib.shmkv_local_open(name.encode(), ctypes.byref(self.handle))
-        if rc == errno.ENOENT:
-            raise OSError(rc, f"no segment /dev/shm/{name}: is shmkvd --name {name} running?")
-        if rc == errno.EACCES:
-            raise OSError(rc, f"/dev/shm/{name}: its mode and group (shmkvd --segment-mode, --segment-group) "
-                              "must let this user read it")
         if rc != 0:
-            raise OSError(rc, f"/dev/shm/{name}: {os.strerror(rc)}")
+            raise explain(rc, name)
 
     def get(self, key):
         """Returns (value bytes, kind), or None when the key is not set."""
@@ -74,7 +84,7 @@ class Reader:
         if rc == 1:
             return None
         if rc < 0:
-            raise OSError(-rc, os.strerror(-rc))
+            raise explain(-rc, self.name)
         try:
             return ctypes.string_at(value, length.value), kind.value
         finally:

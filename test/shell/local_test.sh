@@ -178,6 +178,6 @@ exec 3>"$WORK/keys2"
 ask colour 'colour (json): "blue"'
 stop_daemon
 "$SHMKVD" --name "$NAME" --remove-store 2>/dev/null || fail "--remove-store failed"
-ask colour 'colour: error: No such file or directory'
+ask colour "colour: error: no segment /dev/shm/$NAME: is shmkvd --name $NAME running?"
 exec 3>&-
 echo "local readers agree with the daemon, through a recovery and beside killed and stopped readers, until the store is removed"

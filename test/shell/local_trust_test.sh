@@ -47,6 +47,11 @@ expect_eq "$ERR" "shmkv: shared memory segment $path belongs to $owner with mode
 other than its owner could have written it, so its keys are not read; shmkvd never makes such a segment (its mode \
 is 0600, or 0640, 0604 or 0644 with --segment-mode): remove it (rm $path) and restart shmkvd --name $NAME.planted, \
 or, if you trust what is in it, chmod it 0600 or to shmkvd's --segment-mode" "--local of a segment of mode 0666: stderr"
+rc=0
+err=$(SHMKV_LIB="$ROOT/$BUILD/libshmkv.so" python3 "$ROOT/examples/local_reader.py" "$NAME.planted" colour 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "examples/local_reader.py read a segment of mode 0666"
+[[ $err == *"users other than its owner could have written it, so it is not read"* ]] ||
+  fail "examples/local_reader.py on a segment of mode 0666 said: $err"
 chmod 0620 "$path"
 run_cli --local "$NAME.planted" keys
 expect_eq "$RC" 3 "--local keys of a segment of mode 0620: exit status"
