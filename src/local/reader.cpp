@@ -83,7 +83,7 @@ Status Reader::fail(int err, std::string_view what) {
       return Status::io("shared memory segment " + path + ": " + std::strerror(err) +
                         ": its mode and group (shmkvd --segment-mode, --segment-group) must let this user read it");
     case EINVAL:
-      return Status::invalid("bad segment name \"" + name + "\": a name as shmkvd --name takes is 1 to " +
+      return Status::invalid("bad segment name \"" + name + "\": a segment name is 1 to " +
                              std::to_string(NAME_MAX) + " bytes without a slash");
     case EPROTO:
       return Status::corrupt("shared memory segment " + path +

@@ -219,7 +219,8 @@ Status File::read(const std::string& path, File* out, std::uint64_t max_bytes) {
   }
   if (max_bytes > 0 && static_cast<std::uint64_t>(st.st_size) > max_bytes) {
     ::close(fd);
-    return Status::corrupt(fmt::format("snapshot {} is {} bytes, more than a store of {} bytes can hold; give a "
+    // Not kCorrupt: the file may be good, and must not be moved aside.
+    return Status::invalid(fmt::format("snapshot {} is {} bytes, more than a store of {} bytes can hold; give a "
                                        "larger --memory",
                                        path, st.st_size, max_bytes));
   }

@@ -20,7 +20,7 @@ expect_eq "$RC:$OUT" '0:"blue"' "--local with a 201-byte name"
 long=$(printf '%*s' 256 '' | tr ' ' n)
 run_cli --local "$long" get colour
 expect_eq "$RC" 2 "--local with a 256-byte name: exit status"
-expect_eq "$ERR" "shmkv: bad segment name \"$long\": a name as shmkvd --name takes is 1 to 255 bytes without a slash (see 'shmkv --help')" \
+expect_eq "$ERR" "shmkv: bad segment name \"$long\": a segment name is 1 to 255 bytes without a slash (see 'shmkv --help')" \
   "--local with a 256-byte name: stderr"
 
 # copy SUFFIX: a copy of the daemon's segment, /dev/shm/NAME.SUFFIX (root's, 0600).

@@ -115,6 +115,7 @@ refused "a FIFO at the snapshot's path" "snapshot $WORK/state/fifo.snap is not o
 truncate -s 2G "$WORK/state/huge.snap"
 refused "a snapshot larger than --memory" "snapshot $WORK/state/huge.snap is 2147483648 bytes, more than a store of [0-9]+ bytes can hold" \
   --memory 64M --snapshot "$WORK/state/huge.snap"
+grep -q "move it aside" "$WORK/refused.log" && fail "a snapshot too large for --memory, maybe good, is called one to move aside"
 [ -e "/dev/shm/$NAME" ] && fail "a refused snapshot left a segment"
 # A directory named as a temporary file, which cannot be removed, is left
 # with a warning, and the snapshot loads.
