@@ -1,5 +1,7 @@
 #include "daemon/daemonize.hpp"
 
+#include "common/directories.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -14,19 +16,11 @@ namespace shmkv::daemonize {
 
 namespace {
 
-// check_directory refuses a pidfile directory that every user may write
-// without the sticky bit: anyone could remove the pidfile there and plant a
-// link or a file of their own in its place.
+// check_directory refuses a pidfile directory that anyone could plant a
+// pidfile in (common/directories.hpp).
 Status check_directory(const std::string& path) {
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  struct stat st;
-  if (stat(dir.c_str(), &st) < 0) return Status::io(errno_text("pidfile directory " + dir, errno));
-  if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
-    return Status::invalid(fmt::format(
-        "pidfile {}: its directory {} (mode {:04o}) is writable by every user and not sticky, so anyone could "
-        "replace the pidfile; give a path in a directory only its owner may write, such as /run",
-        path, dir, st.st_mode & 07777));
-  return Status::ok();
+  return directories::check_closed("pidfile", path, std::filesystem::path(path).parent_path().string(),
+                                   "give a path in a directory only its owner may write, such as /run", false);
 }
 
 // check_file refuses an opened pidfile that is not a plain file of

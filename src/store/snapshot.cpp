@@ -1,5 +1,7 @@
 #include "store/snapshot.hpp"
 
+#include "common/directories.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -323,18 +325,9 @@ Status remove_temporaries(const std::string& path, int* removed, pid_t owner) {
 }
 
 Status check_directory(const std::string& path) {
-  const std::string dir = directory_of(path);
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) < 0) {
-    if (errno == ENOENT) return Status::ok();  // the first save will say so
-    return Status::io(errno_text("snapshot directory " + dir, errno));
-  }
-  if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
-    return Status::invalid(fmt::format(
-        "snapshot {}: its directory {} (mode {:04o}) is writable by every user and not sticky, so anyone could "
-        "replace the snapshot; give a path in a directory only shmkvd's user may write",
-        path, dir, st.st_mode & 07777));
-  return Status::ok();
+  // A directory not there yet is the first save's to report.
+  return directories::check_closed("snapshot", path, directory_of(path),
+                                   "give a path in a directory only shmkvd's user may write", true);
 }
 
 }  // namespace shmkv::snapshot

@@ -56,13 +56,18 @@ def silent(client):
             pass
 
 
+def requests(client):
+    """Yields each request the client sends, until it closes."""
+    while True:
+        try:
+            yield recv_frame(client)
+        except EOFError:
+            return
+
+
 def cut(client):
     with client:
-        while True:
-            try:
-                recv_frame(client)
-            except EOFError:
-                return
+        for _ in requests(client):
             reply = frame(2, b'{"status": "OK", "response": {"func": "GET", "response": {"obj": "k", "val": 1}}}')
             client.sendall(reply[: len(reply) // 2])
             return
@@ -85,11 +90,7 @@ def big(client, mib):
 
 def reply(client, body):
     with client:
-        while True:
-            try:
-                recv_frame(client)
-            except EOFError:
-                return
+        for _ in requests(client):
             client.sendall(frame(2, body))
 
 
